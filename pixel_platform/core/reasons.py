@@ -1,0 +1,35 @@
+"""Reason codes: why a record (or an unreadable part of a file) went to quarantine.
+
+They are stable strings: stats, quarantine files and gate reports key on them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    # Reading: the bytes could not be turned into a raw record.
+    EMPTY_FILE = "empty_file"
+    BINARY_CONTENT = "binary_content"
+    DECODE_ERROR = "decode_error"
+    INVALID_JSON = "invalid_json"
+    TRUNCATED_JSON = "truncated_json"
+    TRUNCATED_GZIP = "truncated_gzip"
+    CSV_MALFORMED = "csv_malformed"
+    RECORD_TOO_LARGE = "record_too_large"
+    UNSUPPORTED_FILE_TYPE = "unsupported_file_type"
+    READ_ERROR = "read_error"
+    # Converting: a raw record has no recognisable conversation in it.
+    UNKNOWN_FORMAT = "unknown_format"
+    EMPTY_RECORD = "empty_record"
+    WRONG_FIELD_TYPE = "wrong_field_type"
+    NULL_CONTENT = "null_content"
+    UNKNOWN_ROLE = "unknown_role"
+    # Validating: a converted conversation is not fit for training.
+    EMPTY_TURN = "empty_turn"
+    NO_USER_TURN = "no_user_turn"
+    NO_ASSISTANT_TURN = "no_assistant_turn"
+    NON_ALTERNATING = "non_alternating"
+    TOO_FEW_TURNS = "too_few_turns"
+    TURN_TOO_LONG = "turn_too_long"

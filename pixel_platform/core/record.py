@@ -1,0 +1,76 @@
+"""The one record type: a conversation in ChatML shape plus metadata.
+
+Serialized form (one JSON object per line in every processed file and release shard)::
+
+    {"messages": [{"role": "system|user|assistant", "content": "..."}], "metadata": {...}}
+
+``metadata`` always carries ``content_hash`` and ``provenance`` once a record leaves ingestion; fields
+of the source that no converter mapped are kept under ``metadata["source_fields"]``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
+
+import orjson
+
+from pixel_platform.core.steps import Locator
+
+ROLES = ("system", "user", "assistant")
+
+
+class Message(TypedDict):
+    role: str
+    content: str
+
+
+@dataclass(slots=True)
+class Conversation:
+    messages: list[Message]
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    # -- serialization -------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {"messages": self.messages, "metadata": self.metadata}
+
+    def to_json(self) -> bytes:
+        """One JSONL line (no trailing newline). Keys sorted so equal records give equal bytes."""
+        return orjson.dumps(self.to_dict(), option=orjson.OPT_SORT_KEYS)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Conversation:
+        return cls(messages=list(data["messages"]), metadata=dict(data.get("metadata") or {}))
+
+    @classmethod
+    def from_json(cls, line: bytes | str) -> Conversation:
+        return cls.from_dict(orjson.loads(line))
+
+    # -- convenience -----------------------------------------------------------------------------
+    @property
+    def provenance(self) -> dict[str, Any]:
+        prov: dict[str, Any] = self.metadata.setdefault("provenance", {})
+        return prov
+
+    def locator(self) -> Locator:
+        prov = self.metadata.get("provenance") or {}
+        return Locator(prov.get("source_key"), prov.get("line"), prov.get("index"))
+
+    def excerpt(self) -> str:
+        return self.to_json().decode("utf-8", "replace")
+
+    def turns(self) -> list[Message]:
+        """The dialogue turns, system prompts excluded."""
+        return [m for m in self.messages if m["role"] != "system"]
+
+
+def content_hash(messages: list[Message]) -> str:
+    """``sha256:<hex>`` over the canonical dialogue turns, in order.
+
+    System prompts are excluded on purpose: they are configured per family, so the same exchange
+    imported by two families must hash equal for global exact dedup. Role and content of every
+    other turn, and their order, are included.
+    """
+    canonical = orjson.dumps([(m["role"], m["content"]) for m in messages if m["role"] != "system"])
+    return "sha256:" + hashlib.sha256(canonical).hexdigest()

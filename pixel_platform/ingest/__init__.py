@@ -1,0 +1,1 @@
+"""Ingestion: raw objects -> raw records -> ChatML conversations (plain Python, no Dagster)."""

@@ -1,0 +1,97 @@
+"""Storage settings from the environment, using the variables of the system we replace.
+
+``DATASET_STORAGE_BACKEND`` = ``local`` (default) | ``s3``.
+local: ``DATASET_STORAGE_LOCAL_PATH`` (default ``./data/bucket``).
+s3: ``OVH_S3_BUCKET``, ``OVH_S3_REGION``, ``OVH_S3_ENDPOINT``, ``OVH_S3_ACCESS_KEY``,
+``OVH_S3_SECRET_KEY``, each falling back to its ``AWS_*`` counterpart (``AWS_S3_BUCKET``,
+``AWS_REGION``/``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``,
+``AWS_SECRET_ACCESS_KEY``). Secrets are excluded from ``repr`` so they cannot leak into logs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pixel_platform.core.errors import ConfigError
+from pixel_platform.storage.base import ObjectStore
+
+DEFAULT_LOCAL_PATH = "data/bucket"
+DEFAULT_CACHE_DIR = "data/cache"
+BACKENDS = ("local", "s3")
+
+
+def _first(env: Mapping[str, str], *names: str) -> str | None:
+    for name in names:
+        value = env.get(name)
+        if value:
+            return value
+    return None
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    backend: str = "local"
+    local_path: Path = Path(DEFAULT_LOCAL_PATH)
+    bucket: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    access_key: str | None = field(default=None, repr=False)
+    secret_key: str | None = field(default=None, repr=False)
+    verify_tls: bool | str = True  # True, or a CA bundle path; never False by default
+    max_attempts: int = 5
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 60.0
+    multipart_threshold_bytes: int = 64 * 1024 * 1024
+    multipart_chunk_bytes: int = 16 * 1024 * 1024
+    cache_dir: Path | None = Path(DEFAULT_CACHE_DIR)
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ConfigError(
+                f"DATASET_STORAGE_BACKEND={self.backend!r} is not one of {', '.join(BACKENDS)}"
+            )
+        if self.backend == "s3" and not self.bucket:
+            raise ConfigError(
+                "DATASET_STORAGE_BACKEND=s3 needs a bucket: set OVH_S3_BUCKET (or AWS_S3_BUCKET)"
+            )
+        if self.max_attempts < 1:
+            raise ConfigError("max_attempts must be at least 1")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> StorageSettings:
+        env = os.environ if env is None else env
+        ca_bundle = _first(env, "OVH_S3_CA_BUNDLE")
+        values: dict[str, object] = {
+            "backend": (env.get("DATASET_STORAGE_BACKEND") or "local").strip().lower(),
+            "local_path": Path(
+                _first(env, "DATASET_STORAGE_LOCAL_PATH", "DATASET_PIPELINE_OUTPUT_DIR")
+                or DEFAULT_LOCAL_PATH
+            ),
+            "bucket": _first(env, "OVH_S3_BUCKET", "AWS_S3_BUCKET"),
+            "region": _first(env, "OVH_S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
+            "endpoint_url": _first(env, "OVH_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
+            "access_key": _first(env, "OVH_S3_ACCESS_KEY", "OVH_ACCESS_KEY", "AWS_ACCESS_KEY_ID"),
+            "secret_key": _first(
+                env, "OVH_S3_SECRET_KEY", "OVH_SECRET_KEY", "AWS_SECRET_ACCESS_KEY"
+            ),
+            "verify_tls": ca_bundle or True,
+        }
+        if env.get("PIXEL_CACHE_DIR"):
+            values["cache_dir"] = Path(env["PIXEL_CACHE_DIR"])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def open_store(settings: StorageSettings | None = None) -> ObjectStore:
+    """Build the configured backend (imports boto3 only for ``s3``)."""
+    settings = settings or StorageSettings.from_env()
+    if settings.backend == "s3":
+        from pixel_platform.storage.s3 import S3ObjectStore
+
+        return S3ObjectStore.from_settings(settings)
+    from pixel_platform.storage.local import LocalObjectStore
+
+    return LocalObjectStore(settings.local_path)

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Set up a fresh clone: system packages, a virtualenv in .venv, the project and its dependencies.
+#   scripts/setup.sh          runtime only
+#   scripts/setup.sh --dev    plus test and lint tools (used by `make test` and CI)
+# Idempotent: a second call only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEV=0
+[[ "${1:-}" == "--dev" ]] && DEV=1
+PY=${PYTHON:-python3}
+
+# System packages: rclone (the GDrive sync job). Debian's package; installed only if missing.
+need_apt=()
+command -v rclone >/dev/null 2>&1 || need_apt+=(rclone)
+if ((${#need_apt[@]})); then
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  echo "setup: installing system packages: ${need_apt[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [[ ! -x .venv/bin/python ]]; then
+  echo "setup: creating .venv"
+  "$PY" -m venv .venv
+fi
+PIP=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
+stamp=.venv/.pixel-setup-$DEV-$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)
+if [[ -f "$stamp" ]]; then
+  exit 0
+fi
+"${PIP[@]}" --upgrade pip wheel
+if ((DEV)); then
+  # Tests train a tiny model on the CPU. Install the CPU torch build first so no later
+  # requirement pulls a multi-GB CUDA build; users on GPU machines install their own torch.
+  .venv/bin/python -c "import torch" 2>/dev/null || "${PIP[@]}" "torch==2.13.0"
+  "${PIP[@]}" -e ".[dev]"
+else
+  "${PIP[@]}" -e .
+fi
+touch "$stamp"
+echo "setup: done"
