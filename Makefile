@@ -1,5 +1,5 @@
 # The two commands of the README. Both set up a fresh clone by themselves.
-.PHONY: run test bench lint setup
+.PHONY: run test bench lint ui
 
 # Set up, then run the main job on the bundled sample with local storage and a SQLite instance.
 run:
@@ -19,3 +19,9 @@ lint:
 bench:
 	bash scripts/setup.sh --dev
 	.venv/bin/python -m bench.run_all
+
+# The Dagster UI on the embedded instance (.dagster/ links the top-level dagster.yaml).
+ui:
+	bash scripts/setup.sh
+	mkdir -p .dagster && ln -sf ../dagster.yaml .dagster/dagster.yaml
+	DAGSTER_HOME=$(CURDIR)/.dagster .venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

@@ -23,6 +23,7 @@ class RawRecord:
     index: int | None = None
     file_format: str = ""  # jsonl | json | csv | txt — the container, not the record's shape
     encoding_note: str | None = None  # set when bytes were not clean UTF-8 (e.g. "cp1252", "utf-16")
+    container: str | None = None  # the key of a JSON object whose list held it ("train", "test")
 
     def locator(self) -> Locator:
         return Locator(self.source_key, self.line, self.index)

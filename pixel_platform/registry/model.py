@@ -16,7 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pixel_platform.core.errors import ConfigError
+from pixel_platform.core.errors import ConfigError, InvalidKeyError
 from pixel_platform.storage.keys import validate_key
 
 DEFAULT_REGISTRY = Path(__file__).with_name("registry.yaml")
@@ -89,12 +89,15 @@ class SourceSpec(_Strict):
     def _one_location(self) -> SourceSpec:
         if (self.prefix is None) == (self.key is None):
             raise ValueError("give exactly one of 'prefix' or 'key'")
-        if self.prefix is not None:
-            validate_key(self.prefix, allow_prefix=True)
-            if not self.prefix.endswith("/"):
-                raise ValueError(f"prefix {self.prefix!r} must end with '/'")
-        if self.key is not None:
-            validate_key(self.key)
+        try:
+            if self.prefix is not None:
+                validate_key(self.prefix, allow_prefix=True)
+            if self.key is not None:
+                validate_key(self.key)
+        except InvalidKeyError as exc:
+            raise ValueError(str(exc)) from None
+        if self.prefix is not None and not self.prefix.endswith("/"):
+            raise ValueError(f"prefix {self.prefix!r} must end with '/'")
         return self
 
     @property

@@ -72,7 +72,9 @@ class StorageSettings:
             ),
             "bucket": _first(env, "OVH_S3_BUCKET", "AWS_S3_BUCKET"),
             "region": _first(env, "OVH_S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
-            "endpoint_url": _first(env, "OVH_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
+            "endpoint_url": _first(
+                env, "OVH_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"
+            ),
             "access_key": _first(env, "OVH_S3_ACCESS_KEY", "OVH_ACCESS_KEY", "AWS_ACCESS_KEY_ID"),
             "secret_key": _first(
                 env, "OVH_S3_SECRET_KEY", "OVH_SECRET_KEY", "AWS_SECRET_ACCESS_KEY"

@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` (or `python -m bench.run_all`) writes results to bench/results/."""

@@ -1,0 +1,1 @@
+"""The ``pixel-platform`` command line: the same core the Dagster assets call."""

@@ -1,0 +1,25 @@
+"""The code location: everything Dagster shows, built from the registry."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pixel_platform.defs.ingest.assets import build_ingest_assets
+from pixel_platform.defs.ingest.jobs import build_ingest_jobs, gdrive_sync_job, source_inventory_job
+from pixel_platform.defs.ingest.sensors import build_sync_sensor
+from pixel_platform.defs.resources import get_resources
+from pixel_platform.registry.model import load_registry
+
+
+def build_definitions(registry_path: str | None = None) -> dg.Definitions:
+    registry = load_registry(registry_path)
+    ingest_jobs = build_ingest_jobs(registry)
+    return dg.Definitions(
+        assets=build_ingest_assets(registry),
+        jobs=[*ingest_jobs, source_inventory_job, gdrive_sync_job],
+        sensors=[build_sync_sensor(ingest_jobs)],
+        resources=get_resources(registry_path),
+    )
+
+
+defs = build_definitions()

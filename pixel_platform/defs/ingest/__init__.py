@@ -1,0 +1,1 @@
+"""Ingest domain: source inventory, raw snapshots and processed conversations per family."""

@@ -1,0 +1,190 @@
+"""Per family: ``raw/<family>`` (a snapshot of the source objects) -> ``processed/<family>``.
+
+Plus ``source_inventory``, which lists the bucket, writes the coverage report and registers each
+family's live sources as dynamic partitions. The assets only wire Dagster to the core functions.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pixel_platform.defs.ingest.metadata import counter_table, md_table, partition_metadata
+from pixel_platform.defs.ingest.partitions import family_partitions
+from pixel_platform.defs.resources import RegistryResource, StorageResource
+from pixel_platform.pipeline import layout
+from pixel_platform.pipeline.inventory import take_inventory, write_coverage_report
+from pixel_platform.pipeline.partition import process_partition
+from pixel_platform.pipeline.snapshot import read_snapshot, refresh_snapshot
+from pixel_platform.registry.model import FamilySpec, Registry
+
+INGEST_GROUP = "ingest"
+
+
+def raw_asset_key(family: str) -> dg.AssetKey:
+    return dg.AssetKey(["raw", family])
+
+
+def processed_asset_key(family: str) -> dg.AssetKey:
+    return dg.AssetKey(["processed", family])
+
+
+def accounting_check_name(family: str) -> str:
+    return f"processed_{family}_accounting"
+
+
+@dg.asset(group_name=INGEST_GROUP, kinds={"s3"})
+def source_inventory(
+    context: dg.AssetExecutionContext, storage: StorageResource, registry: RegistryResource
+) -> dg.MaterializeResult:
+    """Lists the bucket, maps every object to its family and writes the coverage report.
+
+    Registers each family's sources that hold data as partitions of that family's assets.
+    """
+    store, reg = storage.store(), registry.load()
+    inventory = take_inventory(store, reg)
+    report_key = write_coverage_report(store, inventory)
+    added = 0
+    for family, locations in inventory.partitions().items():
+        partitions_name = family_partitions(family).name
+        assert partitions_name is not None
+        existing = set(context.instance.get_dynamic_partitions(partitions_name))
+        new = [loc for loc in locations if loc not in existing]
+        if new:
+            context.instance.add_dynamic_partitions(partitions_name, new)
+            added += len(new)
+    rows = [
+        [name, cov.stage, cov.objects, cov.bytes, "yes" if cov.present else "**missing**"]
+        for name, cov in inventory.families.items()
+    ]
+    missing = [n for n, c in inventory.families.items() if not c.present]
+    if missing:
+        context.log.warning("families with no objects: %s", ", ".join(missing))
+    return dg.MaterializeResult(
+        metadata={
+            "coverage": md_table(["family", "stage", "objects", "bytes", "present"], rows),
+            "families_present": len(inventory.families) - len(missing),
+            "families_missing": dg.MetadataValue.text(", ".join(missing) or "none"),
+            "unclaimed_objects": inventory.unclaimed_objects,
+            "unclaimed_by_prefix": counter_table("prefix", inventory.unclaimed_by_prefix),
+            "partitions_added": added,
+            "report": dg.MetadataValue.path(store.uri(report_key)),
+        }
+    )
+
+
+def build_family_assets(family: FamilySpec, registry: Registry) -> list[dg.AssetsDefinition]:
+    name = family.name
+    partitions = family_partitions(name)
+    sources = ", ".join(s.location for s in family.sources) or "(derived)"
+    tags = {"stage": family.stage}
+
+    @dg.asset(
+        key=raw_asset_key(name),
+        partitions_def=partitions,
+        group_name=INGEST_GROUP,
+        kinds={"s3"},
+        tags=tags,
+        description=(
+            f"Raw objects of family `{name}` ({family.description}) — one partition per source: "
+            f"{sources}. Materializing snapshots the object keys and ETags that processing reads."
+        ),
+    )
+    def raw_family(context: dg.AssetExecutionContext, storage: StorageResource) -> dg.MaterializeResult:
+        store = storage.store()
+        snapshot, changed = refresh_snapshot(store, name, context.partition_key)
+        if not snapshot.objects:
+            raise dg.Failure(
+                f"no data objects under {store.uri(context.partition_key)} for family {name!r};"
+                " has the sync finished, and is the registry source right?"
+            )
+        context.log.info(
+            "snapshot of %s: %d objects, %d bytes (%s)",
+            context.partition_key,
+            len(snapshot.objects),
+            snapshot.total_bytes,
+            "changed" if changed else "unchanged",
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "objects": len(snapshot.objects),
+                "bytes": snapshot.total_bytes,
+                "ignored_objects": len(snapshot.ignored),
+                "changed_since_last_snapshot": changed,
+                "fingerprint": snapshot.fingerprint,
+                "snapshot": dg.MetadataValue.path(
+                    store.uri(layout.raw_snapshot_key(name, context.partition_key))
+                ),
+                "sample_objects": md_table(
+                    ["key", "bytes", "etag"],
+                    [[o.key, o.size, o.etag] for o in snapshot.objects[:20]],
+                ),
+            },
+            data_version=dg.DataVersion(snapshot.fingerprint[:20]),
+        )
+
+    check_name = accounting_check_name(name)
+
+    @dg.asset(
+        key=processed_asset_key(name),
+        deps=[raw_asset_key(name)],
+        partitions_def=partitions,
+        group_name=INGEST_GROUP,
+        kinds={"s3"},
+        tags=tags,
+        check_specs=[
+            dg.AssetCheckSpec(
+                check_name,
+                asset=processed_asset_key(name),
+                blocking=True,
+                description="Every raw record is either in the output or in quarantine.",
+            )
+        ],
+        description=(
+            f"Family `{name}` as clean ChatML conversations (stage `{family.stage}`): converted, "
+            "encoding-repaired, validated and hashed. Rejected records go to quarantine with a reason."
+        ),
+    )
+    def processed_family(
+        context: dg.AssetExecutionContext, storage: StorageResource, registry: RegistryResource
+    ) -> dg.MaterializeResult:
+        store = storage.store()
+        snapshot = read_snapshot(store, name, context.partition_key)
+        if snapshot is None:
+            raise dg.Failure(
+                f"no raw snapshot for {name} partition {context.partition_key!r};"
+                f" materialize raw/{name} for this partition first"
+            )
+
+        def progress(key: str, units: int) -> None:
+            context.log.info("read %s (%d records so far)", key, units)
+
+        result = process_partition(
+            store, registry.load(), name, snapshot, progress=progress, logger=context.log
+        )
+        stats = result.stats
+        balanced = stats["units_in"] == stats["records_out"] + stats["quarantined"]
+        return dg.MaterializeResult(
+            metadata=partition_metadata(
+                stats, store.uri(result.output_key), store.uri(result.quarantine_key)
+            ),
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name=check_name,
+                    passed=balanced,
+                    metadata={
+                        "records_in": stats["units_in"],
+                        "records_out": stats["records_out"],
+                        "quarantined": stats["quarantined"],
+                    },
+                )
+            ],
+        )
+
+    return [raw_family, processed_family]
+
+
+def build_ingest_assets(registry: Registry) -> list[dg.AssetsDefinition]:
+    assets: list[dg.AssetsDefinition] = [source_inventory]
+    for family in registry.families.values():
+        assets.extend(build_family_assets(family, registry))
+    return assets

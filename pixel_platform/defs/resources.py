@@ -1,0 +1,131 @@
+"""Typed resources. Secrets arrive only through ``dg.EnvVar``; non-secret settings from the env.
+
+``StorageResource`` is the one object store every asset uses. Its S3 side is dagster-aws's
+``S3Resource`` (config schema, UI presence), with ``get_client`` building the client through
+the core's ``build_s3_client`` so timeouts and botocore's bounded retries apply everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_aws.s3 import S3Resource
+from pydantic import PrivateAttr
+
+from pixel_platform.registry.model import Registry, load_registry
+from pixel_platform.storage.base import ObjectStore
+from pixel_platform.storage.settings import StorageSettings
+
+
+class PixelS3Resource(S3Resource):
+    """dagster-aws's S3 resource with explicit timeouts; ``get_client`` uses the core factory."""
+
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 60.0
+
+    def storage_settings(self, bucket: str, cache_dir: str | None) -> StorageSettings:
+        return StorageSettings(
+            backend="s3",
+            bucket=bucket,
+            region=self.region_name,
+            endpoint_url=self.endpoint_url,
+            access_key=self.aws_access_key_id,
+            secret_key=self.aws_secret_access_key,
+            verify_tls=self.verify if self.verify is not None else True,
+            max_attempts=self.max_attempts,
+            connect_timeout_s=self.connect_timeout_s,
+            read_timeout_s=self.read_timeout_s,
+            cache_dir=Path(cache_dir) if cache_dir else None,
+        )
+
+    def get_client(self) -> Any:
+        from pixel_platform.storage.s3 import build_s3_client
+
+        return build_s3_client(self.storage_settings(bucket="-", cache_dir=None))
+
+
+class StorageResource(dg.ConfigurableResource):
+    """The bucket: a local directory (default) or an S3-compatible bucket."""
+
+    backend: str = "local"
+    local_path: str = "data/bucket"
+    bucket: str | None = None
+    cache_dir: str | None = "data/cache"
+    s3: PixelS3Resource = PixelS3Resource()
+
+    _store: ObjectStore | None = PrivateAttr(default=None)
+
+    def settings(self) -> StorageSettings:
+        if self.backend == "s3":
+            return self.s3.storage_settings(bucket=self.bucket or "", cache_dir=self.cache_dir)
+        return StorageSettings(backend=self.backend, local_path=Path(self.local_path))
+
+    def store(self) -> ObjectStore:
+        if self._store is None:
+            if self.backend == "s3":
+                from pixel_platform.storage.s3 import S3ObjectStore
+
+                settings = self.settings()
+                self._store = S3ObjectStore.from_settings(settings)
+            else:
+                from pixel_platform.storage.local import LocalObjectStore
+
+                self._store = LocalObjectStore(Path(self.local_path))
+        return self._store
+
+
+class RegistryResource(dg.ConfigurableResource):
+    """The dataset registry (``PIXEL_REGISTRY`` or the bundled ``registry.yaml``)."""
+
+    path: str | None = None
+
+    _registry: Registry | None = PrivateAttr(default=None)
+
+    def load(self) -> Registry:
+        if self._registry is None:
+            self._registry = load_registry(self.path)
+        return self._registry
+
+
+class RcloneSyncResource(dg.ConfigurableResource):
+    """Where ``gdrive_sync_job`` copies from: an rclone remote path such as ``gdrive:datasets``."""
+
+    source: str = ""
+    dest_prefix: str = "gdrive/raw/"
+    transfers: int = 2
+
+
+def _secret(*names: str) -> Any:
+    """An ``EnvVar`` for the first of ``names`` that is set (so secrets stay out of config)."""
+    for name in names:
+        if os.environ.get(name):
+            return dg.EnvVar(name)
+    return None
+
+
+def get_resources(registry_path: str | None = None) -> dict[str, Any]:
+    """Resources for the current environment, chosen by the seeds' storage variables."""
+    settings = StorageSettings.from_env()
+    s3 = PixelS3Resource(
+        region_name=settings.region,
+        endpoint_url=settings.endpoint_url,
+        aws_access_key_id=_secret("OVH_S3_ACCESS_KEY", "OVH_ACCESS_KEY", "AWS_ACCESS_KEY_ID"),
+        aws_secret_access_key=_secret(
+            "OVH_S3_SECRET_KEY", "OVH_SECRET_KEY", "AWS_SECRET_ACCESS_KEY"
+        ),
+        max_attempts=settings.max_attempts,
+    )
+    return {
+        "storage": StorageResource(
+            backend=settings.backend,
+            local_path=str(settings.local_path),
+            bucket=settings.bucket,
+            cache_dir=str(settings.cache_dir) if settings.cache_dir else None,
+            s3=s3,
+        ),
+        "registry": RegistryResource(path=registry_path or os.environ.get("PIXEL_REGISTRY")),
+        "rclone": RcloneSyncResource(source=os.environ.get("PIXEL_RCLONE_SOURCE", "")),
+    }

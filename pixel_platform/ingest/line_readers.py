@@ -1,0 +1,95 @@
+"""Line-oriented readers: JSON Lines (one record per line) and plain text (one record per file)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import orjson
+
+from pixel_platform.core.reasons import Reason
+from pixel_platform.ingest.context import ReadContext, Unit
+from pixel_platform.ingest.raw import RawRecord
+from pixel_platform.ingest.streams import SNIFF_BYTES, decode_lenient, is_binary
+
+SKIP_CHUNK = 1 << 20
+
+
+# -- JSON Lines -------------------------------------------------------------------------------------
+def skip_line(buf: io.BufferedReader) -> None:
+    """Consume the rest of an over-long line without holding it."""
+    while True:
+        chunk = buf.readline(SKIP_CHUNK)
+        if not chunk or chunk.endswith(b"\n"):
+            return
+
+
+def read_jsonl(buf: io.BufferedReader, ctx: ReadContext) -> Iterator[Unit]:
+    # The hot loop of ingestion: locals only, orjson on the raw bytes, slow paths out of line.
+    key, note, limit = ctx.key, ctx.encoding_note, ctx.max_record_bytes
+    readline, loads, decode_error = buf.readline, orjson.loads, orjson.JSONDecodeError
+    line_no = index = 0
+    while True:
+        line = readline(limit + 1)
+        if not line:
+            break
+        line_no += 1
+        if line[-1:] != b"\n":
+            if len(line) > limit:
+                skip_line(buf)
+                yield ctx.failure(Reason.RECORD_TOO_LARGE,
+                                  f"line is longer than the {limit}-byte record limit",
+                                  line=line_no, index=index, raw=line)
+                index += 1
+                continue
+            if ctx.problem:  # a last line cut short by stream damage: the failure covers it
+                break
+        if line.isspace():
+            continue
+        try:
+            yield RawRecord(key, loads(line), line_no, index, "jsonl", note)
+        except decode_error as exc:
+            yield _jsonl_slow(line, exc, ctx, line_no, index)
+        index += 1
+    ctx.next_line, ctx.next_index = line_no + 1, index
+    ctx.empty_detail = "no non-blank lines"
+
+
+def _jsonl_slow(line: bytes, exc: orjson.JSONDecodeError, ctx: ReadContext,
+                line_no: int, index: int) -> Unit:
+    """A line orjson refused: a stray BOM, non-UTF-8 bytes, binary junk or plain bad JSON."""
+    if line.startswith(b"\xef\xbb\xbf"):
+        line = line[3:]
+    if is_binary(line):
+        return ctx.failure(Reason.BINARY_CONTENT, "line holds NUL or control bytes, not text",
+                           line=line_no, index=index, raw=line)
+    text, note = decode_lenient(line)
+    try:
+        payload = orjson.loads(text)
+    except orjson.JSONDecodeError as retry:
+        exc = retry
+    else:
+        return RawRecord(ctx.key, payload, line_no, index, "jsonl", note or ctx.encoding_note)
+    return ctx.failure(Reason.INVALID_JSON, f"invalid JSON: {exc}", line=line_no, index=index,
+                       raw=line)
+
+
+# -- plain text -------------------------------------------------------------------------------------
+def read_txt(buf: io.BufferedReader, ctx: ReadContext) -> Iterator[Unit]:
+    """A whole text file is one record (a transcript); capped at the record limit."""
+    ctx.next_line, ctx.next_index = 1, 0
+    data = buf.read(ctx.max_record_bytes + 1)
+    if len(data) > ctx.max_record_bytes:
+        yield ctx.failure(Reason.RECORD_TOO_LARGE,
+                          f"text file is larger than the {ctx.max_record_bytes}-byte record limit",
+                          line=1, index=0, raw=data)
+        return
+    if ctx.problem or not data.strip():
+        ctx.empty_detail = "only whitespace"
+        return  # a cut-short transcript is not kept: the stream failure covers it
+    if is_binary(data[:SNIFF_BYTES]) or b"\x00" in data:
+        yield ctx.failure(Reason.BINARY_CONTENT, "file holds NUL or control bytes, not text",
+                          line=1, index=0, raw=data)
+        return
+    text, note = decode_lenient(data)
+    yield RawRecord(ctx.key, text, 1, 0, "txt", note or ctx.encoding_note)

@@ -1,0 +1,204 @@
+"""Process one partition: the objects of a raw snapshot -> processed ChatML + quarantine + stats.
+
+Output files, all written atomically (a reader sees the old version or the new, never half):
+
+* ``pipeline/processed/<family>/<slug>/conversations.jsonl`` — one ``Conversation`` per line
+* ``pipeline/quarantine/<family>/<slug>/quarantine.jsonl`` — one ``QuarantineEntry`` per line
+* ``pipeline/processed/<family>/<slug>/stats.json`` — counts; written last, so its presence means
+  the partition finished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import orjson
+
+from pixel_platform import PIPELINE_VERSION
+from pixel_platform.core.errors import TerminalError
+from pixel_platform.core.steps import QuarantineEntry
+from pixel_platform.ingest.pipeline import IngestPipeline
+from pixel_platform.ingest.raw import RawRecord, ReadFailure
+from pixel_platform.ingest.readers import read_object
+from pixel_platform.pipeline import layout
+from pixel_platform.pipeline.snapshot import RawSnapshot
+from pixel_platform.registry.model import FamilySpec, Registry, SourceSpec
+from pixel_platform.storage.base import ObjectStore
+
+log = logging.getLogger(__name__)
+
+# How many quarantine reasons are logged one by one before only the summary is logged.
+LOGGED_QUARANTINE_ENTRIES = 20
+
+ProgressCallback = Callable[[str, int], None]  # (object key just finished, units read so far)
+
+
+class JsonlQuarantineWriter:
+    """A ``QuarantineSink`` streaming entries to a file, logging the first few (no text, ever)."""
+
+    def __init__(self, fh: BinaryIO, logger: logging.Logger = log) -> None:
+        self._fh = fh
+        self._log = logger
+        self.count = 0
+        self.by_reason: Counter[str] = Counter()
+
+    def put(self, entry: QuarantineEntry) -> None:
+        self._fh.write(entry.to_json())
+        self._fh.write(b"\n")
+        self.count += 1
+        self.by_reason[entry.reason] += 1
+        if self.count <= LOGGED_QUARANTINE_ENTRIES:
+            where = entry.source_key or "<unknown>"
+            if entry.line is not None:
+                where += f" line {entry.line}"
+            elif entry.index is not None:
+                where += f" record {entry.index}"
+            # reason and detail never hold conversation text; excerpts stay in the file.
+            self._log.warning("quarantined %s: %s (%s)", where, entry.reason, entry.detail)
+
+
+class _HashingWriter:
+    """Counts lines and hashes bytes on their way to the output file (for stats and manifests)."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self._fh = fh
+        self.sha256 = hashlib.sha256()
+        self.records = 0
+        self.bytes = 0
+
+    def write_line(self, line: bytes) -> None:
+        data = line + b"\n"
+        self._fh.write(data)
+        self.sha256.update(data)
+        self.records += 1
+        self.bytes += len(data)
+
+
+@dataclass
+class PartitionResult:
+    family: str
+    partition_key: str
+    output_key: str
+    quarantine_key: str
+    stats_key: str
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def records_out(self) -> int:
+        return int(self.stats["records_out"])
+
+    @property
+    def quarantined(self) -> int:
+        return int(self.stats["quarantined"])
+
+    @property
+    def units_in(self) -> int:
+        return int(self.stats["units_in"])
+
+
+def find_source(family: FamilySpec, partition_key: str) -> SourceSpec:
+    for source in family.sources:
+        if source.location == partition_key:
+            return source
+    raise TerminalError(
+        f"partition {partition_key!r} is not a source of family {family.name!r} in the registry;"
+        " remove the stale partition or add the source to the registry"
+    )
+
+
+def _units(
+    store: ObjectStore, snapshot: RawSnapshot, progress: ProgressCallback | None
+) -> Iterator[RawRecord | ReadFailure]:
+    seen = 0
+    for obj in snapshot.objects:
+        current = store.head(obj.key)
+        if current is None or current.etag != obj.etag:
+            raise TerminalError(
+                f"{store.uri(obj.key)} changed or vanished since the raw snapshot of"
+                f" {snapshot.taken_at}; materialize the raw asset of this partition again"
+            )
+        for unit in read_object(store, obj.key):
+            seen += 1
+            yield unit
+        if progress is not None:
+            progress(obj.key, seen)
+
+
+def process_partition(
+    store: ObjectStore,
+    registry: Registry,
+    family_name: str,
+    snapshot: RawSnapshot,
+    *,
+    progress: ProgressCallback | None = None,
+    logger: logging.Logger = log,
+) -> PartitionResult:
+    family = registry.family(family_name)
+    source = find_source(family, snapshot.partition_key)
+    pipeline = IngestPipeline(
+        registry,
+        family,
+        fmt=family.source_format(source),
+        license=family.source_license(source),
+        ingested_at=snapshot.taken_at,
+        etags={o.key: o.etag for o in snapshot.objects},
+    )
+    result = PartitionResult(
+        family=family_name,
+        partition_key=snapshot.partition_key,
+        output_key=layout.processed_key(family_name, snapshot.partition_key),
+        quarantine_key=layout.quarantine_key(family_name, snapshot.partition_key),
+        stats_key=layout.processed_stats_key(family_name, snapshot.partition_key),
+    )
+    with (
+        store.open_write(result.output_key) as out_fh,
+        store.open_write(result.quarantine_key) as q_fh,
+    ):
+        output = _HashingWriter(out_fh)
+        quarantine = JsonlQuarantineWriter(q_fh, logger)
+        for conversation in pipeline.run(_units(store, snapshot, progress), quarantine):
+            output.write_line(conversation.to_json())
+    pipeline.check_balance()
+
+    stats: dict[str, Any] = pipeline.stats()
+    if stats["records_out"] != output.records or stats["quarantined"] != quarantine.count:
+        raise AssertionError(
+            f"accounting mismatch in {family_name}/{snapshot.partition_key}: pipeline says"
+            f" {stats['records_out']} out / {stats['quarantined']} quarantined, files hold"
+            f" {output.records} / {quarantine.count}"
+        )
+    stats.update(
+        {
+            "family": family_name,
+            "partition_key": snapshot.partition_key,
+            "pipeline_version": PIPELINE_VERSION,
+            "snapshot_taken_at": snapshot.taken_at,
+            "snapshot_fingerprint": snapshot.fingerprint,
+            "objects": len(snapshot.objects),
+            "ignored_objects": [o.key for o in snapshot.ignored],
+            "input_bytes": snapshot.total_bytes,
+            "output": {
+                "key": result.output_key,
+                "records": output.records,
+                "bytes": output.bytes,
+                "sha256": output.sha256.hexdigest(),
+            },
+            "quarantine": {"key": result.quarantine_key, "records": quarantine.count},
+        }
+    )
+    store.write_bytes(result.stats_key, orjson.dumps(stats, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+    result.stats = stats
+    return result
+
+
+def read_partition_stats(store: ObjectStore, family: str, partition_key: str) -> dict[str, Any] | None:
+    key = layout.processed_stats_key(family, partition_key)
+    if not store.exists(key):
+        return None
+    stats: dict[str, Any] = orjson.loads(store.read_bytes(key))
+    return stats

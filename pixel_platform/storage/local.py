@@ -1,0 +1,159 @@
+"""The local backend: objects are files under a root directory.
+
+It is the default store, not a test toy, so it keeps the same guarantees as S3: keys cannot leave
+the root, listing is in key order, and a writer's output appears atomically (temp file in the same
+directory, fsync, ``os.replace``) or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from pixel_platform.core.errors import InvalidKeyError, ObjectNotFoundError, StorageError
+from pixel_platform.storage.base import ObjectInfo, ObjectStore
+from pixel_platform.storage.keys import validate_key
+
+TEMP_PREFIX = ".tmp-"  # writers' in-progress files; never listed, never valid object names
+_FILE_MODE = 0o644  # mkstemp creates 0600; published objects are readable like any output file
+
+
+class LocalObjectStore(ObjectStore):
+    backend = "local"
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root).expanduser().resolve()
+
+    def __repr__(self) -> str:
+        return f"LocalObjectStore(root={str(self.root)!r})"
+
+    # -- paths ----------------------------------------------------------------------------------
+    def _path(self, key: str) -> Path:
+        validate_key(key)
+        path = (self.root / key).resolve()
+        # validate_key already rejects '..'; resolving also catches symlinks pointing outside.
+        if not path.is_relative_to(self.root):
+            raise InvalidKeyError(f"object key {key!r} resolves outside the store root")
+        if any(segment.startswith(TEMP_PREFIX) for segment in key.split("/")):
+            raise InvalidKeyError(f"object key {key!r} uses the reserved prefix {TEMP_PREFIX!r}")
+        return path
+
+    def uri(self, key: str = "") -> str:
+        return str(self._path(key)) if key else str(self.root)
+
+    # -- reads ----------------------------------------------------------------------------------
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        validate_key(prefix, allow_prefix=True)
+        yield from self._walk(self.root, "", prefix)
+
+    def _walk(self, directory: Path, dir_key: str, prefix: str) -> Iterator[ObjectInfo]:
+        try:
+            entries = list(os.scandir(directory))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        # Sorting directories as "name/" makes a depth-first walk yield exact key order: every
+        # key below directory "a" starts with "a/", so it sorts where "a/" sorts among siblings.
+        decorated = []
+        for entry in entries:
+            if entry.name.startswith(TEMP_PREFIX):
+                continue
+            is_dir = entry.is_dir(follow_symlinks=False)
+            decorated.append((dir_key + entry.name + ("/" if is_dir else ""), is_dir, entry))
+        for key, is_dir, entry in sorted(decorated, key=lambda item: item[0]):
+            if is_dir:
+                if key.startswith(prefix) or prefix.startswith(key):
+                    yield from self._walk(Path(entry.path), key, prefix)
+            elif key.startswith(prefix) and entry.is_file():
+                yield _info(key, entry.stat())
+
+    def head(self, key: str) -> ObjectInfo | None:
+        path = self._path(key)
+        try:
+            stat = path.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return _info(key, stat) if path.is_file() else None
+
+    @contextmanager
+    def open_read(self, key: str) -> Iterator[BinaryIO]:
+        path = self._path(key)
+        try:
+            fh = open(path, "rb")  # noqa: SIM115 - closed by the context manager below
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise ObjectNotFoundError(f"object {key!r} not found in {self.root}") from None
+        with fh:
+            yield fh
+
+    # -- writes ---------------------------------------------------------------------------------
+    @contextmanager
+    def open_write(self, key: str) -> Iterator[BinaryIO]:
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise StorageError(
+                f"cannot write {key!r}: a parent of it is already an object in {self.root}"
+            ) from None
+        fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                yield fh
+                fh.flush()
+                os.fsync(fh.fileno())  # the bytes are on disk before the name points at them
+            os.chmod(tmp_name, _FILE_MODE)
+            try:
+                os.replace(tmp_name, path)
+            except IsADirectoryError:
+                raise StorageError(
+                    f"cannot write {key!r}: other objects are stored below it in {self.root}"
+                ) from None
+        except BaseException:
+            with suppress(FileNotFoundError):
+                os.unlink(tmp_name)
+            self._prune_empty_parents(path.parent)
+            raise
+
+    def upload_file(self, path: Path, key: str) -> ObjectInfo:
+        with open(path, "rb") as src, self.open_write(key) as dst:
+            shutil.copyfileobj(src, dst, length=1024 * 1024)
+        info = self.head(key)
+        assert info is not None  # we just replaced it into place
+        return info
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        with suppress(FileNotFoundError):
+            path.unlink()
+        self._prune_empty_parents(path.parent)
+
+    def _prune_empty_parents(self, directory: Path) -> None:
+        # S3 has no directories; removing emptied ones keeps both backends looking the same.
+        while directory != self.root and directory.is_relative_to(self.root):
+            try:
+                directory.rmdir()
+            except OSError:  # not empty, already gone, or raced with a writer: stop quietly
+                return
+            directory = directory.parent
+
+
+def local_etag(stat: os.stat_result) -> str:
+    """A cheap change marker. The inode is included because every write replaces the file, so a
+    rewrite of the same size inside one coarse mtime tick still gets a new ETag."""
+    raw = f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}".encode()
+    return hashlib.blake2b(raw, digest_size=8).hexdigest()
+
+
+def _info(key: str, stat: os.stat_result) -> ObjectInfo:
+    return ObjectInfo(
+        key=key,
+        size=stat.st_size,
+        etag=local_etag(stat),
+        last_modified=datetime.fromtimestamp(stat.st_mtime, tz=UTC),
+    )

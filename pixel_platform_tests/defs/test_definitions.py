@@ -1,0 +1,36 @@
+import dagster as dg
+
+from pixel_platform.defs.definitions import build_definitions, defs
+from pixel_platform.registry import load_registry
+
+
+def test_definitions_keys() -> None:
+    registry = load_registry()
+    graph = defs.resolve_asset_graph()
+    expected_assets = {dg.AssetKey("source_inventory")}
+    for family in registry.families:
+        expected_assets |= {dg.AssetKey(["raw", family]), dg.AssetKey(["processed", family])}
+    assert expected_assets <= set(graph.get_all_asset_keys())
+
+    check_keys = {key.name for key in graph.asset_check_keys}
+    assert {f"processed_{f}_accounting" for f in registry.families} <= check_keys
+
+    job_names = {job.name for job in defs.resolve_all_job_defs()}
+    assert {f"ingest_{f}_job" for f in registry.families} <= job_names
+    assert {"source_inventory_job", "gdrive_sync_job"} <= job_names
+
+    assert {s.name for s in defs.sensors or []} >= {"gdrive_sync_sensor"}
+
+
+def test_raw_to_processed_lineage_and_partitions() -> None:
+    graph = build_definitions().resolve_asset_graph()
+    for family in load_registry().families:
+        processed = graph.get(dg.AssetKey(["processed", family]))
+        assert dg.AssetKey(["raw", family]) in processed.parent_keys
+        partitions = processed.partitions_def
+        assert isinstance(partitions, dg.DynamicPartitionsDefinition)
+        assert partitions.name == f"{family}_sources"
+
+
+def test_definitions_validate_loadable() -> None:
+    dg.Definitions.validate_loadable(defs)
