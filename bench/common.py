@@ -30,9 +30,10 @@ REPLIES = [
     "Let's look at what a small, manageable next step could be this week.",
 ]
 WORDS = (
-    "feel think really always never maybe because tired worried family friends work sleep "
-    "morning night week talk help try change better worse okay sometimes often"
-).split()
+    "feel", "think", "really", "always", "never", "maybe", "because", "tired", "worried",
+    "family", "friends", "work", "sleep", "morning", "night", "week", "talk", "help", "try",
+    "change", "better", "worse", "okay", "sometimes", "often",
+)
 
 
 def synthetic_messages_record(rng: random.Random, i: int, mojibake: bool) -> dict[str, Any]:
@@ -68,7 +69,10 @@ def write_result(name: str, payload: dict[str, Any]) -> Path:
     payload = {
         "benchmark": name,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpu": platform.processor() or platform.machine(),
+        },
         **payload,
     }
     path = RESULTS_DIR / f"{name}.json"

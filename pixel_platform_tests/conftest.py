@@ -116,6 +116,7 @@ def _weed_command(weed: Path, workdir: Path) -> tuple[list[str], int]:
         "-s3.port.iceberg=0",
         "-s3.port.lance=0",
         "-master.telemetry=false",
+        "-volume.preStopSeconds=0",  # stop at once on SIGTERM; nothing to drain in tests
         # A PUT to a missing bucket must fail as on OVH, not create the bucket.
         "-s3.autoCreateBucket=false",
         f"-filer.localSocket={workdir / 'filer.sock'}",

@@ -34,7 +34,11 @@ def ensure_dagster_home() -> Path:
         home.mkdir(parents=True, exist_ok=True)
         return home
     template = PROJECT_ROOT / "dagster.yaml"
-    home = (PROJECT_ROOT / ".dagster") if template.exists() else Path.home() / ".pixel_platform" / "dagster"
+    home = (
+        (PROJECT_ROOT / ".dagster")
+        if template.exists()
+        else Path.home() / ".pixel_platform" / "dagster"
+    )
     home.mkdir(parents=True, exist_ok=True)
     target = home / "dagster.yaml"
     if template.exists() and not target.exists():
@@ -65,7 +69,4 @@ def seed_sample(store: ObjectStore) -> int:
 
 
 def has_source_objects(store: ObjectStore) -> bool:
-    for info in store.list(""):
-        if not info.key.startswith(("pipeline/", "exports/")):
-            return True
-    return False
+    return any(not info.key.startswith(("pipeline/", "exports/")) for info in store.list(""))

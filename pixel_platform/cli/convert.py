@@ -30,11 +30,21 @@ class _FileQuarantine:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("convert", help="convert local files to ChatML JSONL, with a quarantine file")
-    p.add_argument("paths", nargs="+", type=Path, help="input files (.jsonl .json .csv .txt, optionally .gz)")
+    p = sub.add_parser(
+        "convert", help="convert local files to ChatML JSONL, with a quarantine file"
+    )
+    p.add_argument(
+        "paths", nargs="+", type=Path, help="input files (.jsonl .json .csv .txt, optionally .gz)"
+    )
     p.add_argument("--output", "-o", type=Path, required=True, help="ChatML JSONL to write")
     p.add_argument("--quarantine", "-q", type=Path, required=True, help="quarantine JSONL to write")
-    p.add_argument("--format", "-f", default="auto", choices=INPUT_FORMATS, help="input format (default: detect per record)")
+    p.add_argument(
+        "--format",
+        "-f",
+        default="auto",
+        choices=INPUT_FORMATS,
+        help="input format (default: detect per record)",
+    )
     p.add_argument("--family", help="registry family whose role/field mappings to use")
     p.add_argument("--registry", help="registry YAML (default: $PIXEL_REGISTRY or the bundled one)")
     p.set_defaults(func=run)

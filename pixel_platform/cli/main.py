@@ -17,7 +17,7 @@ log = logging.getLogger("pixel_platform.cli")
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pixel-platform",
-        description="Turn raw mental-health conversation datasets into gated ChatML training releases.",
+        description="Turn mental-health conversation datasets into gated ChatML training releases.",
     )
     parser.add_argument("--version", action="version", version=f"pixel-platform {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")

@@ -18,7 +18,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--storage-root")
     p.set_defaults(func=inventory)
 
-    s = sub.add_parser("sync", help="rclone copy a remote into gdrive/raw/ and write the sync marker")
+    s = sub.add_parser(
+        "sync", help="rclone copy a remote into gdrive/raw/ and write the sync marker"
+    )
     s.add_argument("source", help="rclone source path, e.g. gdrive:datasets or a local directory")
     s.add_argument("--dest-prefix", default="gdrive/raw/")
     s.add_argument("--transfers", type=int, default=2)

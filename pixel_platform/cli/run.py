@@ -14,7 +14,12 @@ from typing import Any
 import dagster as dg
 from tqdm import tqdm
 
-from pixel_platform.cli.common import ensure_dagster_home, has_source_objects, seed_sample, storage_settings
+from pixel_platform.cli.common import (
+    ensure_dagster_home,
+    has_source_objects,
+    seed_sample,
+    storage_settings,
+)
 from pixel_platform.defs.ingest.assets import build_family_assets, source_inventory
 from pixel_platform.defs.ingest.partitions import family_partitions
 from pixel_platform.defs.resources import RegistryResource, StorageResource, get_resources
@@ -34,11 +39,17 @@ class FamilySummary:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("run", help="materialize every asset on the configured storage and print a summary")
+    p = sub.add_parser(
+        "run", help="materialize every asset on the configured storage and print a summary"
+    )
     p.add_argument("--registry", help="registry YAML (default: $PIXEL_REGISTRY or the bundled one)")
-    p.add_argument("--storage-root", help="use a local directory as the bucket (default: env settings)")
+    p.add_argument(
+        "--storage-root", help="use a local directory as the bucket (default: env settings)"
+    )
     p.add_argument("--family", action="append", help="only these families (repeatable)")
-    p.add_argument("--no-sample", action="store_true", help="do not seed an empty local store with the sample")
+    p.add_argument(
+        "--no-sample", action="store_true", help="do not seed an empty local store with the sample"
+    )
     p.set_defaults(func=run)
 
 
@@ -77,9 +88,13 @@ def run(args: argparse.Namespace) -> int:
             work.append((name, key))
         summaries.append(FamilySummary(name))
     by_family = {s.family: s for s in summaries}
-    assets_by_family = {name: build_family_assets(registry.family(name), registry) for name in families}
+    assets_by_family = {
+        name: build_family_assets(registry.family(name), registry) for name in families
+    }
 
-    for name, key in tqdm(work, desc="partitions", unit=" partition", file=sys.stderr, disable=None):
+    for name, key in tqdm(
+        work, desc="partitions", unit=" partition", file=sys.stderr, disable=None
+    ):
         summary = by_family[name]
         summary.partitions += 1
         result = dg.materialize(
@@ -113,7 +128,10 @@ def print_summary(summaries: list[FamilySummary]) -> None:
     totals = FamilySummary("total")
     for s in summaries:
         flag = "  FAILED: " + ", ".join(s.failed_partitions) if s.failed_partitions else ""
-        print(f"{s.family:34} {s.partitions:>5} {s.records_in:>8} {s.records_out:>8} {s.quarantined:>11}{flag}")
+        print(
+            f"{s.family:34} {s.partitions:>5} {s.records_in:>8} {s.records_out:>8}"
+            f" {s.quarantined:>11}{flag}"
+        )
         totals.partitions += s.partitions
         totals.records_in += s.records_in
         totals.records_out += s.records_out

@@ -1,1 +1,1 @@
-"""Plain-Python core shared by the Dagster assets and the CLI: record type, step contract, errors."""
+"""Plain-Python core shared by the Dagster assets and the CLI: record, step contract, errors."""

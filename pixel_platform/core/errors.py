@@ -1,8 +1,8 @@
 """Exception hierarchy.
 
 Borrowed from dlt: every error is either *terminal* (retrying cannot help; the message says what to
-fix) or *transient* (a bounded retry with backoff may succeed). Callers decide retries by type, never
-by parsing messages. Messages never contain credentials or conversation text.
+fix) or *transient* (a bounded retry with backoff may succeed). Callers decide retries by type,
+never by parsing messages. Messages never contain credentials or conversation text.
 """
 
 from __future__ import annotations

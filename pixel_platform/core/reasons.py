@@ -26,6 +26,7 @@ class Reason(StrEnum):
     WRONG_FIELD_TYPE = "wrong_field_type"
     NULL_CONTENT = "null_content"
     UNKNOWN_ROLE = "unknown_role"
+    MISSING_FIELD = "missing_field"  # a turn without a role or content field
     # Validating: a converted conversation is not fit for training.
     EMPTY_TURN = "empty_turn"
     NO_USER_TURN = "no_user_turn"

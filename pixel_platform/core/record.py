@@ -4,8 +4,8 @@ Serialized form (one JSON object per line in every processed file and release sh
 
     {"messages": [{"role": "system|user|assistant", "content": "..."}], "metadata": {...}}
 
-``metadata`` always carries ``content_hash`` and ``provenance`` once a record leaves ingestion; fields
-of the source that no converter mapped are kept under ``metadata["source_fields"]``.
+``metadata`` always carries ``content_hash`` and ``provenance`` once a record leaves ingestion;
+fields of the source that no converter mapped are kept under ``metadata["source_fields"]``.
 """
 
 from __future__ import annotations

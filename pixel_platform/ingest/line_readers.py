@@ -15,8 +15,7 @@ from pixel_platform.ingest.streams import SNIFF_BYTES, decode_lenient, is_binary
 SKIP_CHUNK = 1 << 20
 
 
-# -- JSON Lines -------------------------------------------------------------------------------------
-def skip_line(buf: io.BufferedReader) -> None:
+def skip_line(buf: io.BufferedIOBase) -> None:
     """Consume the rest of an over-long line without holding it."""
     while True:
         chunk = buf.readline(SKIP_CHUNK)
@@ -24,7 +23,7 @@ def skip_line(buf: io.BufferedReader) -> None:
             return
 
 
-def read_jsonl(buf: io.BufferedReader, ctx: ReadContext) -> Iterator[Unit]:
+def read_jsonl(buf: io.BufferedIOBase, ctx: ReadContext) -> Iterator[Unit]:
     # The hot loop of ingestion: locals only, orjson on the raw bytes, slow paths out of line.
     key, note, limit = ctx.key, ctx.encoding_note, ctx.max_record_bytes
     readline, loads, decode_error = buf.readline, orjson.loads, orjson.JSONDecodeError
@@ -43,6 +42,7 @@ def read_jsonl(buf: io.BufferedReader, ctx: ReadContext) -> Iterator[Unit]:
                 index += 1
                 continue
             if ctx.problem:  # a last line cut short by stream damage: the failure covers it
+                line_no -= 1
                 break
         if line.isspace():
             continue
@@ -74,8 +74,7 @@ def _jsonl_slow(line: bytes, exc: orjson.JSONDecodeError, ctx: ReadContext,
                        raw=line)
 
 
-# -- plain text -------------------------------------------------------------------------------------
-def read_txt(buf: io.BufferedReader, ctx: ReadContext) -> Iterator[Unit]:
+def read_txt(buf: io.BufferedIOBase, ctx: ReadContext) -> Iterator[Unit]:
     """A whole text file is one record (a transcript); capped at the record limit."""
     ctx.next_line, ctx.next_index = 1, 0
     data = buf.read(ctx.max_record_bytes + 1)

@@ -22,7 +22,8 @@ class RawRecord:
     line: int | None = None
     index: int | None = None
     file_format: str = ""  # jsonl | json | csv | txt — the container, not the record's shape
-    encoding_note: str | None = None  # set when bytes were not clean UTF-8 (e.g. "cp1252", "utf-16")
+    # set when bytes were not clean UTF-8 (e.g. "cp1252", "utf-16")
+    encoding_note: str | None = None
     container: str | None = None  # the key of a JSON object whose list held it ("train", "test")
 
     def locator(self) -> Locator:

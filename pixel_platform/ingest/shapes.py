@@ -7,6 +7,9 @@ from typing import Any
 
 from pixel_platform.registry.model import FieldMapping
 
+# Dataset splits saved as one object ({"train": [...], "test": [...]}) are containers too.
+SPLIT_KEYS = ("train", "test", "validation", "valid", "dev", "eval")
+
 
 def first_key(obj: dict[str, Any], keys: tuple[str, ...]) -> str | None:
     """The first of ``keys`` present in ``obj`` (the registry lists them in priority order)."""
@@ -44,15 +47,17 @@ def looks_like_record(obj: dict[str, Any], fields: FieldMapping) -> bool:
 def container_keys(obj: dict[str, Any], fields: FieldMapping) -> list[str]:
     """Keys of a top-level JSON object whose lists hold the records (``{"train": [...]}``).
 
-    The registry's ``container_keys`` come first (several may hold records: train and test
-    splits). Failing those, one key holding a list of objects makes the object a container, but
-    only when the object is not a record itself (an alpaca record with a ``history`` list is not).
+    The registry's ``container_keys`` and the split names come first (several may hold records:
+    train and test splits). Failing those, one key holding a list of objects makes the object a
+    container, but only when the object is not a record itself (an alpaca record with a
+    ``history`` list is not).
     """
     if looks_like_record(obj, fields):
         return []
+    candidates = dict.fromkeys((*fields.container_keys, *SPLIT_KEYS))
     found = [
         key
-        for key in fields.container_keys
+        for key in candidates
         if isinstance(obj.get(key), list) and not is_turn_list(obj[key], fields)
     ]
     if found:

@@ -63,13 +63,16 @@ def decode_lenient(data: bytes) -> tuple[str, str | None]:
     return text, "cp1252"
 
 
-def is_binary(sample: bytes) -> bool:
-    """NUL bytes, or more than 5% control bytes: not text, whatever the extension says."""
+def is_binary(sample: bytes, *, nul_is_binary: bool = True) -> bool:
+    """NUL bytes, or more than 5% control bytes: not text, whatever the extension says.
+
+    The CSV reader passes ``nul_is_binary=False`` so that one stray NUL fails its row, not the file.
+    """
     if not sample:
         return False
-    if b"\x00" in sample:
+    if nul_is_binary and b"\x00" in sample:
         return True
-    controls = len(sample) - len(sample.translate(None, _NOT_CONTROL))
+    controls = len(sample.translate(None, _NOT_CONTROL))  # deleting the rest leaves the controls
     return controls * 20 > len(sample)
 
 
@@ -131,7 +134,8 @@ class _Utf8Encoder:
 
     def read(self, n: int) -> bytes:
         while len(self._pending) < n:
-            chunk = self._text.read(max(n // 4, 1))
+            # Small reads: a decode error loses only the chunk it happens in.
+            chunk = self._text.read(max(min(n // 4, 8192), 1))
             if not chunk:
                 break
             self._pending += chunk.encode("utf-8", "surrogatepass")
@@ -164,7 +168,9 @@ def open_utf8(stream: BinaryIO, *, gzipped: bool) -> Opened:
     problem = StreamProblem()
     source: Callable[[int], bytes] = stream.read
     if gzipped:
-        source = gzip.GzipFile(fileobj=stream, mode="rb").read
+        # read1, not read: read loops over several decompressions and loses what it had
+        # decompressed when a later one hits the truncation.
+        source = gzip.GzipFile(fileobj=stream, mode="rb").read1
     buf = io.BufferedReader(_GuardedRaw(source, problem), BUFFER_BYTES)
     head = buf.peek(64)
     encoding: str | None = None

@@ -13,7 +13,7 @@ SYNC_MARKER_KEY = "gdrive/raw/_SYNC_COMPLETE.json"
 
 
 def partition_slug(partition_key: str) -> str:
-    """A path-safe, reversible-enough name for a partition: ``gdrive/raw/Psych8k/`` -> ``gdrive__raw__Psych8k``."""
+    """A path-safe name for a partition: ``gdrive/raw/Psych8k/`` -> ``gdrive__raw__Psych8k``."""
     return partition_key.strip("/").replace("/", "__")
 
 
@@ -46,7 +46,7 @@ def coverage_report_key() -> str:
 
 
 def is_ignored_object(key: str) -> bool:
-    """Markers and hidden files under a source prefix are not data (``_SYNC_COMPLETE.json``, ``.DS_Store``).
+    """Markers and hidden files under a source prefix are not data (``_SYNC_COMPLETE.json``).
 
     They are still listed in the partition's stats as ignored, so nothing disappears unseen.
     """

@@ -191,12 +191,16 @@ def process_partition(
             "quarantine": {"key": result.quarantine_key, "records": quarantine.count},
         }
     )
-    store.write_bytes(result.stats_key, orjson.dumps(stats, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+    store.write_bytes(
+        result.stats_key, orjson.dumps(stats, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+    )
     result.stats = stats
     return result
 
 
-def read_partition_stats(store: ObjectStore, family: str, partition_key: str) -> dict[str, Any] | None:
+def read_partition_stats(
+    store: ObjectStore, family: str, partition_key: str
+) -> dict[str, Any] | None:
     key = layout.processed_stats_key(family, partition_key)
     if not store.exists(key):
         return None

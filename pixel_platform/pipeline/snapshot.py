@@ -109,7 +109,9 @@ def read_snapshot(store: ObjectStore, family: str, partition_key: str) -> RawSna
     return RawSnapshot.from_json(store.read_bytes(key))
 
 
-def refresh_snapshot(store: ObjectStore, family: str, partition_key: str) -> tuple[RawSnapshot, bool]:
+def refresh_snapshot(
+    store: ObjectStore, family: str, partition_key: str
+) -> tuple[RawSnapshot, bool]:
     """Take a snapshot and store it unless the stored one already has the same fingerprint.
 
     Returns ``(snapshot, changed)``. Keeping the old snapshot when nothing changed keeps its

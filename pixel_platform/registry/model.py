@@ -65,7 +65,14 @@ class LicenseSpec(_Strict):
 class FieldMapping(_Strict):
     """Where a converter finds things in a source record. Every list is tried in order."""
 
-    turn_lists: tuple[str, ...] = ("messages", "conversations", "conversation", "dialog", "dialogue", "turns")
+    turn_lists: tuple[str, ...] = (
+        "messages",
+        "conversations",
+        "conversation",
+        "dialog",
+        "dialogue",
+        "turns",
+    )
     role: tuple[str, ...] = ("role", "from", "speaker")
     content: tuple[str, ...] = ("content", "value", "text", "utterance")
     text: tuple[str, ...] = ("text", "transcript", "dialogue_text", "conversation_text")
@@ -82,7 +89,9 @@ class SourceSpec(_Strict):
 
     prefix: str | None = None
     key: str | None = None
-    format: Literal["auto", "messages", "sharegpt", "turn_list", "alpaca", "transcript", "qa"] | None = None
+    format: (
+        Literal["auto", "messages", "sharegpt", "turn_list", "alpaca", "transcript", "qa"] | None
+    ) = None
     license: str | None = None  # overrides the family's licence for this source
 
     @model_validator(mode="after")
@@ -113,7 +122,9 @@ class FamilySpec(_Strict):
     priority: int = Field(default=50, ge=0, le=100)  # higher wins when choosing dedup keepers
     holdout: bool = False  # holdout families go to the test split only
     license: str | None = None
-    format: Literal["auto", "messages", "sharegpt", "turn_list", "alpaca", "transcript", "qa"] = "auto"
+    format: Literal["auto", "messages", "sharegpt", "turn_list", "alpaca", "transcript", "qa"] = (
+        "auto"
+    )
     sources: tuple[SourceSpec, ...] = ()
     fields: FieldMapping = FieldMapping()
     roles: dict[str, Literal["system", "user", "assistant"]] = {}
@@ -206,7 +217,8 @@ class Registry(_Strict):
                 if inner != outer and inner.startswith(outer):
                     problems.append(
                         f"families.{seen_locations[inner]}: source {inner!r} lies inside source"
-                        f" {outer!r} of family {seen_locations[outer]!r}; objects would be read twice"
+                        f" {outer!r} of family {seen_locations[outer]!r}; objects would be read"
+                        " twice"
                     )
         if problems:
             raise ValueError("; ".join(problems))

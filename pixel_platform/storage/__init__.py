@@ -1,4 +1,4 @@
-"""Object storage: one interface (``ObjectStore``), two backends (local directory, S3-compatible)."""
+"""Object storage: one interface (``ObjectStore``), two backends (local directory, S3)."""
 
 from pixel_platform.storage.base import ObjectInfo, ObjectStore
 from pixel_platform.storage.keys import join_key, validate_key

@@ -26,7 +26,8 @@ def validate_key(key: str, *, allow_prefix: bool = False) -> str:
     for segment in body:
         if segment in ("", ".", ".."):
             raise InvalidKeyError(
-                f"object key {key!r} has an empty, '.' or '..' segment; keys may not leave the bucket"
+                f"object key {key!r} has an empty, '.' or '..' segment;"
+                " keys may not leave the bucket"
             )
     return key
 

@@ -54,7 +54,9 @@ def build_s3_client(settings: StorageSettings) -> S3Client:
     """A boto3 S3 client for ``settings``; a plain function so Dagster resources can reuse it."""
     custom_endpoint = bool(settings.endpoint_url)
     config = Config(
-        retries={"max_attempts": settings.max_attempts, "mode": "standard"},
+        # "total_max_attempts" counts the first try, matching StorageSettings.max_attempts (>= 1);
+        # botocore's "max_attempts" key would count retries only, one more request than asked.
+        retries={"total_max_attempts": settings.max_attempts, "mode": "standard"},
         connect_timeout=settings.connect_timeout_s,
         read_timeout=settings.read_timeout_s,
         # S3-compatible services rarely have wildcard DNS for virtual-host buckets.
@@ -218,23 +220,26 @@ class S3ObjectStore(ObjectStore):
             info = self.head(key)
             if info is None:
                 raise self._missing(key)
-            hit = cache.lookup(self.bucket, key, info.etag)
-            if hit is not None:
-                return hit
-            try:
-                return self._download(key, info, cache)
-            except ClientError as exc:
-                # The object was replaced between HEAD and GET: look again.
-                if exc.response.get("Error", {}).get("Code") != "PreconditionFailed":
-                    raise self._error(exc, "read", key) from None
+            path = cache.lookup(self.bucket, key, info.etag) or self._download(key, info, cache)
+            if path is not None:
+                return path
         raise TransientStorageError(f"{self.uri(key)} kept changing while being read")
 
-    def _download(self, key: str, info: ObjectInfo, cache: ReadCache) -> Path:
-        # If-Match pins the GET to the version HEAD saw, so the cache file matches its ETag name.
-        resp = self._client.get_object(Bucket=self.bucket, Key=key, IfMatch=f'"{info.etag}"')
-        with closing(resp["Body"]) as body, self._translated("read", key):
-            chunks = iter(lambda: body.read(READ_CHUNK_BYTES), b"")
-            return cache.store(self.bucket, key, info.etag, chunks, expected_size=info.size)
+    def _download(self, key: str, info: ObjectInfo, cache: ReadCache) -> Path | None:
+        """Fill the cache entry for ``info``; ``None`` if the object changed since its HEAD."""
+        with self._translated("read", key):
+            try:
+                # If-Match pins the GET to the version HEAD saw, so the file matches its name.
+                resp = self._client.get_object(
+                    Bucket=self.bucket, Key=key, IfMatch=f'"{info.etag}"'
+                )
+            except ClientError as exc:
+                if _code(exc) == "PreconditionFailed":
+                    return None
+                raise
+            with closing(resp["Body"]) as body:
+                chunks = iter(lambda: body.read(READ_CHUNK_BYTES), b"")
+                return cache.store(self.bucket, key, info.etag, chunks, expected_size=info.size)
 
     def _missing(self, key: str) -> Exception:
         # HEAD of a missing key and of a missing bucket both answer a bare 404; tell them apart

@@ -163,5 +163,10 @@ def sync(
     result = run_rclone_copy(spec, settings, on_line=on_line)
     marker = write_sync_marker(store, spec, result, run_id=run_id)
     return SyncResult(
-        result.source, result.destination, result.returncode, result.seconds, result.last_stats, marker
+        result.source,
+        result.destination,
+        result.returncode,
+        result.seconds,
+        result.last_stats,
+        marker,
     )

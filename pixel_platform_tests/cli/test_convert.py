@@ -15,7 +15,9 @@ def messages_record(i: int) -> dict:
     }
 
 
-def test_convert_jsonl_with_broken_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_convert_jsonl_with_broken_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     n = 25
     lines = [orjson.dumps(messages_record(i)) for i in range(n)]
     lines.insert(5, b'{"messages": [{"role": "user", "content": "trunc')
@@ -58,5 +60,14 @@ def test_convert_sharegpt_array_one_record_per_conversation(tmp_path: Path) -> N
 
 
 def test_convert_missing_input_exits_2(tmp_path: Path) -> None:
-    code = main(["convert", str(tmp_path / "nope.jsonl"), "-o", str(tmp_path / "o"), "-q", str(tmp_path / "q")])
+    code = main(
+        [
+            "convert",
+            str(tmp_path / "nope.jsonl"),
+            "-o",
+            str(tmp_path / "o"),
+            "-q",
+            str(tmp_path / "q"),
+        ]
+    )
     assert code == 2

@@ -9,7 +9,9 @@ from pixel_platform.registry import load_registry
 
 
 @pytest.mark.integration
-def test_run_on_bundled_sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_on_bundled_sample(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     root = tmp_path / "bucket"
     assert main(["run", "--storage-root", str(root)]) == 0

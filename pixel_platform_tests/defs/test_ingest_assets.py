@@ -21,18 +21,26 @@ def test_inventory_then_family_partition(local_store: LocalObjectStore) -> None:
     good = [orjson.loads(GOOD) | {"id": i} for i in range(5)]
     local_store.write_bytes("gdrive/raw/Psych8k/part1.json", orjson.dumps(good))
     local_store.write_bytes(
-        "gdrive/raw/Psych8k/part2.jsonl", GOOD + b"\n{broken json\n" + GOOD.replace(b"tense", b"calm") + b"\n"
+        "gdrive/raw/Psych8k/part2.jsonl",
+        GOOD + b"\n{broken json\n" + GOOD.replace(b"tense", b"calm") + b"\n",
     )
     registry = load_registry()
     with dg.instance_for_test() as instance:
-        inv = dg.materialize([source_inventory], instance=instance, resources=resources(local_store))
+        inv = dg.materialize(
+            [source_inventory], instance=instance, resources=resources(local_store)
+        )
         assert inv.success
-        assert instance.get_dynamic_partitions("mental_health_datasets_sources") == ["gdrive/raw/Psych8k/"]
+        assert instance.get_dynamic_partitions("mental_health_datasets_sources") == [
+            "gdrive/raw/Psych8k/"
+        ]
         assert local_store.exists(layout.coverage_report_key())
 
         assets = build_family_assets(registry.family("mental_health_datasets"), registry)
         result = dg.materialize(
-            assets, partition_key="gdrive/raw/Psych8k/", instance=instance, resources=resources(local_store)
+            assets,
+            partition_key="gdrive/raw/Psych8k/",
+            instance=instance,
+            resources=resources(local_store),
         )
         assert result.success
         processed = result.asset_materializations_for_node("processed_family")[0].metadata
@@ -44,12 +52,16 @@ def test_inventory_then_family_partition(local_store: LocalObjectStore) -> None:
             ("processed_mental_health_datasets_accounting", True)
         ]
 
-    out = local_store.read_bytes(layout.processed_key("mental_health_datasets", "gdrive/raw/Psych8k/"))
+    out = local_store.read_bytes(
+        layout.processed_key("mental_health_datasets", "gdrive/raw/Psych8k/")
+    )
     records = [orjson.loads(line) for line in out.splitlines()]
     assert len(records) == 7
     assert all(r["metadata"]["content_hash"].startswith("sha256:") for r in records)
     assert records[0]["metadata"]["provenance"]["family"] == "mental_health_datasets"
-    quarantine = local_store.read_bytes(layout.quarantine_key("mental_health_datasets", "gdrive/raw/Psych8k/"))
+    quarantine = local_store.read_bytes(
+        layout.quarantine_key("mental_health_datasets", "gdrive/raw/Psych8k/")
+    )
     entry = orjson.loads(quarantine.splitlines()[0])
     assert entry["source_key"] == "gdrive/raw/Psych8k/part2.jsonl" and entry["line"] == 2
 

@@ -34,7 +34,10 @@ def test_sensor_requests_runs_only_for_changed_partitions(local_store: LocalObje
             ("ingest_mental_health_datasets_job", "gdrive/raw/Psych8k/"),
             ("ingest_cptsd_job", "gdrive/raw/cptsd/"),
         }
-        added = {(r.partitions_def_name, tuple(r.partition_keys)) for r in result.dynamic_partitions_requests}
+        added = {
+            (r.partitions_def_name, tuple(r.partition_keys))
+            for r in result.dynamic_partitions_requests
+        }
         assert ("cptsd_sources", ("gdrive/raw/cptsd/",)) in added
         cursor = result.cursor
 
@@ -43,7 +46,9 @@ def test_sensor_requests_runs_only_for_changed_partitions(local_store: LocalObje
         assert isinstance(again, dg.SkipReason)
 
         # One object rewritten, then a new sync marker: only that partition runs.
-        local_store.write_bytes("gdrive/raw/cptsd/s1.txt", b"Client: hi again\nTherapist: welcome back")
+        local_store.write_bytes(
+            "gdrive/raw/cptsd/s1.txt", b"Client: hi again\nTherapist: welcome back"
+        )
         local_store.write_bytes(layout.SYNC_MARKER_KEY, b'{"n": 2, "later": true}')
         third, _ = evaluate(instance, local_store, cursor)
         assert isinstance(third, dg.SensorResult)

@@ -18,7 +18,9 @@ def test_inventory_maps_objects_to_families_and_reports_gaps(local_store: LocalO
     assert inventory.families["mental_health_datasets"].bytes == 7
     assert inventory.families["cot_reasoning"].present
     assert not inventory.families["sarcasm"].present
-    assert inventory.unclaimed_objects == 1 and inventory.unclaimed_sample == ["lightning/train.json"]
+    assert inventory.unclaimed_objects == 1 and inventory.unclaimed_sample == [
+        "lightning/train.json"
+    ]
     assert inventory.partitions()["mental_health_datasets"] == ["gdrive/raw/Psych8k/"]
     assert inventory.partitions()["cot_reasoning"] == ["acquired/cot_reasoning.json"]
 

@@ -11,13 +11,18 @@ def test_snapshot_lists_data_objects_and_ignores_markers(local_store: LocalObjec
     local_store.write_bytes("gdrive/raw/Psych8k/_SYNC_COMPLETE.json", b"{}")
     local_store.write_bytes("gdrive/raw/Other/c.json", b"[]")
     snap = take_snapshot(local_store, "mental_health_datasets", "gdrive/raw/Psych8k/")
-    assert [o.key for o in snap.objects] == ["gdrive/raw/Psych8k/a.json", "gdrive/raw/Psych8k/b.jsonl"]
+    assert [o.key for o in snap.objects] == [
+        "gdrive/raw/Psych8k/a.json",
+        "gdrive/raw/Psych8k/b.jsonl",
+    ]
     assert [o.key for o in snap.ignored] == ["gdrive/raw/Psych8k/_SYNC_COMPLETE.json"]
     single = take_snapshot(local_store, "x", "gdrive/raw/Other/c.json")
     assert [o.key for o in single.objects] == ["gdrive/raw/Other/c.json"]
 
 
-def test_refresh_keeps_unchanged_snapshot_and_detects_rewrites(local_store: LocalObjectStore) -> None:
+def test_refresh_keeps_unchanged_snapshot_and_detects_rewrites(
+    local_store: LocalObjectStore,
+) -> None:
     local_store.write_bytes("src/a.jsonl", b"{}\n")
     first, changed = refresh_snapshot(local_store, "fam", "src/")
     assert changed

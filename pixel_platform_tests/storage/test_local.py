@@ -26,7 +26,10 @@ def test_round_trip_and_uri_is_the_file_path(local_store: LocalObjectStore) -> N
 
 
 def test_exception_inside_open_write_leaves_nothing(local_store: LocalObjectStore) -> None:
-    with pytest.raises(RuntimeError, match="boom"), local_store.open_write("out/part-0.jsonl") as fh:
+    with (
+        pytest.raises(RuntimeError, match="boom"),
+        local_store.open_write("out/part-0.jsonl") as fh,
+    ):
         fh.write(b"half a record")
         raise RuntimeError("boom")
     assert not local_store.exists("out/part-0.jsonl")
@@ -161,7 +164,9 @@ def test_unsafe_keys_never_touch_the_disk(local_store: LocalObjectStore, key: st
     assert not local_store.root.exists() or _all_files(local_store.root) == []
 
 
-def test_symlinks_cannot_lead_outside_the_root(local_store: LocalObjectStore, tmp_path: Path) -> None:
+def test_symlinks_cannot_lead_outside_the_root(
+    local_store: LocalObjectStore, tmp_path: Path
+) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
     local_store.root.mkdir(parents=True)

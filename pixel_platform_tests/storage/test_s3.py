@@ -9,16 +9,19 @@ import traceback
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from pixel_platform.core.errors import (
+    ConfigError,
     ObjectNotFoundError,
     StorageError,
     TerminalError,
     TransientStorageError,
 )
+from pixel_platform.storage.base import ObjectInfo
 from pixel_platform.storage.s3 import (
     S3Client,
     S3ObjectStore,
@@ -27,7 +30,9 @@ from pixel_platform.storage.s3 import (
     translate_error,
 )
 from pixel_platform.storage.settings import StorageSettings
-from pixel_platform_tests.conftest import S3TestServer
+
+if TYPE_CHECKING:
+    from pixel_platform_tests.conftest import S3TestServer
 
 MIB = 1024 * 1024
 
@@ -171,12 +176,28 @@ def test_overwritten_object_misses_the_cache(s3_store: S3ObjectStore, tmp_path: 
 
 
 @pytest.mark.s3
-def test_cached_read_of_a_missing_object(s3_store: S3ObjectStore) -> None:
+def test_object_replaced_between_head_and_get_is_read_fresh(
+    s3_store: S3ObjectStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s3_store.write_bytes("c", b"old")
+    stale = s3_store.head("c")
+    s3_store.write_bytes("c", b"new")
+    real_head = s3_store.head
+    answers: list[ObjectInfo | None] = [stale]
+    # The first HEAD sees the old version, as if the rewrite landed right after it.
+    monkeypatch.setattr(s3_store, "head", lambda key: answers.pop() if answers else real_head(key))
+    assert s3_store.read_bytes("c") == b"new"
+
+
+@pytest.mark.s3
+@pytest.mark.parametrize("store_fixture", ["s3_store", "uncached_store"])
+def test_read_of_a_missing_object(request: pytest.FixtureRequest, store_fixture: str) -> None:
+    store = request.getfixturevalue(store_fixture)
     with pytest.raises(ObjectNotFoundError, match="nope"):
-        s3_store.read_bytes("nope")
+        store.read_bytes("nope")
 
 
-# -- errors ------------------------------------------------------------------------------------------
+# -- errors ------------------------------------------------------------------------------------
 @pytest.fixture(params=["wrong-key-id", "wrong-secret"])
 def bad_credentials(request: pytest.FixtureRequest, s3_server: S3TestServer) -> tuple[str, str]:
     if request.param == "wrong-key-id":
@@ -227,13 +248,24 @@ def test_missing_bucket_is_named(s3_server: S3TestServer, tmp_path: Path) -> Non
         store = S3ObjectStore.from_settings(
             s3_server.settings("pixel-no-such-bucket", cache_dir=cache_dir)
         )
-        for action in (lambda: list(store.list()), lambda: store.write_bytes("k", b"x")):
-            with pytest.raises(StorageError, match="'pixel-no-such-bucket' does not exist"):
-                action()
+        with pytest.raises(StorageError, match="'pixel-no-such-bucket' does not exist"):
+            list(store.list())
+        with pytest.raises(StorageError, match="'pixel-no-such-bucket' does not exist"):
+            store.write_bytes("k", b"x")
         with pytest.raises(StorageError, match="'pixel-no-such-bucket' does not exist") as info:
             store.read_bytes("k")
         assert not isinstance(info.value, ObjectNotFoundError)
         assert s3_server.endpoint_url in str(info.value)
+
+
+@pytest.mark.s3
+def test_missing_bucket_on_a_multipart_upload(s3_server: S3TestServer, tmp_path: Path) -> None:
+    # The managed transfer wraps the server's error in S3UploadFailedError; it is still mapped.
+    settings = s3_server.settings("pixel-no-such-bucket", multipart_threshold_bytes=5 * MIB)
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"x" * (6 * MIB))
+    with pytest.raises(StorageError, match="'pixel-no-such-bucket' does not exist"):
+        S3ObjectStore.from_settings(settings).upload_file(big, "big.bin")
 
 
 def test_unreachable_endpoint_is_transient(unused_port: int) -> None:
@@ -322,7 +354,7 @@ def test_tls_verification_stays_on_and_honours_the_env_bundle(
     monkeypatch.setenv("AWS_CA_BUNDLE", str(bundle))
     assert resolve_tls_verify(https) == str(bundle)
     monkeypatch.setenv("AWS_CA_BUNDLE", str(tmp_path / "missing.pem"))
-    with pytest.raises(StorageError.__mro__[1], match="AWS_CA_BUNDLE"):
+    with pytest.raises(ConfigError, match="AWS_CA_BUNDLE"):
         resolve_tls_verify(https)
 
 
@@ -341,7 +373,7 @@ def test_client_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     client = build_s3_client(settings)
     config = client.meta.config
-    assert config.retries == {"max_attempts": 7, "mode": "standard"}
+    assert config.retries == {"total_max_attempts": 7, "mode": "standard"}  # 7 tries in all
     assert (config.connect_timeout, config.read_timeout) == (3, 9)
     assert config.s3 == {"addressing_style": "path"}
     assert client.meta.region_name == "gra"

@@ -45,13 +45,18 @@ def test_failed_sync_writes_no_marker(tmp_path: Path) -> None:
 
 
 @pytest.mark.s3
-def test_sync_to_s3_uses_env_credentials_not_argv(tmp_path: Path, s3_server, s3_bucket: str) -> None:
+def test_sync_to_s3_uses_env_credentials_not_argv(
+    tmp_path: Path, s3_server, s3_bucket: str
+) -> None:
     from pixel_platform.storage.s3 import S3ObjectStore
 
     remote = make_remote(tmp_path)
     settings = s3_server.settings(s3_bucket)
     dest, env = rclone_destination(settings, "gdrive/raw/")
-    assert settings.secret_key not in dest and env["RCLONE_S3_SECRET_ACCESS_KEY"] == settings.secret_key
+    assert (
+        settings.secret_key not in dest
+        and env["RCLONE_S3_SECRET_ACCESS_KEY"] == settings.secret_key
+    )
     store = S3ObjectStore.from_settings(settings)
     sync(store, settings, SyncSpec(source=str(remote)))
     assert store.exists("gdrive/raw/Psych8k/a.json")

@@ -89,7 +89,9 @@ def build_family_assets(family: FamilySpec, registry: Registry) -> list[dg.Asset
             f"{sources}. Materializing snapshots the object keys and ETags that processing reads."
         ),
     )
-    def raw_family(context: dg.AssetExecutionContext, storage: StorageResource) -> dg.MaterializeResult:
+    def raw_family(
+        context: dg.AssetExecutionContext, storage: StorageResource
+    ) -> dg.MaterializeResult:
         store = storage.store()
         snapshot, changed = refresh_snapshot(store, name, context.partition_key)
         if not snapshot.objects:
@@ -141,7 +143,8 @@ def build_family_assets(family: FamilySpec, registry: Registry) -> list[dg.Asset
         ],
         description=(
             f"Family `{name}` as clean ChatML conversations (stage `{family.stage}`): converted, "
-            "encoding-repaired, validated and hashed. Rejected records go to quarantine with a reason."
+            "encoding-repaired, validated and hashed. Rejected records go to quarantine with a"
+            " reason."
         ),
     )
     def processed_family(

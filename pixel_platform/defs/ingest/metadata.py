@@ -21,7 +21,9 @@ def counter_table(title: str, counts: Mapping[str, int]) -> dg.MetadataValue:
     return md_table([title, "count"], rows)
 
 
-def partition_metadata(stats: Mapping[str, Any], output_uri: str, quarantine_uri: str) -> dict[str, Any]:
+def partition_metadata(
+    stats: Mapping[str, Any], output_uri: str, quarantine_uri: str
+) -> dict[str, Any]:
     formats: dict[str, int] = {}
     per_file_rows = []
     for key, counts in sorted(stats.get("detected_formats", {}).items()):

@@ -1,0 +1,326 @@
+"""Every record shape -> one ``Conversation`` (ChatML messages + metadata).
+
+Formats (``auto`` detects per record, in this order):
+
+- ``messages`` / ``sharegpt`` / ``turn_list``: a list of turns under a ``fields.turn_lists`` key
+  (``messages`` -> messages, ``conversations`` -> sharegpt, any other -> turn_list), or a bare list
+  of turns as the record. A turn has a role under ``fields.role`` and text under ``fields.content``.
+- ``alpaca``: instruction (+ input) -> user, output -> assistant.
+- ``qa``: the present ``fields.question`` columns -> user, ``fields.answer`` columns -> assistant.
+- ``transcript``: a text with speaker labels (a ``.txt`` file, or a str under ``fields.text``).
+
+Roles go through ``Registry.roles_for(family)``; consecutive turns of one role are merged. Source
+fields no converter used are kept in ``metadata["source_fields"]``; extra keys of individual turns
+in ``metadata["source_turn_fields"]`` (by source turn index). Reject details name fields and types,
+never conversation text.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+from pixel_platform.core.errors import ConfigError
+from pixel_platform.core.reasons import Reason
+from pixel_platform.core.record import Conversation, Message
+from pixel_platform.core.steps import Reject, Step
+from pixel_platform.ingest.raw import RawRecord
+from pixel_platform.ingest.shapes import first_key
+from pixel_platform.ingest.transcript import TranscriptParser
+from pixel_platform.registry.model import INPUT_FORMATS, FamilySpec, Registry
+
+TURN_FORMATS = ("messages", "sharegpt", "turn_list")
+_FORMAT_BY_LIST_KEY = {"messages": "messages", "conversations": "sharegpt"}
+SYSTEM_FIELD = "system"  # a record-level system prompt (ShareGPT variants carry one)
+UNKNOWN = "unknown"
+
+
+def type_name(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+class _Converted:
+    """A converter's result: the messages and the record keys it consumed."""
+
+    __slots__ = ("extra", "messages", "turn_fields", "used")
+
+    def __init__(self, messages: list[Message], used: tuple[str, ...] = (),
+                 turn_fields: dict[str, dict[str, Any]] | None = None,
+                 extra: dict[str, Any] | None = None) -> None:
+        self.messages = messages
+        self.used = used
+        self.turn_fields = turn_fields
+        self.extra = extra  # source content that is not a field (a transcript's preamble)
+
+
+class ConvertStep(Step[RawRecord, Conversation]):
+    name = "convert"
+
+    def __init__(self, registry: Registry, family: FamilySpec, fmt: str = "auto") -> None:
+        super().__init__(family.name or None)
+        if fmt not in INPUT_FORMATS:
+            raise ConfigError(f"unknown input format {fmt!r}; expected one of {INPUT_FORMATS}")
+        self.fmt = fmt
+        self.fields = family.fields
+        self.roles = registry.roles_for(family)
+        self.system_prompt = family.system_prompt
+        self.transcripts = TranscriptParser(list(self.roles))
+        # What was detected, per source object: the ingest report shows mixed or surprising files.
+        self.formats_by_file: dict[str, Counter[str]] = defaultdict(Counter)
+
+    # -- the step ----------------------------------------------------------------------------------
+    def apply(self, item: RawRecord) -> Conversation | Reject:
+        payload = item.payload
+        fmt = self.fmt if self.fmt != "auto" else self.detect(payload)
+        self.formats_by_file[item.source_key][fmt] += 1
+        if fmt == UNKNOWN:
+            return self._unrecognised(payload)
+        result = self._convert(fmt, payload)
+        if isinstance(result, Reject):
+            return result
+        messages = result.messages
+        provenance: dict[str, Any] = {
+            "source_key": item.source_key, "line": item.line, "index": item.index
+        }
+        if item.container is not None:
+            provenance["container"] = item.container
+        metadata: dict[str, Any] = {"detected_format": fmt, "provenance": provenance}
+        if type(payload) is dict and len(payload) > len(result.used):
+            unused = {k: v for k, v in payload.items() if k not in result.used}
+            if unused:
+                metadata["source_fields"] = unused
+        if result.extra:
+            metadata.setdefault("source_fields", {}).update(result.extra)
+        if result.turn_fields:
+            metadata["source_turn_fields"] = result.turn_fields
+        if item.encoding_note:
+            metadata["encoding_note"] = item.encoding_note
+        if self.system_prompt and not any(m["role"] == "system" for m in messages):
+            messages.insert(0, {"role": "system", "content": self.system_prompt})
+            self.stats.changed["system_prompt_added"] += 1
+        return Conversation(messages, metadata)
+
+    def detect(self, payload: Any) -> str:
+        fields = self.fields
+        if type(payload) is dict:
+            for key in fields.turn_lists:
+                if key in payload:
+                    return _FORMAT_BY_LIST_KEY.get(key, "turn_list")
+            if fields.instruction in payload and fields.output in payload:
+                return "alpaca"
+            if first_key(payload, fields.question) and first_key(payload, fields.answer):
+                return "qa"
+            if first_key(payload, fields.text):
+                return "transcript"
+            return UNKNOWN
+        if isinstance(payload, str):
+            return "transcript" if payload.strip() else UNKNOWN
+        if isinstance(payload, list) and payload:
+            return "turn_list"
+        return UNKNOWN
+
+    def _unrecognised(self, payload: Any) -> Reject:
+        if payload in ({}, [], "", None):
+            return Reject(Reason.EMPTY_RECORD, f"the record is an empty {type_name(payload)}")
+        if isinstance(payload, dict):
+            keys = ", ".join(sorted(map(str, payload))[:12])
+            return Reject(Reason.UNKNOWN_FORMAT, f"no known conversation fields; keys: {keys}")
+        return Reject(Reason.UNKNOWN_FORMAT,
+                      f"the record is a {type_name(payload)}, not an object, list or text")
+
+    def _convert(self, fmt: str, payload: Any) -> _Converted | Reject:
+        if fmt in TURN_FORMATS:
+            return self._turn_record(payload)
+        if fmt == "alpaca":
+            return self._alpaca(payload)
+        if fmt == "qa":
+            return self._qa(payload)
+        return self._transcript(payload)
+
+    # -- turn lists --------------------------------------------------------------------------------
+    def _turn_record(self, payload: Any) -> _Converted | Reject:
+        if isinstance(payload, list):
+            return self._turns(payload, "record")
+        if type(payload) is not dict:
+            return Reject(Reason.UNKNOWN_FORMAT, f"expected an object with a turn list, found a"
+                          f" {type_name(payload)}")
+        key = first_key(payload, self.fields.turn_lists)
+        if key is None:
+            return Reject(Reason.UNKNOWN_FORMAT, "no turn list; tried "
+                          + ", ".join(self.fields.turn_lists))
+        result = self._turns(payload[key], key)
+        if isinstance(result, Reject):
+            return result
+        result.used = (key,)
+        system = payload.get(SYSTEM_FIELD)
+        if isinstance(system, str) and system.strip():
+            result.used = (key, SYSTEM_FIELD)
+            if result.messages[0]["role"] != "system":
+                result.messages.insert(0, {"role": "system", "content": system})
+        return result
+
+    def _turns(self, turns: Any, where: str) -> _Converted | Reject:
+        if not isinstance(turns, list):
+            return Reject(Reason.WRONG_FIELD_TYPE,
+                          f"{where} is a {type_name(turns)}, expected a list of turns")
+        if not turns:
+            return Reject(Reason.EMPTY_RECORD, f"{where} is an empty list")
+        roles, role_keys, content_keys = self.roles, self.fields.role, self.fields.content
+        messages: list[Message] = []
+        turn_fields: dict[str, dict[str, Any]] | None = None
+        merged = 0
+        for i, turn in enumerate(turns):
+            if type(turn) is not dict:
+                return Reject(Reason.WRONG_FIELD_TYPE,
+                              f"{where}[{i}] is a {type_name(turn)}, expected an object")
+            for role_key in role_keys:
+                if role_key in turn:
+                    break
+            else:
+                return Reject(Reason.MISSING_FIELD,
+                              f"{where}[{i}] has no role field (tried {', '.join(role_keys)})")
+            for content_key in content_keys:
+                if content_key in turn:
+                    break
+            else:
+                return Reject(Reason.MISSING_FIELD, f"{where}[{i}] has no content field"
+                              f" (tried {', '.join(content_keys)})")
+            source_role, content = turn[role_key], turn[content_key]
+            if type(source_role) is not str:
+                return Reject(Reason.WRONG_FIELD_TYPE, f"{where}[{i}].{role_key} is a"
+                              f" {type_name(source_role)}, expected a string")
+            role = roles.get(source_role) or roles.get(source_role.lower())
+            if role is None:
+                return Reject(Reason.UNKNOWN_ROLE, f"{where}[{i}].{role_key} {source_role[:40]!r}"
+                              " is not mapped; add it to the family's roles")
+            if type(content) is not str:
+                if content is None:
+                    return Reject(Reason.NULL_CONTENT, f"{where}[{i}].{content_key} is null")
+                return Reject(Reason.WRONG_FIELD_TYPE, f"{where}[{i}].{content_key} is a"
+                              f" {type_name(content)}, expected a string")
+            if len(turn) > 2:
+                extra = {k: v for k, v in turn.items() if k != role_key and k != content_key}
+                if extra:
+                    turn_fields = turn_fields or {}
+                    turn_fields[str(i)] = extra
+            if messages and messages[-1]["role"] == role:
+                _merge_into(messages[-1], content)
+                merged += 1
+            else:
+                messages.append({"role": role, "content": content})
+        if merged:
+            self.stats.changed["merged_turns"] += merged
+        return _Converted(messages, turn_fields=turn_fields)
+
+    # -- flat shapes -------------------------------------------------------------------------------
+    def _alpaca(self, payload: Any) -> _Converted | Reject:
+        fields = self.fields
+        if type(payload) is not dict or fields.instruction not in payload \
+                or fields.output not in payload:
+            return Reject(Reason.UNKNOWN_FORMAT, f"alpaca needs {fields.instruction!r} and"
+                          f" {fields.output!r} fields")
+        texts: dict[str, str] = {}
+        for key in (fields.instruction, fields.input, fields.output):
+            value = payload.get(key)
+            if value is None and key == fields.input:
+                value = ""
+            bad = _not_text(key, value)
+            if bad:
+                return bad
+            texts[key] = value
+        user = texts[fields.instruction]
+        if texts[fields.input].strip():
+            user = f"{user}\n\n{texts[fields.input]}"
+        messages: list[Message] = [{"role": "user", "content": user},
+                                   {"role": "assistant", "content": texts[fields.output]}]
+        return _Converted(messages, _present(payload, (fields.instruction, fields.input,
+                                                       fields.output)))
+
+    def _qa(self, payload: Any) -> _Converted | Reject:
+        fields = self.fields
+        if type(payload) is not dict:
+            found = type_name(payload)
+            return Reject(Reason.UNKNOWN_FORMAT, f"qa needs an object, found a {found}")
+        user = _join_columns(payload, fields.question)
+        if isinstance(user, Reject):
+            return user
+        assistant = _join_columns(payload, fields.answer)
+        if isinstance(assistant, Reject):
+            return assistant
+        if user is None or assistant is None:
+            return Reject(Reason.UNKNOWN_FORMAT, "qa needs a question column ("
+                          + ", ".join(fields.question) + ") and an answer column ("
+                          + ", ".join(fields.answer) + ")")
+        messages: list[Message] = [{"role": "user", "content": user},
+                                   {"role": "assistant", "content": assistant}]
+        return _Converted(messages, _present(payload, (*fields.question, *fields.answer)))
+
+    def _transcript(self, payload: Any) -> _Converted | Reject:
+        used: tuple[str, ...] = ()
+        if type(payload) is dict:
+            key = first_key(payload, self.fields.text)
+            if key is None:
+                return Reject(Reason.UNKNOWN_FORMAT, "no transcript text; tried "
+                              + ", ".join(self.fields.text))
+            payload, used = payload[key], (key,)
+            bad = _not_text(key, payload)
+            if bad:
+                return bad
+        elif not isinstance(payload, str):
+            found = type_name(payload)
+            return Reject(Reason.UNKNOWN_FORMAT, f"a transcript is text, found {found}")
+        segments, preamble = self.transcripts.parse(payload)
+        if not segments:
+            return Reject(Reason.UNKNOWN_FORMAT, "the text has no speaker labels at line starts")
+        messages: list[Message] = []
+        for n, segment in enumerate(segments):
+            role = self.roles.get(segment.label.lower())
+            if role is None:
+                label = segment.label[:40]
+                return Reject(Reason.UNKNOWN_ROLE, f"speaker label {label!r} (turn {n}) is not"
+                              " mapped; add it to the family's roles")
+            if messages and messages[-1]["role"] == role:
+                _merge_into(messages[-1], segment.text)
+                self.stats.changed["merged_turns"] += 1
+            else:
+                messages.append({"role": role, "content": segment.text})
+        return _Converted(messages, used, extra={"preamble": preamble} if preamble else None)
+
+
+def _present(payload: dict[str, Any], keys: tuple[str, ...]) -> tuple[str, ...]:
+    # Only keys that exist: ``apply`` compares counts to skip the unused-fields scan.
+    return tuple(key for key in keys if key in payload)
+
+
+def _merge_into(message: Message, content: str) -> None:
+    """Join a same-role turn onto the previous one; an empty side adds nothing."""
+    if not content:
+        return
+    message["content"] = f"{message['content']}\n\n{content}" if message["content"] else content
+
+
+def _not_text(key: str, value: Any) -> Reject | None:
+    if type(value) is str:
+        return None
+    if value is None:
+        return Reject(Reason.NULL_CONTENT, f"{key} is null")
+    return Reject(Reason.WRONG_FIELD_TYPE, f"{key} is a {type_name(value)}, expected a string")
+
+
+def _join_columns(payload: dict[str, Any], columns: tuple[str, ...]) -> str | Reject | None:
+    """The non-empty present columns joined by a blank line; None when no column is present."""
+    parts: list[str] = []
+    present = False
+    for column in columns:
+        if column not in payload:
+            continue
+        present = True
+        value = payload[column]
+        if value is None:
+            continue  # an empty CSV cell read as JSON null: nothing to add
+        if type(value) is not str:
+            return Reject(Reason.WRONG_FIELD_TYPE,
+                          f"{column} is a {type_name(value)}, expected a string")
+        if value.strip():
+            parts.append(value)
+    return "\n\n".join(parts) if present else None
