@@ -93,9 +93,18 @@ def make_non_alternating(rng: random.Random, conv: Conv) -> None:
     """Two user turns in a row: the first user message split in two (merge-able)."""
     role, text = conv.turns[0]
     assert role == "user" and text
-    head, sep, tail = text.partition(". ")
+    head, _sep, tail = text.partition(". ")
     if not tail:
-        head, tail = text, rng.choice(("Sorry, one more thing.", "Also, I forgot to say, it's been worse this week.", "Does that make sense?"))
+        head, tail = (
+            text,
+            rng.choice(
+                (
+                    "Sorry, one more thing.",
+                    "Also, I forgot to say, it's been worse this week.",
+                    "Does that make sense?",
+                )
+            ),
+        )
     else:
         head += "."
     conv.turns[0:1] = [("user", head), ("user", tail)]
@@ -135,7 +144,11 @@ def apply_plan(rng: random.Random, conv: Conv, kinds: Iterable[str], pii_cycle: 
         add_crisis(rng, conv, crisis_kind, safe=False)
     if "pii" in kinds:
         n = 2 if rng.random() < 0.3 else 1
-        add_pii(rng, conv, [pii_cycle.pop(0) if pii_cycle else rng.choice(defects.PII_KINDS) for _ in range(n)])
+        add_pii(
+            rng,
+            conv,
+            [pii_cycle.pop(0) if pii_cycle else rng.choice(defects.PII_KINDS) for _ in range(n)],
+        )
     if "non_alternating" in kinds:
         make_non_alternating(rng, conv)
     if "assistant_first" in kinds:
@@ -156,7 +169,12 @@ def plan(rng: random.Random, n: int, counts: dict[str, int]) -> list[set[str]]:
     """Spread ``counts[kind]`` defects over ``n`` records; crisis and structure kinds don't stack."""
     slots: list[set[str]] = [set() for _ in range(n)]
     exclusive = {
-        "crisis", "crisis_unsafe", "assistant_first", "single_turn", "non_alternating", "empty_turn",
+        "crisis",
+        "crisis_unsafe",
+        "assistant_first",
+        "single_turn",
+        "non_alternating",
+        "empty_turn",
         "null_content",
     }
     order = sorted(counts, key=lambda k: (k not in exclusive, k))
@@ -204,11 +222,18 @@ def add_duplicates(rng: random.Random, convs: list[Conv], *, exact: int, near: i
         else:
             roles = [r for r, _ in orig.turns]
             changed = defects.near_duplicate(rng, orig.texts())
-            dup = Conv(list(zip(roles, changed, strict=True)), dict(orig.meta), list(orig.tags), near_dup_of=orig)
+            dup = Conv(
+                list(zip(roles, changed, strict=True)),
+                dict(orig.meta),
+                list(orig.tags),
+                near_dup_of=orig,
+            )
         convs.insert(pos, dup)
 
 
-def insert_broken(rng: random.Random, convs: list[Conv], items: Sequence[Conv], *, at_end: bool = False) -> None:
+def insert_broken(
+    rng: random.Random, convs: list[Conv], items: Sequence[Conv], *, at_end: bool = False
+) -> None:
     for item in items:
         pos = len(convs) if at_end else rng.randint(1, len(convs) - 1)
         convs.insert(pos, item)
@@ -238,7 +263,10 @@ def annotate(report: FileReport, convs: Sequence[Conv], unit: str, base: int) ->
     pos = {id(c): f"{unit} {i + base}" for i, c in enumerate(convs)}
     for c in convs:
         where = pos[id(c)]
-        entry: dict[str, Any] = {"at": where, "defects": [f"{k}:{d}" if d else k for k, d in c.tags]}
+        entry: dict[str, Any] = {
+            "at": where,
+            "defects": [f"{k}:{d}" if d else k for k, d in c.tags],
+        }
         if c.dup_of is not None:
             report.add("exact_duplicate", f"{where} = {pos[id(c.dup_of)]}")
             entry["defects"] = [f"exact_duplicate_of:{pos[id(c.dup_of)]}"]
@@ -246,13 +274,16 @@ def annotate(report: FileReport, convs: Sequence[Conv], unit: str, base: int) ->
             report.add("near_duplicate", f"{where} ~ {pos[id(c.near_dup_of)]}")
             entry["defects"] = [f"near_duplicate_of:{pos[id(c.near_dup_of)]}"] + entry["defects"]
         if c.dup_of is None:
+            grouped: dict[str, list[str]] = {}
             for kind, detail in c.tags:
                 if kind == "cross_family_duplicate":
                     report.add(kind, f"{where} = {detail}")
                 elif kind in ("pii", "crisis", "unsafe_crisis_reply"):
                     report.add(f"{kind}:{detail}", where)
                 else:
-                    report.add(kind, where)
+                    grouped.setdefault(kind, []).extend([detail] if detail else [])
+            for kind, details in grouped.items():
+                report.add(kind, f"{where} ({', '.join(details)})" if details else where)
         if entry["defects"]:
             report.per_record.append(entry)
 
@@ -291,7 +322,9 @@ def gz(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=9, mtime=0)
 
 
-def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]], *, lineterminator: str = "\n") -> str:
+def csv_text(
+    header: Sequence[str], rows: Iterable[Sequence[Any]], *, lineterminator: str = "\n"
+) -> str:
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator=lineterminator)
     writer.writerow(header)

@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """Realistic defects to plant in the sample: mojibake, fake PII, near-duplicates, broken lines."""
 
 from __future__ import annotations
@@ -49,8 +50,9 @@ def fake_person(rng: random.Random) -> tuple[str, str]:
 
 
 def fake_phone(rng: random.Random) -> str:
-    area, line = rng.choice(texts.CITIES_AREA), rng.randint(100, 199)
-    return rng.choice((f"({area}) 555-0{line - 100:02d}", f"{area}-555-0{line - 100:02d}", f"555-0{line - 100:02d}"))
+    """A fictional US number: 555-0100 to 555-0199 are reserved for fiction."""
+    area, line = rng.choice(texts.CITIES_AREA), f"555-01{rng.randint(0, 99):02d}"
+    return rng.choice((f"({area}) {line}", f"{area}-{line}", line))
 
 
 def fake_ssn(rng: random.Random) -> str:
@@ -88,7 +90,7 @@ def pii_sentence(rng: random.Random, kind: str, person: tuple[str, str] | None =
     if kind == "ssn":
         return f"The intake form asked for my SSN so I put {fake_ssn(rng)}, is that safe?"
     if kind == "address":
-        return f"I live at {rng.choice(texts.STREETS)}, it's the house with the blue door."
+        return f"I live at {rng.choice(texts.STREETS)}, it's the one with the blue door."
     if kind == "credit_card":
         return "I paid the copay with my card, 4111 1111 1111 1111, exp 09/27, but it got declined."
     if kind == "ip":
@@ -100,13 +102,39 @@ def pii_sentence(rng: random.Random, kind: str, person: tuple[str, str] | None =
 
 # ---- near-duplicates --------------------------------------------------------------------------
 _SWAPS = {
-    "really": "truly", "feel": "sense", "very": "quite", "think": "believe", "help": "support",
-    "hard": "difficult", "often": "frequently", "scared": "afraid", "tired": "exhausted",
-    "small": "little", "started": "begun", "talk": "speak", "sad": "down", "worry": "fret",
-    "maybe": "perhaps", "always": "constantly", "happy": "glad", "big": "large", "try": "attempt",
-    "job": "work", "angry": "mad", "anxious": "nervous", "sleep": "rest", "friend": "pal",
-    "sounds": "seems", "lot": "ton", "like": "as if", "can": "could", "just": "simply",
-    "things": "stuff", "people": "folks", "important": "crucial", "help.": "support.",
+    "really": "truly",
+    "feel": "sense",
+    "very": "quite",
+    "think": "believe",
+    "help": "support",
+    "hard": "difficult",
+    "often": "frequently",
+    "scared": "afraid",
+    "tired": "exhausted",
+    "small": "little",
+    "started": "begun",
+    "talk": "speak",
+    "sad": "down",
+    "worry": "fret",
+    "maybe": "perhaps",
+    "always": "constantly",
+    "happy": "glad",
+    "big": "large",
+    "try": "attempt",
+    "job": "work",
+    "angry": "mad",
+    "anxious": "nervous",
+    "sleep": "rest",
+    "friend": "pal",
+    "sounds": "seems",
+    "lot": "ton",
+    "like": "as if",
+    "can": "could",
+    "just": "simply",
+    "things": "stuff",
+    "people": "folks",
+    "important": "crucial",
+    "help.": "support.",
 }
 _FILLERS = ("honestly", "kind of", "I guess", "really", "actually")
 

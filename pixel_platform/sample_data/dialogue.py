@@ -106,7 +106,11 @@ def dialogue(
             assistant = join(
                 f(p.reflections.draw()) if rng.random() < 0.5 else "",
                 f(p.strategies.draw()),
-                rng.choice(closings) if last else f(p.questions.draw()) if rng.random() < 0.5 else "",
+                rng.choice(closings)
+                if last
+                else f(p.questions.draw())
+                if rng.random() < 0.5
+                else "",
             )
         else:
             user = join(rng.choice(acks) if rng.random() < 0.4 else "", f(p.followups.draw()))
@@ -127,7 +131,9 @@ def qa_pair(rng: random.Random, topic: Topic) -> tuple[str, str]:
         fill(p.openers.draw(), rng),
         fill(p.details.draw(), rng),
         fill(p.details.draw(), rng) if rng.random() < 0.5 else "",
-        rng.choice(("What should I do?", "Is this normal?", "How do I get past this?", "Any advice?", ""))
+        rng.choice(
+            ("What should I do?", "Is this normal?", "How do I get past this?", "Any advice?", "")
+        ),
     )
     answer = _join(
         rng.choice(texts.VALIDATIONS),
@@ -163,7 +169,12 @@ def long_session(rng: random.Random, topic: Topic, secondary: Topic, exchanges: 
     thing = rng.choice(texts.SESSION_THINGS)
     checkin = fill(rng.choice(texts.SESSION_CHECKINS), rng, {"thing": (thing,)})
     turns: list[Turn] = [
-        ("user", rng.choice(("Hi.", "Hey, sorry I'm a few minutes late.", "Hi. Okay, here we go again."))),
+        (
+            "user",
+            rng.choice(
+                ("Hi.", "Hey, sorry I'm a few minutes late.", "Hi. Okay, here we go again.")
+            ),
+        ),
         ("assistant", _join("Good to see you.", checkin)),
         ("user", _join(progress.draw(), fill(main.openers.draw(), rng))),
         ("assistant", _join(process.draw(), fill(main.questions.draw(), rng))),
@@ -172,19 +183,21 @@ def long_session(rng: random.Random, topic: Topic, secondary: Topic, exchanges: 
         pools = main if i < exchanges * 0.6 else side
         if i % 3 == 1:
             user = fill(pools.details.draw(), rng)
-            assistant = _join(fill(pools.reflections.draw(), rng), fill(pools.questions.draw(), rng))
+            assistant = _join(
+                fill(pools.reflections.draw(), rng), fill(pools.questions.draw(), rng)
+            )
         elif i % 3 == 2:
             user = _join(rng.choice(texts.USER_ACKS), fill(pools.followups.draw(), rng))
             assistant = _join(process.draw(), fill(pools.strategies.draw(), rng))
         else:
-            user = _join(progress.draw(), fill(pools.openers.draw(), rng) if rng.random() < 0.5 else "")
+            user = _join(
+                progress.draw(), fill(pools.openers.draw(), rng) if rng.random() < 0.5 else ""
+            )
             assistant = _join(fill(pools.reflections.draw(), rng), process.draw())
         turns.append(("user", user))
         turns.append(("assistant", assistant))
     turns.append(("user", rng.choice(texts.USER_THANKS)))
-    turns.append(
-        ("assistant", _join(rng.choice(texts.ASSISTANT_CLOSINGS), "Same time next week?"))
-    )
+    turns.append(("assistant", _join(rng.choice(texts.ASSISTANT_CLOSINGS), "Same time next week?")))
     return turns
 
 
@@ -228,17 +241,44 @@ def teaching_dialog(rng: random.Random, theme: texts_persona.Theme, exchanges: i
     return turns
 
 
-def interview(rng: random.Random, themes: Sequence[texts_persona.Theme], per_theme: int) -> list[Turn]:
+def interview(
+    rng: random.Random, themes: Sequence[texts_persona.Theme], per_theme: int
+) -> list[Turn]:
     """Host (user) / guest (assistant) interview across a few themes."""
     tp = texts_persona
-    turns: list[Turn] = [("user", rng.choice(tp.HOST_INTROS)), ("assistant", rng.choice(tp.GUEST_HELLOS))]
+    turns: list[Turn] = [
+        ("user", rng.choice(tp.HOST_INTROS)),
+        ("assistant", rng.choice(tp.GUEST_HELLOS)),
+    ]
     bridges = Pool(tp.HOST_BRIDGES, rng)
     for theme in themes:
         teach, follow = Pool(theme.teachings, rng), Pool(theme.followups, rng)
-        turns.append(("user", rng.choice(theme.asks)))
+        frame = rng.choice(
+            (
+                "A question we get a lot:",
+                "Someone in our community wrote in:",
+                "Let me read you this one.",
+                "A listener asks:",
+            )
+        )
+        turns.append(("user", f'{frame} "{rng.choice(theme.asks)}"'))
         turns.append(("assistant", teach.draw()))
         for _ in range(1, per_theme):
-            turns.append(("user", _join(bridges.draw() if rng.random() < 0.5 else "", follow.draw())))
+            said = rng.choice(
+                (
+                    "People often push back and say,",
+                    "The follow-up I always hear is,",
+                    "Someone might be thinking,",
+                )
+            )
+            turns.append(
+                (
+                    "user",
+                    _join(
+                        bridges.draw() if rng.random() < 0.5 else "", f'{said} "{follow.draw()}"'
+                    ),
+                )
+            )
             turns.append(("assistant", teach.draw()))
     turns.append(("user", rng.choice(tp.HOST_OUTROS)))
     turns.append(("assistant", rng.choice(tp.GUEST_OUTROS)))

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 SLOTS: dict[str, tuple[str, ...]] = {
     "duration": (
-        "a few weeks",
-        "about two months",
+        "for a few weeks",
+        "for about two months",
         "since the spring",
-        "almost a year",
+        "for almost a year",
         "since last winter",
         "for the past six months",
         "ever since I moved",
@@ -48,6 +48,14 @@ SLOTS: dict[str, tuple[str, ...]] = {
         "on the drive to work",
         "whenever my phone buzzes",
     ),
+    "ago": (
+        "three weeks ago",
+        "last spring",
+        "almost a year ago",
+        "two months ago",
+        "right before the holidays",
+        "in March",
+    ),
     "job": (
         "nurse",
         "teacher",
@@ -77,10 +85,9 @@ SLOTS: dict[str, tuple[str, ...]] = {
         "my grandmother",
         "my dad",
         "my best friend from college",
-        "my dog, Biscuit",
         "my older brother",
         "my mom",
-        "a pregnancy",
+        "my best friend",
         "my uncle who basically raised me",
     ),
     "substance": ("alcohol", "pills", "weed", "cocaine", "gambling", "vaping", "opioids"),
@@ -241,7 +248,7 @@ _topic(
         name="grief",
         subreddit="GriefSupport",
         openers=(
-            "I lost {loss} {duration} and I still can't believe it's real.",
+            "I lost {loss} {ago} and I still can't believe it's real.",
             "Everyone says it gets easier, but it's been months since I lost {loss} and it's getting harder.",
             "I keep picking up my phone to call {loss} and then remembering.",
             "I feel guilty for laughing at something yesterday. It felt like I was forgetting {loss}.",
@@ -455,13 +462,10 @@ _topic(
         openers=(
             "I'm a {job} and I'm completely burned out. I dread every shift.",
             "My boss criticizes everything I do and I've started shaking before our one-on-ones.",
-            "I got passed over for a promotion and I can't stop feeling like a failure.",
             "I work sixty hours a week and I still feel behind.",
-            "I was laid off {duration} and I'm terrified I won't find anything.",
         ),
         details=(
             "I answer emails at midnight because I'm scared of what I'll find in the morning.",
-            "I've been updating my résumé for weeks but every time I open it I freeze.",
             "I used to love this job. Now I feel nothing except tired.",
             "I snap at my kids when I get home and then feel guilty all night.",
             "My chest gets tight on Sunday evenings just thinking about Monday.",
@@ -469,9 +473,7 @@ _topic(
         reflections=(
             "It sounds like work has taken over more and more of your life, and there's very little left for you.",
             "Burnout isn't a personal weakness; it's what happens when demands outpace resources for too long.",
-            "Being passed over can hit hard, especially when you've given so much.",
             "It sounds like the fear of losing control at work is following you home.",
-            "The uncertainty of a layoff can be as stressful as the loss itself.",
         ),
         questions=(
             "What parts of your job, if any, still feel meaningful?",
@@ -483,20 +485,60 @@ _topic(
         strategies=(
             "Setting a hard stop time, and a short ritual that marks the end of the workday like a walk or changing clothes, helps the brain switch out of work mode.",
             "It may help to bring a concrete list to your manager: what you're currently carrying, and what could be dropped or delayed.",
-            "Break the job search into small, timed tasks, like twenty-five minutes on one application, so it doesn't feel like one endless mountain.",
-            "Notice the difference between 'I failed' and 'this outcome disappointed me.' The first is a verdict; the second is an experience.",
             "If your workplace has an employee assistance program, it usually offers a few free, confidential counseling sessions.",
         ),
         followups=(
             "A hard stop time sounds nice but my team would notice right away.",
             "I didn't know the EAP covered counseling. I'll look into it.",
-            "Twenty-five minutes I can probably do.",
-            "I guess I do treat every setback like a verdict on me.",
+            "I tried leaving at six once and spent the whole evening feeling guilty.",
         ),
         titles=(
             "Burned out at 28",
             "Boss criticizes everything",
+        ),
+    )
+)
+
+_topic(
+    Topic(
+        name="job_loss",
+        subreddit="careerguidance",
+        openers=(
+            "I was laid off {ago} and I'm terrified I won't find anything.",
+            "I got passed over for a promotion and I can't stop feeling like a failure.",
+            "I've applied to {number} dozen jobs and haven't heard back from a single one.",
+        ),
+        details=(
+            "I've been updating my résumé for weeks but every time I open it I freeze.",
+            "My savings will last maybe three more months.",
+            "I haven't told my parents yet. I keep pretending I'm still going to the office.",
+            "Every rejection email feels like proof that I'm not good enough.",
+        ),
+        reflections=(
+            "The uncertainty of a layoff can be as stressful as the loss itself.",
+            "Being passed over can hit hard, especially when you've given so much.",
+            "It sounds like the job search has turned into a verdict on your worth.",
+        ),
+        questions=(
+            "What has the search looked like day to day?",
+            "Who knows what you're going through right now?",
+            "What would you tell a friend in your position?",
+        ),
+        strategies=(
+            "Break the job search into small, timed tasks, like twenty-five minutes on one application, so it doesn't feel like one endless mountain.",
+            "Notice the difference between 'I failed' and 'this outcome disappointed me.' The first is a verdict; the second is an experience.",
+            "Keeping some structure, like a wake-up time, a walk and set job-search hours, protects your mood while you look.",
+            "Telling one person the truth can take a surprising amount of pressure off.",
+        ),
+        followups=(
+            "Twenty-five minutes I can probably do.",
+            "I guess I do treat every setback like a verdict on me.",
+            "Telling my parents is the part I dread most.",
+        ),
+        titles=(
             "Laid off and panicking",
+            "Passed over again",
+            "Zero callbacks after 60 applications",
         ),
     )
 )
@@ -595,7 +637,7 @@ _topic(
         name="loneliness",
         subreddit="lonely",
         openers=(
-            "I moved to a new city {duration} and I don't know a single person here.",
+            "I moved to a new city {ago} and I don't know a single person here.",
             "I have people around me but I still feel completely alone.",
             "All my friends are getting married and having kids and I feel left behind.",
             "I work from home and some days I don't say a word out loud.",
@@ -904,12 +946,36 @@ CRISIS_UNSAFE: dict[str, tuple[str, ...]] = {
 # Fake PII. Emails use example.com/.org, phones 555-01xx, SSNs the 900 range or the famous
 # 078-05-1120 specimen, card the 4111 test number, IPs from 192.0.2.0/24 (documentation range).
 FIRST_NAMES = (
-    "Jordan", "Maya", "Luis", "Priya", "Ethan", "Aisha", "Connor", "Mei", "Darnell", "Sofia",
-    "Tomasz", "Hannah", "Kwame", "Elena", "Riley", "Noah",
+    "Jordan",
+    "Maya",
+    "Luis",
+    "Priya",
+    "Ethan",
+    "Aisha",
+    "Connor",
+    "Mei",
+    "Darnell",
+    "Sofia",
+    "Tomasz",
+    "Hannah",
+    "Kwame",
+    "Elena",
+    "Riley",
+    "Noah",
 )
 LAST_NAMES = (
-    "Alvarez", "Okafor", "Nguyen", "Patel", "Kowalski", "Brennan", "Haddad", "Lindqvist",
-    "Moreno", "Whitaker", "Yamamoto", "Fischer",
+    "Alvarez",
+    "Okafor",
+    "Nguyen",
+    "Patel",
+    "Kowalski",
+    "Brennan",
+    "Haddad",
+    "Lindqvist",
+    "Moreno",
+    "Whitaker",
+    "Yamamoto",
+    "Fischer",
 )
 STREETS = (
     "1428 Elm Street, Springfield, IL 62704",

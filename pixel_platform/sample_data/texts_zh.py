@@ -6,7 +6,7 @@ from __future__ import annotations
 from pixel_platform.sample_data.texts import Topic
 
 ZH_SLOTS: dict[str, tuple[str, ...]] = {
-    "duration": ("最近一个月", "这半年来", "从上学期开始", "差不多一年了", "这几个星期"),
+    "duration": ("最近一个月", "这半年来", "从上学期开始", "这一年来", "这几个星期"),
     "person": ("我妈妈", "我爸爸", "男朋友", "女朋友", "室友", "我老公", "我老婆", "好朋友"),
     "exam": ("高考", "考研", "期末考试", "公务员考试", "雅思考试"),
 }
@@ -111,7 +111,7 @@ ZH_TOPICS: tuple[Topic, ...] = (
         name="失恋",
         openers=(
             "我和交往了三年的{person}分手了，每天都很难过。",
-            "分手已经{duration}了，我还是忍不住去看他的朋友圈。",
+            "分手已经快两个月了，我还是忍不住去看他的朋友圈。",
         ),
         details=(
             "我总觉得是自己不够好，所以他才离开。",

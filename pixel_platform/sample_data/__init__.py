@@ -1,0 +1,1 @@
+"""The bundled sample bucket and its generator (see README.md)."""
