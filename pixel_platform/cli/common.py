@@ -23,26 +23,30 @@ def configure_logging(verbose: bool = False) -> None:
         stream=sys.stderr,
     )
     # Presidio, botocore and dagster are chatty at INFO; keep our own messages readable.
-    for noisy in ("botocore", "boto3", "urllib3", "s3transfer"):
+    for noisy in ("botocore", "boto3", "urllib3", "s3transfer", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # In-process Dagster runs log every event at DEBUG to the console; the UI keeps them all.
+    # Warnings (quarantined records: file, line and reason, never text) still show.
+    if not verbose:
+        logging.getLogger("dagster").setLevel(logging.WARNING)
 
 
 def ensure_dagster_home() -> Path:
-    """Use ``$DAGSTER_HOME``, else ``.dagster/`` in the checkout with the top-level dagster.yaml."""
+    """Use ``$DAGSTER_HOME``, else ``.dagster/`` in the checkout; give it the top-level dagster.yaml.
+
+    A home without a ``dagster.yaml`` gets a link to the checkout's (a copy where links are not
+    allowed), so edits to the checkout's instance config apply.
+    """
+    template = PROJECT_ROOT / "dagster.yaml"
     if os.environ.get("DAGSTER_HOME"):
         home = Path(os.environ["DAGSTER_HOME"])
-        home.mkdir(parents=True, exist_ok=True)
-        return home
-    template = PROJECT_ROOT / "dagster.yaml"
-    home = (
-        (PROJECT_ROOT / ".dagster")
-        if template.exists()
-        else Path.home() / ".pixel_platform" / "dagster"
-    )
+    elif template.exists():
+        home = PROJECT_ROOT / ".dagster"
+    else:
+        home = Path.home() / ".pixel_platform" / "dagster"
     home.mkdir(parents=True, exist_ok=True)
     target = home / "dagster.yaml"
     if template.exists() and not target.exists():
-        # A link, so edits to the checkout's dagster.yaml apply; copy where links are not allowed.
         try:
             target.symlink_to(template)
         except OSError:

@@ -22,7 +22,11 @@ from pixel_platform.cli.common import (
 )
 from pixel_platform.defs.ingest.assets import build_family_assets, source_inventory
 from pixel_platform.defs.ingest.partitions import family_partitions
-from pixel_platform.defs.resources import RegistryResource, StorageResource, get_resources
+from pixel_platform.defs.resources import (
+    RegistryResource,
+    get_resources,
+    storage_resource_from_settings,
+)
 from pixel_platform.pipeline.partition import read_partition_stats
 from pixel_platform.registry.model import load_registry
 from pixel_platform.storage.settings import StorageSettings, open_store
@@ -55,8 +59,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 def resources_for(settings: StorageSettings, registry_path: str | None) -> dict[str, Any]:
     resources = get_resources(registry_path)
-    if settings.backend == "local":
-        resources["storage"] = StorageResource(backend="local", local_path=str(settings.local_path))
+    resources["storage"] = storage_resource_from_settings(settings)
     resources["registry"] = RegistryResource(path=registry_path)
     return resources
 
@@ -73,7 +76,11 @@ def run(args: argparse.Namespace) -> int:
     resources = resources_for(settings, args.registry)
     print(f"storage: {store.uri()}  dagster home: {home}")
 
-    inventory_run = dg.materialize([source_inventory], instance=instance, resources=resources)
+    # Dagster's console logger prints every event at DEBUG; the UI keeps them all anyway.
+    run_config = {"loggers": {"console": {"config": {"log_level": "DEBUG" if args.verbose else "WARNING"}}}}
+    inventory_run = dg.materialize(
+        [source_inventory], instance=instance, resources=resources, run_config=run_config
+    )
     if not inventory_run.success:
         print("error: source_inventory failed; see the run in the Dagster UI", file=sys.stderr)
         return 1
@@ -103,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
             instance=instance,
             resources=resources,
             raise_on_error=False,
+            run_config=run_config,
             tags={"pixel/trigger": "cli-run"},
         )
         stats = read_partition_stats(store, name, key) if result.success else None

@@ -34,3 +34,8 @@ class Reason(StrEnum):
     NON_ALTERNATING = "non_alternating"
     TOO_FEW_TURNS = "too_few_turns"
     TURN_TOO_LONG = "turn_too_long"
+    # Deduplicating: the record's cluster keeps another record (the dedup log names it).
+    DUPLICATE_EXACT = "duplicate_exact"
+    DUPLICATE_NEAR = "duplicate_near"
+    # Scoring quality: the conversation scored below the quality threshold.
+    LOW_QUALITY = "low_quality"

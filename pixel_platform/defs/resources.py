@@ -1,8 +1,9 @@
 """Typed resources. Secrets arrive only through ``dg.EnvVar``; non-secret settings from the env.
 
-``StorageResource`` is the one object store every asset uses. Its S3 side is dagster-aws's
-``S3Resource`` (config schema, UI presence), with ``get_client`` building the client through
-the core's ``build_s3_client`` so timeouts and botocore's bounded retries apply everywhere.
+``StorageResource`` is the one object store every asset uses. Its S3 client comes from
+dagster-aws's ``S3Resource`` (subclassed as ``PixelS3Resource``), whose ``get_client`` builds the
+client through the core's ``build_s3_client`` so timeouts and botocore's bounded retries apply
+the same way in the UI, the CLI and the tests.
 """
 
 from __future__ import annotations
@@ -48,19 +49,32 @@ class PixelS3Resource(S3Resource):
 
 
 class StorageResource(dg.ConfigurableResource):
-    """The bucket: a local directory (default) or an S3-compatible bucket."""
+    """The bucket: a local directory (the default) or an S3-compatible bucket."""
 
     backend: str = "local"
     local_path: str = "data/bucket"
     bucket: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    max_attempts: int = 5
     cache_dir: str | None = "data/cache"
-    s3: PixelS3Resource = PixelS3Resource()
 
     _store: ObjectStore | None = PrivateAttr(default=None)
 
+    def s3_resource(self) -> PixelS3Resource:
+        return PixelS3Resource(
+            region_name=self.region,
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id=self.access_key_id,
+            aws_secret_access_key=self.secret_access_key,
+            max_attempts=self.max_attempts,
+        )
+
     def settings(self) -> StorageSettings:
         if self.backend == "s3":
-            return self.s3.storage_settings(bucket=self.bucket or "", cache_dir=self.cache_dir)
+            return self.s3_resource().storage_settings(self.bucket or "", self.cache_dir)
         return StorageSettings(backend=self.backend, local_path=Path(self.local_path))
 
     def store(self) -> ObjectStore:
@@ -69,7 +83,13 @@ class StorageResource(dg.ConfigurableResource):
                 from pixel_platform.storage.s3 import S3ObjectStore
 
                 settings = self.settings()
-                self._store = S3ObjectStore.from_settings(settings)
+                self._store = S3ObjectStore(
+                    self.s3_resource().get_client(),
+                    settings.bucket or "",
+                    cache_dir=settings.cache_dir,
+                    multipart_threshold_bytes=settings.multipart_threshold_bytes,
+                    multipart_chunk_bytes=settings.multipart_chunk_bytes,
+                )
             else:
                 from pixel_platform.storage.local import LocalObjectStore
 
@@ -106,26 +126,25 @@ def _secret(*names: str) -> Any:
     return None
 
 
+def storage_resource_from_settings(settings: StorageSettings) -> StorageResource:
+    if settings.backend == "local":
+        return StorageResource(backend="local", local_path=str(settings.local_path))
+    return StorageResource(
+        backend="s3",
+        bucket=settings.bucket,
+        region=settings.region,
+        endpoint_url=settings.endpoint_url,
+        access_key_id=_secret("OVH_S3_ACCESS_KEY", "OVH_ACCESS_KEY", "AWS_ACCESS_KEY_ID"),
+        secret_access_key=_secret("OVH_S3_SECRET_KEY", "OVH_SECRET_KEY", "AWS_SECRET_ACCESS_KEY"),
+        max_attempts=settings.max_attempts,
+        cache_dir=str(settings.cache_dir) if settings.cache_dir else None,
+    )
+
+
 def get_resources(registry_path: str | None = None) -> dict[str, Any]:
     """Resources for the current environment, chosen by the seeds' storage variables."""
-    settings = StorageSettings.from_env()
-    s3 = PixelS3Resource(
-        region_name=settings.region,
-        endpoint_url=settings.endpoint_url,
-        aws_access_key_id=_secret("OVH_S3_ACCESS_KEY", "OVH_ACCESS_KEY", "AWS_ACCESS_KEY_ID"),
-        aws_secret_access_key=_secret(
-            "OVH_S3_SECRET_KEY", "OVH_SECRET_KEY", "AWS_SECRET_ACCESS_KEY"
-        ),
-        max_attempts=settings.max_attempts,
-    )
     return {
-        "storage": StorageResource(
-            backend=settings.backend,
-            local_path=str(settings.local_path),
-            bucket=settings.bucket,
-            cache_dir=str(settings.cache_dir) if settings.cache_dir else None,
-            s3=s3,
-        ),
+        "storage": storage_resource_from_settings(StorageSettings.from_env()),
         "registry": RegistryResource(path=registry_path or os.environ.get("PIXEL_REGISTRY")),
         "rclone": RcloneSyncResource(source=os.environ.get("PIXEL_RCLONE_SOURCE", "")),
     }

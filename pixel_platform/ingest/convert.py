@@ -39,18 +39,12 @@ def type_name(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-class _Converted:
-    """A converter's result: the messages and the record keys it consumed."""
-
-    __slots__ = ("extra", "messages", "turn_fields", "used")
-
-    def __init__(self, messages: list[Message], used: tuple[str, ...] = (),
-                 turn_fields: dict[str, dict[str, Any]] | None = None,
-                 extra: dict[str, Any] | None = None) -> None:
-        self.messages = messages
-        self.used = used
-        self.turn_fields = turn_fields
-        self.extra = extra  # source content that is not a field (a transcript's preamble)
+# A converter's result: (messages, record keys it consumed, extra keys of individual turns by
+# source index, source content that is not a field such as a transcript's preamble). A plain
+# tuple, not a class: it is built once per record and a class costs as much as a dict of turns.
+_Converted = tuple[
+    list[Message], tuple[str, ...], dict[str, dict[str, Any]] | None, dict[str, Any] | None
+]
 
 
 class ConvertStep(Step[RawRecord, Conversation]):
@@ -65,34 +59,43 @@ class ConvertStep(Step[RawRecord, Conversation]):
         self.roles = registry.roles_for(family)
         self.system_prompt = family.system_prompt
         self.transcripts = TranscriptParser(list(self.roles))
+        fields = self.fields
+        self._first_pair = (fields.role[:1] or ("",))[0], (fields.content[:1] or ("",))[0]
         # What was detected, per source object: the ingest report shows mixed or surprising files.
         self.formats_by_file: dict[str, Counter[str]] = defaultdict(Counter)
+        self._file_key: str | None = None  # records come file by file: cache that file's counter
+        self._file_counts: Counter[str] = Counter()
 
     # -- the step ----------------------------------------------------------------------------------
     def apply(self, item: RawRecord) -> Conversation | Reject:
         payload = item.payload
         fmt = self.fmt if self.fmt != "auto" else self.detect(payload)
-        self.formats_by_file[item.source_key][fmt] += 1
+        if item.source_key != self._file_key:
+            self._file_key = item.source_key
+            self._file_counts = self.formats_by_file[item.source_key]
+        self._file_counts[fmt] += 1
         if fmt == UNKNOWN:
             return self._unrecognised(payload)
         result = self._convert(fmt, payload)
         if isinstance(result, Reject):
             return result
-        messages = result.messages
+        messages, used, turn_fields, extra = result
         provenance: dict[str, Any] = {
-            "source_key": item.source_key, "line": item.line, "index": item.index
+            "source_key": item.source_key,
+            "line": item.line,
+            "index": item.index,
         }
         if item.container is not None:
             provenance["container"] = item.container
         metadata: dict[str, Any] = {"detected_format": fmt, "provenance": provenance}
-        if type(payload) is dict and len(payload) > len(result.used):
-            unused = {k: v for k, v in payload.items() if k not in result.used}
+        if type(payload) is dict and len(payload) > len(used):
+            unused = {k: v for k, v in payload.items() if k not in used}
             if unused:
                 metadata["source_fields"] = unused
-        if result.extra:
-            metadata.setdefault("source_fields", {}).update(result.extra)
-        if result.turn_fields:
-            metadata["source_turn_fields"] = result.turn_fields
+        if extra:
+            metadata.setdefault("source_fields", {}).update(extra)
+        if turn_fields:
+            metadata["source_turn_fields"] = turn_fields
         if item.encoding_note:
             metadata["encoding_note"] = item.encoding_note
         if self.system_prompt and not any(m["role"] == "system" for m in messages):
@@ -120,13 +123,17 @@ class ConvertStep(Step[RawRecord, Conversation]):
         return UNKNOWN
 
     def _unrecognised(self, payload: Any) -> Reject:
-        if payload in ({}, [], "", None):
-            return Reject(Reason.EMPTY_RECORD, f"the record is an empty {type_name(payload)}")
+        if payload in ({}, [], None) or (isinstance(payload, str) and not payload.strip()):
+            return Reject(Reason.EMPTY_RECORD.value, f"the record is an empty {type_name(payload)}")
         if isinstance(payload, dict):
             keys = ", ".join(sorted(map(str, payload))[:12])
-            return Reject(Reason.UNKNOWN_FORMAT, f"no known conversation fields; keys: {keys}")
-        return Reject(Reason.UNKNOWN_FORMAT,
-                      f"the record is a {type_name(payload)}, not an object, list or text")
+            return Reject(
+                Reason.UNKNOWN_FORMAT.value, f"no known conversation fields; keys: {keys}"
+            )
+        return Reject(
+            Reason.UNKNOWN_FORMAT.value,
+            f"the record is a {type_name(payload)}, not an object, list or text",
+        )
 
     def _convert(self, fmt: str, payload: Any) -> _Converted | Reject:
         if fmt in TURN_FORMATS:
@@ -142,86 +149,121 @@ class ConvertStep(Step[RawRecord, Conversation]):
         if isinstance(payload, list):
             return self._turns(payload, "record")
         if type(payload) is not dict:
-            return Reject(Reason.UNKNOWN_FORMAT, f"expected an object with a turn list, found a"
-                          f" {type_name(payload)}")
+            return Reject(
+                Reason.UNKNOWN_FORMAT.value,
+                f"expected an object with a turn list, found a {type_name(payload)}",
+            )
         key = first_key(payload, self.fields.turn_lists)
         if key is None:
-            return Reject(Reason.UNKNOWN_FORMAT, "no turn list; tried "
-                          + ", ".join(self.fields.turn_lists))
+            return Reject(
+                Reason.UNKNOWN_FORMAT.value,
+                "no turn list; tried " + ", ".join(self.fields.turn_lists),
+            )
         result = self._turns(payload[key], key)
         if isinstance(result, Reject):
             return result
-        result.used = (key,)
-        system = payload.get(SYSTEM_FIELD)
+        messages, _, turn_fields, _ = result
+        system = payload.get(SYSTEM_FIELD) if SYSTEM_FIELD in payload else None
         if isinstance(system, str) and system.strip():
-            result.used = (key, SYSTEM_FIELD)
-            if result.messages[0]["role"] != "system":
-                result.messages.insert(0, {"role": "system", "content": system})
-        return result
+            if messages[0]["role"] != "system":
+                messages.insert(0, {"role": "system", "content": system})
+            return messages, (key, SYSTEM_FIELD), turn_fields, None
+        return messages, (key,), turn_fields, None
 
     def _turns(self, turns: Any, where: str) -> _Converted | Reject:
         if not isinstance(turns, list):
-            return Reject(Reason.WRONG_FIELD_TYPE,
-                          f"{where} is a {type_name(turns)}, expected a list of turns")
+            return Reject(
+                Reason.WRONG_FIELD_TYPE.value,
+                f"{where} is a {type_name(turns)}, expected a list of turns",
+            )
         if not turns:
-            return Reject(Reason.EMPTY_RECORD, f"{where} is an empty list")
+            return Reject(Reason.EMPTY_RECORD.value, f"{where} is an empty list")
         roles, role_keys, content_keys = self.roles, self.fields.role, self.fields.content
         messages: list[Message] = []
+        append = messages.append
+        last: Message | None = None
+        previous_role = None
         turn_fields: dict[str, dict[str, Any]] | None = None
         merged = 0
+        # The hot loop of conversion. Turns of one list share their keys, so a turn holding just
+        # the previous turn's pair skips the priority search (it would find the same pair); the
+        # first turn starts from the top-priority pair, which the search would also find.
+        role_key, content_key = self._first_pair
         for i, turn in enumerate(turns):
             if type(turn) is not dict:
-                return Reject(Reason.WRONG_FIELD_TYPE,
-                              f"{where}[{i}] is a {type_name(turn)}, expected an object")
-            for role_key in role_keys:
-                if role_key in turn:
-                    break
-            else:
-                return Reject(Reason.MISSING_FIELD,
-                              f"{where}[{i}] has no role field (tried {', '.join(role_keys)})")
-            for content_key in content_keys:
-                if content_key in turn:
-                    break
-            else:
-                return Reject(Reason.MISSING_FIELD, f"{where}[{i}] has no content field"
-                              f" (tried {', '.join(content_keys)})")
-            source_role, content = turn[role_key], turn[content_key]
-            if type(source_role) is not str:
-                return Reject(Reason.WRONG_FIELD_TYPE, f"{where}[{i}].{role_key} is a"
-                              f" {type_name(source_role)}, expected a string")
-            role = roles.get(source_role) or roles.get(source_role.lower())
-            if role is None:
-                return Reject(Reason.UNKNOWN_ROLE, f"{where}[{i}].{role_key} {source_role[:40]!r}"
-                              " is not mapped; add it to the family's roles")
-            if type(content) is not str:
-                if content is None:
-                    return Reject(Reason.NULL_CONTENT, f"{where}[{i}].{content_key} is null")
-                return Reject(Reason.WRONG_FIELD_TYPE, f"{where}[{i}].{content_key} is a"
-                              f" {type_name(content)}, expected a string")
-            if len(turn) > 2:
-                extra = {k: v for k, v in turn.items() if k != role_key and k != content_key}
-                if extra:
+                return Reject(
+                    Reason.WRONG_FIELD_TYPE.value,
+                    f"{where}[{i}] is a {type_name(turn)}, expected an object",
+                )
+            if len(turn) != 2 or role_key not in turn or content_key not in turn:
+                found = _turn_keys(turn, role_keys, content_keys, f"{where}[{i}]")
+                if type(found) is Reject:
+                    return found
+                role_key, content_key = found  # type: ignore[misc]
+                if len(turn) > 2:
+                    extra = {k: v for k, v in turn.items() if k != role_key and k != content_key}
                     turn_fields = turn_fields or {}
                     turn_fields[str(i)] = extra
-            if messages and messages[-1]["role"] == role:
-                _merge_into(messages[-1], content)
+            source_role, content = turn[role_key], turn[content_key]
+            role = roles.get(source_role) if type(source_role) is str else None
+            if role is None or type(content) is not str:
+                role = self._role_or_none(source_role)  # "Human", "GPT": keys are lower-case
+                if role is None or type(content) is not str:
+                    where_i = f"{where}[{i}]"
+                    return self._bad_turn(where_i, role_key, source_role, content_key, content)
+            if role == previous_role:
+                _merge_into(last, content)  # type: ignore[arg-type]
                 merged += 1
             else:
-                messages.append({"role": role, "content": content})
+                last = {"role": role, "content": content}
+                append(last)
+                previous_role = role
         if merged:
             self.stats.changed["merged_turns"] += merged
-        return _Converted(messages, turn_fields=turn_fields)
+        return messages, (), turn_fields, None
+
+    def _role_or_none(self, source_role: Any) -> str | None:
+        if type(source_role) is not str:
+            return None
+        return self.roles.get(source_role) or self.roles.get(source_role.lower())
+
+    def _bad_turn(
+        self, where: str, role_key: str, source_role: Any, content_key: str, content: Any
+    ) -> Reject:
+        """Why a turn failed the fast checks (or, for a role in another case, its role)."""
+        if type(source_role) is not str:
+            found = type_name(source_role)
+            return Reject(
+                Reason.WRONG_FIELD_TYPE.value, f"{where}.{role_key} is a {found}, expected a string"
+            )
+        if self.roles.get(source_role.lower()) is None:
+            return Reject(
+                Reason.UNKNOWN_ROLE.value,
+                f"{where}.{role_key} {source_role[:40]!r} is not mapped; add it to the family's"
+                " roles",
+            )
+        if content is None:
+            return Reject(Reason.NULL_CONTENT.value, f"{where}.{content_key} is null")
+        return Reject(
+            Reason.WRONG_FIELD_TYPE.value,
+            f"{where}.{content_key} is a {type_name(content)}, expected a string",
+        )
 
     # -- flat shapes -------------------------------------------------------------------------------
     def _alpaca(self, payload: Any) -> _Converted | Reject:
         fields = self.fields
-        if type(payload) is not dict or fields.instruction not in payload \
-                or fields.output not in payload:
-            return Reject(Reason.UNKNOWN_FORMAT, f"alpaca needs {fields.instruction!r} and"
-                          f" {fields.output!r} fields")
+        if (
+            type(payload) is not dict
+            or fields.instruction not in payload
+            or fields.output not in payload
+        ):
+            return Reject(
+                Reason.UNKNOWN_FORMAT.value,
+                f"alpaca needs {fields.instruction!r} and {fields.output!r} fields",
+            )
         texts: dict[str, str] = {}
         for key in (fields.instruction, fields.input, fields.output):
-            value = payload.get(key)
+            value: Any = payload.get(key)
             if value is None and key == fields.input:
                 value = ""
             bad = _not_text(key, value)
@@ -231,16 +273,18 @@ class ConvertStep(Step[RawRecord, Conversation]):
         user = texts[fields.instruction]
         if texts[fields.input].strip():
             user = f"{user}\n\n{texts[fields.input]}"
-        messages: list[Message] = [{"role": "user", "content": user},
-                                   {"role": "assistant", "content": texts[fields.output]}]
-        return _Converted(messages, _present(payload, (fields.instruction, fields.input,
-                                                       fields.output)))
+        messages: list[Message] = [
+            {"role": "user", "content": user},
+            {"role": "assistant", "content": texts[fields.output]},
+        ]
+        used = _present(payload, (fields.instruction, fields.input, fields.output))
+        return messages, used, None, None
 
     def _qa(self, payload: Any) -> _Converted | Reject:
         fields = self.fields
         if type(payload) is not dict:
             found = type_name(payload)
-            return Reject(Reason.UNKNOWN_FORMAT, f"qa needs an object, found a {found}")
+            return Reject(Reason.UNKNOWN_FORMAT.value, f"qa needs an object, found a {found}")
         user = _join_columns(payload, fields.question)
         if isinstance(user, Reject):
             return user
@@ -248,43 +292,73 @@ class ConvertStep(Step[RawRecord, Conversation]):
         if isinstance(assistant, Reject):
             return assistant
         if user is None or assistant is None:
-            return Reject(Reason.UNKNOWN_FORMAT, "qa needs a question column ("
-                          + ", ".join(fields.question) + ") and an answer column ("
-                          + ", ".join(fields.answer) + ")")
-        messages: list[Message] = [{"role": "user", "content": user},
-                                   {"role": "assistant", "content": assistant}]
-        return _Converted(messages, _present(payload, (*fields.question, *fields.answer)))
+            return Reject(
+                Reason.UNKNOWN_FORMAT.value,
+                "qa needs a question column ("
+                + ", ".join(fields.question)
+                + ") and an answer column ("
+                + ", ".join(fields.answer)
+                + ")",
+            )
+        messages: list[Message] = [
+            {"role": "user", "content": user},
+            {"role": "assistant", "content": assistant},
+        ]
+        return messages, _present(payload, (*fields.question, *fields.answer)), None, None
 
     def _transcript(self, payload: Any) -> _Converted | Reject:
         used: tuple[str, ...] = ()
         if type(payload) is dict:
             key = first_key(payload, self.fields.text)
             if key is None:
-                return Reject(Reason.UNKNOWN_FORMAT, "no transcript text; tried "
-                              + ", ".join(self.fields.text))
+                return Reject(
+                    Reason.UNKNOWN_FORMAT.value,
+                    "no transcript text; tried " + ", ".join(self.fields.text),
+                )
             payload, used = payload[key], (key,)
             bad = _not_text(key, payload)
             if bad:
                 return bad
         elif not isinstance(payload, str):
             found = type_name(payload)
-            return Reject(Reason.UNKNOWN_FORMAT, f"a transcript is text, found {found}")
+            return Reject(Reason.UNKNOWN_FORMAT.value, f"a transcript is text, found {found}")
         segments, preamble = self.transcripts.parse(payload)
         if not segments:
-            return Reject(Reason.UNKNOWN_FORMAT, "the text has no speaker labels at line starts")
+            return Reject(
+                Reason.UNKNOWN_FORMAT.value, "the text has no speaker labels at line starts"
+            )
         messages: list[Message] = []
         for n, segment in enumerate(segments):
             role = self.roles.get(segment.label.lower())
             if role is None:
                 label = segment.label[:40]
-                return Reject(Reason.UNKNOWN_ROLE, f"speaker label {label!r} (turn {n}) is not"
-                              " mapped; add it to the family's roles")
+                return Reject(
+                    Reason.UNKNOWN_ROLE.value,
+                    f"speaker label {label!r} (turn {n}) is not"
+                    " mapped; add it to the family's roles",
+                )
             if messages and messages[-1]["role"] == role:
                 _merge_into(messages[-1], segment.text)
                 self.stats.changed["merged_turns"] += 1
             else:
                 messages.append({"role": role, "content": segment.text})
-        return _Converted(messages, used, extra={"preamble": preamble} if preamble else None)
+        return messages, used, None, {"preamble": preamble} if preamble else None
+
+
+def _turn_keys(
+    turn: dict[str, Any], role_keys: tuple[str, ...], content_keys: tuple[str, ...], where: str
+) -> tuple[str, str] | Reject:
+    """The role and content keys of a turn, by the registry's priority."""
+    role_key = first_key(turn, role_keys)
+    if role_key is None:
+        return Reject(
+            Reason.MISSING_FIELD.value, f"{where} has no role field (tried {', '.join(role_keys)})"
+        )
+    content_key = first_key(turn, content_keys)
+    if content_key is None:
+        tried = ", ".join(content_keys)
+        return Reject(Reason.MISSING_FIELD.value, f"{where} has no content field (tried {tried})")
+    return role_key, content_key
 
 
 def _present(payload: dict[str, Any], keys: tuple[str, ...]) -> tuple[str, ...]:
@@ -303,8 +377,10 @@ def _not_text(key: str, value: Any) -> Reject | None:
     if type(value) is str:
         return None
     if value is None:
-        return Reject(Reason.NULL_CONTENT, f"{key} is null")
-    return Reject(Reason.WRONG_FIELD_TYPE, f"{key} is a {type_name(value)}, expected a string")
+        return Reject(Reason.NULL_CONTENT.value, f"{key} is null")
+    return Reject(
+        Reason.WRONG_FIELD_TYPE.value, f"{key} is a {type_name(value)}, expected a string"
+    )
 
 
 def _join_columns(payload: dict[str, Any], columns: tuple[str, ...]) -> str | Reject | None:
@@ -319,8 +395,10 @@ def _join_columns(payload: dict[str, Any], columns: tuple[str, ...]) -> str | Re
         if value is None:
             continue  # an empty CSV cell read as JSON null: nothing to add
         if type(value) is not str:
-            return Reject(Reason.WRONG_FIELD_TYPE,
-                          f"{column} is a {type_name(value)}, expected a string")
+            return Reject(
+                Reason.WRONG_FIELD_TYPE.value,
+                f"{column} is a {type_name(value)}, expected a string",
+            )
         if value.strip():
             parts.append(value)
     return "\n\n".join(parts) if present else None

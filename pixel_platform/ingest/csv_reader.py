@@ -23,11 +23,11 @@ _Line = tuple[int, str, str | None]  # line number, text, encoding note
 
 
 class _RowError(Exception):
-    """A row that cannot be parsed; ``reparse`` says whether its later lines deserve a retry."""
+    """A row that cannot be parsed."""
 
-    def __init__(self, reason: str, detail: str, line_no: int, *, reparse: bool = True) -> None:
+    def __init__(self, reason: str, detail: str, line_no: int) -> None:
         super().__init__(detail)
-        self.reason, self.detail, self.line_no, self.reparse = reason, detail, line_no, reparse
+        self.reason, self.detail, self.line_no = reason, detail, line_no
 
 
 class _Lines:
@@ -51,11 +51,16 @@ class _Lines:
         self.row.append(line)
         self._row_bytes += len(line[1])
         if "\x00" in line[1]:
-            raise _RowError(Reason.CSV_MALFORMED, f"line {line[0]} contains a NUL byte", line[0],
-                            reparse=False)
+            raise _RowError(
+                Reason.CSV_MALFORMED.value, f"line {line[0]} contains a NUL byte", line[0]
+            )
         if self._row_bytes > self._limit and len(self.row) > 1:
-            raise _RowError(Reason.CSV_MALFORMED, f"row grows past the {self._limit}-byte record"
-                            " limit: probably a quoted field that is never closed", line[0])
+            raise _RowError(
+                Reason.CSV_MALFORMED.value,
+                f"row grows past the {self._limit}-byte record"
+                " limit: probably a quoted field that is never closed",
+                line[0],
+            )
         return line[1]
 
     def _read(self) -> _Line:
@@ -67,9 +72,11 @@ class _Lines:
         if raw[-1:] != b"\n":
             if len(raw) > self._limit:
                 skip_line(self._buf)
-                raise _RowError(Reason.RECORD_TOO_LARGE,
-                                f"line {line_no} is longer than the {self._limit}-byte record"
-                                " limit", line_no)
+                raise _RowError(
+                    Reason.RECORD_TOO_LARGE.value,
+                    f"line {line_no} is longer than the {self._limit}-byte record limit",
+                    line_no,
+                )
             if self._ctx.problem:  # cut short by stream damage: the stream failure covers it
                 self.damaged = True
                 self.next_line_no = line_no
@@ -103,8 +110,12 @@ def _header(row: list[str]) -> list[str]:
 def read_csv(buf: io.BufferedReader, ctx: ReadContext) -> Iterator[Unit]:
     sample = buf.peek(SNIFF_BYTES)[:SNIFF_BYTES]
     if is_binary(sample, nul_is_binary=False):
-        yield ctx.failure(Reason.BINARY_CONTENT, "file holds NUL or control bytes, not text",
-                          index=0, raw=sample)
+        yield ctx.failure(
+            Reason.BINARY_CONTENT.value,
+            "file holds NUL or control bytes, not text",
+            index=0,
+            raw=sample,
+        )
         return
     # Long therapist answers exceed csv's default 128 KiB field limit; our own row limit applies.
     csv.field_size_limit(max(csv.field_size_limit(), ctx.max_record_bytes + 1))
@@ -123,12 +134,12 @@ def read_csv(buf: io.BufferedReader, ctx: ReadContext) -> Iterator[Unit]:
                 break
             if not isinstance(exc, _RowError):
                 end = lines.row[-1][0] if lines.row else lines.next_line_no
-                exc = _RowError(Reason.CSV_MALFORMED, f"{exc} (row ends at line {end})", end)
+                exc = _RowError(Reason.CSV_MALFORMED.value, f"{exc} (row ends at line {end})", end)
             start = lines.row[0][0] if lines.row else exc.line_no
             raw = lines.row[0][1].encode() if lines.row else None
             yield ctx.failure(exc.reason, exc.detail, line=start, index=index, raw=raw)
             index += 1
-            if exc.reparse and len(lines.row) > 1:
+            if len(lines.row) > 1:
                 lines.parse_again_after_first()
             reader = csv.reader(lines, strict=True)  # a fresh parser state for the next row
             continue
@@ -139,13 +150,16 @@ def read_csv(buf: io.BufferedReader, ctx: ReadContext) -> Iterator[Unit]:
             header = _header(row)
             continue
         if len(row) != len(header):
-            yield ctx.failure(Reason.CSV_MALFORMED, f"row has {len(row)} fields; the header has"
-                              f" {len(header)}", line=start, index=index,
-                              raw=lines.row[0][1].encode())
+            yield ctx.failure(
+                Reason.CSV_MALFORMED.value,
+                f"row has {len(row)} fields; the header has {len(header)}",
+                line=start,
+                index=index,
+                raw=lines.row[0][1].encode(),
+            )
         else:
             note = next((n for _, _, n in lines.row if n), None) or ctx.encoding_note
-            yield RawRecord(ctx.key, dict(zip(header, row, strict=True)), start, index, "csv",
-                            note)
+            yield RawRecord(ctx.key, dict(zip(header, row, strict=True)), start, index, "csv", note)
         index += 1
     ctx.next_line, ctx.next_index = lines.next_line_no, index
     ctx.empty_detail = "no header row" if header is None else "a header but no data rows"

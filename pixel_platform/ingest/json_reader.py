@@ -27,8 +27,12 @@ IJSON_BUFFER = 1 << 16
 
 def read_json(buf: io.BufferedReader, ctx: ReadContext) -> Iterator[Unit]:
     if is_binary(buf.peek(SNIFF_BYTES)[:SNIFF_BYTES]):
-        yield ctx.failure(Reason.BINARY_CONTENT, "file holds NUL or control bytes, not text",
-                          index=0, raw=buf.peek(SNIFF_BYTES)[:SNIFF_BYTES])
+        yield ctx.failure(
+            Reason.BINARY_CONTENT.value,
+            "file holds NUL or control bytes, not text",
+            index=0,
+            raw=buf.peek(SNIFF_BYTES)[:SNIFF_BYTES],
+        )
         return
     data = buf.read(ctx.whole_json_bytes + 1)
     if len(data) > ctx.whole_json_bytes:
@@ -51,8 +55,12 @@ def read_json(buf: io.BufferedReader, ctx: ReadContext) -> Iterator[Unit]:
         try:
             value = orjson.loads(text)
         except orjson.JSONDecodeError as retry:
-            yield ctx.failure(_json_reason(str(retry), len(text), retry.pos),
-                              f"invalid JSON: {retry}", index=0, raw=data)
+            yield ctx.failure(
+                _json_reason(str(retry), len(text), retry.pos),
+                f"invalid JSON: {retry}",
+                index=0,
+                raw=data,
+            )
             return
     yield from _units(value, ctx, note)
 
@@ -102,7 +110,7 @@ def _first_line_is_json(data: bytes) -> bool:
 
 def _json_reason(message: str, size: int, pos: int) -> str:
     truncated = "end of data" in message or "premature EOF" in message or pos >= size - 1
-    return Reason.TRUNCATED_JSON if truncated else Reason.INVALID_JSON
+    return Reason.TRUNCATED_JSON.value if truncated else Reason.INVALID_JSON.value
 
 
 class _SingleRecord(Exception):
@@ -133,26 +141,39 @@ def _stream(source: Any, ctx: ReadContext, *, salvage: bool) -> Iterator[Unit]:
             # ijson's message goes on to quote the bytes around the error: keep its first line.
             message = str(exc).split("\n", 1)[0] or "no JSON value"
             truncated = "premature EOF" in message or "Incomplete" in message
-            reason = Reason.TRUNCATED_JSON if truncated else Reason.INVALID_JSON
-            yield ctx.failure(reason, f"invalid JSON after {ctx.next_index} records: {message}",
-                              index=ctx.next_index)
+            reason = Reason.TRUNCATED_JSON.value if truncated else Reason.INVALID_JSON.value
+            yield ctx.failure(
+                reason,
+                f"invalid JSON after {ctx.next_index} records: {message}",
+                index=ctx.next_index,
+            )
         return
     except _SingleRecord:
         if not salvage:
-            yield ctx.failure(Reason.RECORD_TOO_LARGE,
-                              f"one JSON conversation larger than {ctx.whole_json_bytes} bytes",
-                              index=ctx.next_index)
+            yield ctx.failure(
+                Reason.RECORD_TOO_LARGE.value,
+                f"one JSON conversation larger than {ctx.whole_json_bytes} bytes",
+                index=ctx.next_index,
+            )
         elif not ctx.problem:
-            yield ctx.failure(Reason.TRUNCATED_JSON, "the JSON record is truncated or invalid",
-                              index=ctx.next_index)
+            yield ctx.failure(
+                Reason.TRUNCATED_JSON.value,
+                "the JSON record is truncated or invalid",
+                index=ctx.next_index,
+            )
         return
     if not salvage and ctx.next_index == yielded:
-        yield ctx.failure(Reason.RECORD_TOO_LARGE, "a top-level JSON object larger than"
-                          f" {ctx.whole_json_bytes} bytes holds no list of records", index=0)
+        yield ctx.failure(
+            Reason.RECORD_TOO_LARGE.value,
+            "a top-level JSON object larger than"
+            f" {ctx.whole_json_bytes} bytes holds no list of records",
+            index=0,
+        )
 
 
-def _elements(events: Iterator[tuple[str, str, Any]], ctx: ReadContext,
-              container: str | None) -> Iterator[Unit]:
+def _elements(
+    events: Iterator[tuple[str, str, Any]], ctx: ReadContext, container: str | None
+) -> Iterator[Unit]:
     """Yield the elements of the array whose ``start_array`` was just read."""
     first = True
     for _, event, value in events:
@@ -165,12 +186,15 @@ def _elements(events: Iterator[tuple[str, str, Any]], ctx: ReadContext,
             raise _SingleRecord
         first = False
         if too_large:
-            yield ctx.failure(Reason.RECORD_TOO_LARGE,
-                              f"array element larger than the {ctx.max_record_bytes}-byte limit",
-                              index=ctx.next_index)
+            yield ctx.failure(
+                Reason.RECORD_TOO_LARGE.value,
+                f"array element larger than the {ctx.max_record_bytes}-byte limit",
+                index=ctx.next_index,
+            )
         else:
-            yield RawRecord(ctx.key, value, None, ctx.next_index, "json", ctx.encoding_note,
-                            container)
+            yield RawRecord(
+                ctx.key, value, None, ctx.next_index, "json", ctx.encoding_note, container
+            )
         ctx.next_index += 1
 
 

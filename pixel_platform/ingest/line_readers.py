@@ -33,12 +33,16 @@ def read_jsonl(buf: io.BufferedIOBase, ctx: ReadContext) -> Iterator[Unit]:
         if not line:
             break
         line_no += 1
-        if line[-1:] != b"\n":
+        if line[-1] != 10:  # no newline: the last line, or one over the limit
             if len(line) > limit:
                 skip_line(buf)
-                yield ctx.failure(Reason.RECORD_TOO_LARGE,
-                                  f"line is longer than the {limit}-byte record limit",
-                                  line=line_no, index=index, raw=line)
+                yield ctx.failure(
+                    Reason.RECORD_TOO_LARGE.value,
+                    f"line is longer than the {limit}-byte record limit",
+                    line=line_no,
+                    index=index,
+                    raw=line,
+                )
                 index += 1
                 continue
             if ctx.problem:  # a last line cut short by stream damage: the failure covers it
@@ -47,22 +51,30 @@ def read_jsonl(buf: io.BufferedIOBase, ctx: ReadContext) -> Iterator[Unit]:
         if line.isspace():
             continue
         try:
-            yield RawRecord(key, loads(line), line_no, index, "jsonl", note)
+            payload = loads(line)
         except decode_error as exc:
             yield _jsonl_slow(line, exc, ctx, line_no, index)
+        else:
+            yield RawRecord(key, payload, line_no, index, "jsonl", note)
         index += 1
     ctx.next_line, ctx.next_index = line_no + 1, index
     ctx.empty_detail = "no non-blank lines"
 
 
-def _jsonl_slow(line: bytes, exc: orjson.JSONDecodeError, ctx: ReadContext,
-                line_no: int, index: int) -> Unit:
+def _jsonl_slow(
+    line: bytes, exc: orjson.JSONDecodeError, ctx: ReadContext, line_no: int, index: int
+) -> Unit:
     """A line orjson refused: a stray BOM, non-UTF-8 bytes, binary junk or plain bad JSON."""
     if line.startswith(b"\xef\xbb\xbf"):
         line = line[3:]
     if is_binary(line):
-        return ctx.failure(Reason.BINARY_CONTENT, "line holds NUL or control bytes, not text",
-                           line=line_no, index=index, raw=line)
+        return ctx.failure(
+            Reason.BINARY_CONTENT.value,
+            "line holds NUL or control bytes, not text",
+            line=line_no,
+            index=index,
+            raw=line,
+        )
     text, note = decode_lenient(line)
     try:
         payload = orjson.loads(text)
@@ -70,8 +82,9 @@ def _jsonl_slow(line: bytes, exc: orjson.JSONDecodeError, ctx: ReadContext,
         exc = retry
     else:
         return RawRecord(ctx.key, payload, line_no, index, "jsonl", note or ctx.encoding_note)
-    return ctx.failure(Reason.INVALID_JSON, f"invalid JSON: {exc}", line=line_no, index=index,
-                       raw=line)
+    return ctx.failure(
+        Reason.INVALID_JSON.value, f"invalid JSON: {exc}", line=line_no, index=index, raw=line
+    )
 
 
 def read_txt(buf: io.BufferedIOBase, ctx: ReadContext) -> Iterator[Unit]:
@@ -79,16 +92,25 @@ def read_txt(buf: io.BufferedIOBase, ctx: ReadContext) -> Iterator[Unit]:
     ctx.next_line, ctx.next_index = 1, 0
     data = buf.read(ctx.max_record_bytes + 1)
     if len(data) > ctx.max_record_bytes:
-        yield ctx.failure(Reason.RECORD_TOO_LARGE,
-                          f"text file is larger than the {ctx.max_record_bytes}-byte record limit",
-                          line=1, index=0, raw=data)
+        yield ctx.failure(
+            Reason.RECORD_TOO_LARGE.value,
+            f"text file is larger than the {ctx.max_record_bytes}-byte record limit",
+            line=1,
+            index=0,
+            raw=data,
+        )
         return
     if ctx.problem or not data.strip():
         ctx.empty_detail = "only whitespace"
         return  # a cut-short transcript is not kept: the stream failure covers it
     if is_binary(data[:SNIFF_BYTES]) or b"\x00" in data:
-        yield ctx.failure(Reason.BINARY_CONTENT, "file holds NUL or control bytes, not text",
-                          line=1, index=0, raw=data)
+        yield ctx.failure(
+            Reason.BINARY_CONTENT.value,
+            "file holds NUL or control bytes, not text",
+            line=1,
+            index=0,
+            raw=data,
+        )
         return
     text, note = decode_lenient(data)
     yield RawRecord(ctx.key, text, 1, 0, "txt", note or ctx.encoding_note)

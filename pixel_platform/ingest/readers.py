@@ -58,23 +58,35 @@ def read_stream(
     fmt, gzipped, ext = file_format(key)
     if fmt is None:
         supported = ", ".join(sorted(EXTENSIONS))
-        yield ReadFailure(key, Reason.UNSUPPORTED_FILE_TYPE,
-                          f"no reader for {ext or 'a name without extension'!r}; supported:"
-                          f" {supported} (each optionally .gz)")
+        yield ReadFailure(
+            key,
+            Reason.UNSUPPORTED_FILE_TYPE.value,
+            f"no reader for {ext or 'a name without extension'!r}; supported:"
+            f" {supported} (each optionally .gz)",
+        )
         return
     opened = open_utf8(stream, gzipped=gzipped)
-    ctx = ReadContext(key, max_record_bytes, max(whole_json_bytes, 0), fields or FieldMapping(),
-                      opened.encoding_note, opened.problem)
+    ctx = ReadContext(
+        key,
+        max_record_bytes,
+        max(whole_json_bytes, 0),
+        fields or FieldMapping(),
+        opened.encoding_note,
+        opened.problem,
+    )
     units = 0
     for unit in _READERS[fmt](opened.buf, ctx):
         units += 1
         yield unit
     if opened.problem:
-        yield ctx.failure(str(opened.problem.reason), opened.problem.detail
-                          + "; units before the damage were kept, this covers the rest",
-                          line=ctx.next_line, index=ctx.next_index)
+        yield ctx.failure(
+            str(opened.problem.reason),
+            opened.problem.detail + "; units before the damage were kept, this covers the rest",
+            line=ctx.next_line,
+            index=ctx.next_index,
+        )
     elif units == 0:
-        yield ctx.failure(Reason.EMPTY_FILE, ctx.empty_detail)
+        yield ctx.failure(Reason.EMPTY_FILE.value, ctx.empty_detail)
 
 
 def read_object(store: ObjectStore, key: str, **kwargs: object) -> Iterator[Unit]:

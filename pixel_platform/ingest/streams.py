@@ -16,7 +16,7 @@ import io
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from pixel_platform.core.reasons import Reason
 
@@ -113,11 +113,13 @@ class _GuardedRaw(io.RawIOBase):
         try:
             data = self._read(len(buffer))
         except _GZIP_ERRORS as exc:
-            self._problem.set(Reason.TRUNCATED_GZIP, f"gzip stream is truncated or corrupt: {exc}")
+            self._problem.set(
+                Reason.TRUNCATED_GZIP.value, f"gzip stream is truncated or corrupt: {exc}"
+            )
             return 0
         except UnicodeDecodeError as exc:
             self._problem.set(
-                Reason.DECODE_ERROR, f"{exc.encoding} stream cannot be decoded: {exc.reason}"
+                Reason.DECODE_ERROR.value, f"{exc.encoding} stream cannot be decoded: {exc.reason}"
             )
             return 0
         n = len(data)
@@ -158,7 +160,7 @@ def _bomless_utf16(head: bytes) -> str | None:
 
 @dataclass
 class Opened:
-    buf: io.BufferedReader
+    buf: io.BufferedReader[Any]
     problem: StreamProblem
     encoding_note: str | None  # "utf-16" when the whole object was transcoded
 

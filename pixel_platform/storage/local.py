@@ -46,7 +46,11 @@ class LocalObjectStore(ObjectStore):
         return path
 
     def uri(self, key: str = "") -> str:
-        return str(self._path(key)) if key else str(self.root)
+        """The filesystem path of a key or of a prefix (keys and prefixes alike may be shown)."""
+        if not key:
+            return str(self.root)
+        validate_key(key, allow_prefix=True)
+        return str(self.root / key)
 
     # -- reads ----------------------------------------------------------------------------------
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:

@@ -154,7 +154,7 @@ class S3ObjectStore(ObjectStore):
 
     def uri(self, key: str = "") -> str:
         if key:
-            validate_key(key)
+            validate_key(key, allow_prefix=True)
         return f"s3://{self.bucket}/{key}"
 
     # -- errors ---------------------------------------------------------------------------------

@@ -43,7 +43,11 @@ def test_inventory_then_family_partition(local_store: LocalObjectStore) -> None:
             resources=resources(local_store),
         )
         assert result.success
-        processed = result.asset_materializations_for_node("processed_family")[0].metadata
+        processed = next(
+            e.materialization.metadata
+            for e in result.get_asset_materialization_events()
+            if e.asset_key == dg.AssetKey(["processed", "mental_health_datasets"])
+        )
         assert processed["records_in"].value == 8
         assert processed["records_out"].value == 7
         assert processed["quarantined"].value == 1

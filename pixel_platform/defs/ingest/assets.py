@@ -4,7 +4,6 @@ Plus ``source_inventory``, which lists the bucket, writes the coverage report an
 family's live sources as dynamic partitions. The assets only wire Dagster to the core functions.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,8 +1,10 @@
 """Jobs: one ingest job per family (raw + processed for one partition), inventory, GDrive sync."""
 
-from __future__ import annotations
 
 import dagster as dg
+from dagster._core.definitions.unresolved_asset_job_definition import (
+    UnresolvedAssetJobDefinition,  # not re-exported by dagster; the type define_asset_job returns
+)
 
 from pixel_platform.defs.ingest.assets import processed_asset_key, raw_asset_key, source_inventory
 from pixel_platform.defs.ingest.partitions import family_partitions
@@ -15,12 +17,11 @@ def ingest_job_name(family: str) -> str:
     return f"ingest_{family}_job"
 
 
-def build_ingest_jobs(registry: Registry) -> list[dg.UnresolvedAssetJobDefinition]:
+def build_ingest_jobs(registry: Registry) -> list[UnresolvedAssetJobDefinition]:
     return [
         dg.define_asset_job(
             ingest_job_name(name),
             selection=dg.AssetSelection.assets(raw_asset_key(name), processed_asset_key(name)),
-            partitions_def=family_partitions(name),
             description=f"Snapshot and process one source partition of family {name}.",
         )
         for name in registry.families

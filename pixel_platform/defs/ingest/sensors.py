@@ -1,10 +1,12 @@
 """``gdrive_sync_sensor``: when a sync marker lands, reprocess exactly the changed partitions."""
 
-from __future__ import annotations
 
 import os
 
 import dagster as dg
+from dagster._core.definitions.unresolved_asset_job_definition import (
+    UnresolvedAssetJobDefinition,  # not re-exported by dagster; the type define_asset_job returns
+)
 import orjson
 
 from pixel_platform.defs.ingest.jobs import ingest_job_name
@@ -16,7 +18,7 @@ from pixel_platform.pipeline.changes import detect_changes, marker_token
 SENSOR_INTERVAL_S = int(os.environ.get("PIXEL_SYNC_SENSOR_INTERVAL_S", "60"))
 
 
-def build_sync_sensor(jobs: list[dg.UnresolvedAssetJobDefinition]) -> dg.SensorDefinition:
+def build_sync_sensor(jobs: list[UnresolvedAssetJobDefinition]) -> dg.SensorDefinition:
     @dg.sensor(
         name="gdrive_sync_sensor",
         jobs=jobs,

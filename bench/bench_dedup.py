@@ -1,0 +1,296 @@
+"""Dedup: signature throughput vs datasketch, and the full run's wall time and peak RSS.
+
+(a) Signatures per second on one core, from dialogue text to signature, same documents, same run:
+    ours (``MinHasher``, vectorized over batches) vs datasketch's per-document loop
+    (``MinHash(num_perm, seed, hashfunc=..., scheme=...)`` + ``update_batch``) fed the same shingles
+    and the *same* 32-bit shingle hash (``ReferenceShingleHasher``), so the estimates must be equal;
+    the max |difference| of Jaccard estimates over sampled pairs is reported (must be 0). For
+    context, datasketch with its default sha1 hash and with xxhash's xxh32 (C hash functions; not
+    our hash, so different values) are timed on the same shingles. Goal: ratio >= 10.
+(b) ``run_dedup`` end to end (signatures, exact, LSH, clusters, outputs) on synthetic processed
+    partitions with ~3% planted duplicates, each size in a fresh subprocess that reports its own
+    peak RSS; then a second run over the unchanged inputs (nothing re-hashed).
+    Goal: <= 1.5 GB at 1M.
+
+    python -m bench.bench_dedup            # (a) + (b) at 100k and 1M (~7 min on 2 cores)
+    python -m bench.bench_dedup --quick    # (a) + (b) at 100k only
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+from bench.common import synthetic_messages_record, write_result
+from pixel_platform.core.record import content_hash
+from pixel_platform.curation.dedup import DedupConfig, DedupInput, MinHasher, run_dedup
+from pixel_platform.curation.dedup.text import (
+    ReferenceShingleHasher,
+    canonical_text,
+    dialogue_text,
+    reference_shingles,
+)
+from pixel_platform.storage.local import LocalObjectStore
+
+FAMILIES = ["alpha", "beta", "gamma", "delta"]
+RECORDS_PER_PARTITION = 100_000
+
+
+# -- (a) signatures ------------------------------------------------------------------------------
+def _edited(rng: random.Random, record: dict[str, Any]) -> dict[str, Any]:
+    messages = [dict(m) for m in record["messages"]]
+    turn = messages[rng.randrange(len(messages))]
+    words = turn["content"].split(" ")
+    for _ in range(2):
+        words[rng.randrange(len(words))] = rng.choice(["maybe", "really", "often", "night"])
+    turn["content"] = " ".join(words)
+    return {"messages": messages}
+
+
+def signature_throughput(n_ours: int, n_theirs: int, scheme: str) -> dict[str, Any]:
+    rng = random.Random(3)
+    records = [synthetic_messages_record(rng, i, False) for i in range(n_ours)]
+    for i in range(0, n_ours, 10):  # every 10th record: a light edit of its neighbour
+        records[i] = _edited(rng, records[i + 1])
+    texts = [dialogue_text(r) for r in records]
+    config = DedupConfig(scheme=scheme)
+    hasher = MinHasher(config)
+    hasher.signatures(texts[:256])  # warm the power tables
+
+    def ours() -> np.ndarray:
+        out = []
+        for s in range(0, len(texts), config.batch_size):
+            out.append(hasher.signatures(texts[s : s + config.batch_size])[0])
+        return np.concatenate(out)
+
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        signatures = ours()
+        best = min(best, time.perf_counter() - started)
+    ours_rate = n_ours / best
+
+    from datasketch import MinHash
+
+    def theirs(hashfunc: Any, n: int) -> tuple[float, list[Any]]:
+        started = time.perf_counter()
+        out = []
+        for text in texts[:n]:
+            kwargs = {"hashfunc": hashfunc} if hashfunc is not None else {}
+            m = MinHash(num_perm=config.num_perm, seed=config.seed, scheme=scheme, **kwargs)
+            m.update_batch(reference_shingles(canonical_text(text), config.shingle_size))
+            out.append(m)
+        return n / (time.perf_counter() - started), out
+
+    same_rate, same = theirs(ReferenceShingleHasher(), n_theirs)
+    sha1_rate, _ = theirs(None, n_theirs)
+    context = {"datasketch_sha1_docs_per_s": round(sha1_rate)}
+    try:
+        import xxhash
+
+        xxh_rate, _ = theirs(xxhash.xxh32_intdigest, n_theirs)
+        context["datasketch_xxh32_docs_per_s"] = round(xxh_rate)
+        context["ratio_ours_to_datasketch_xxh32"] = round(ours_rate / xxh_rate, 1)
+    except ImportError:
+        context["datasketch_xxh32_docs_per_s"] = "xxhash not installed"
+
+    pair_rng = random.Random(5)
+    pairs = [(i, i + 1) for i in range(0, n_theirs - 1, 10)]  # planted near-duplicates
+    pairs += [(pair_rng.randrange(n_theirs), pair_rng.randrange(n_theirs)) for _ in range(2000)]
+    diffs = [
+        abs(
+            np.count_nonzero(signatures[i] == signatures[j]) / config.num_perm
+            - same[i].jaccard(same[j])
+        )
+        for i, j in pairs
+    ]
+    identical = bool(
+        np.array_equal(
+            signatures[:n_theirs].astype(np.uint64),
+            np.array([m.hashvalues for m in same]).astype(np.uint64),
+        )
+    )
+    return {
+        "scheme": scheme,
+        "docs_ours": n_ours,
+        "docs_datasketch": n_theirs,
+        "avg_text_chars": round(sum(map(len, texts)) / len(texts)),
+        "ours_docs_per_s": round(ours_rate),
+        "datasketch_same_hash_docs_per_s": round(same_rate),
+        "ratio_ours_to_datasketch_same_hash": round(ours_rate / same_rate, 1),
+        "goal_ratio": 10,
+        "signatures_identical": identical,
+        "jaccard_pairs_compared": len(pairs),
+        "jaccard_max_abs_diff": float(max(diffs)),
+        "mean_jaccard_of_planted_pairs": round(
+            float(np.mean([same[i].jaccard(same[j]) for i, j in pairs[: n_theirs // 10]])), 3
+        ),
+        **context,
+    }
+
+
+# -- (b) end to end ------------------------------------------------------------------------------
+def _processed(record: dict[str, Any], family: str, rng: random.Random) -> bytes:
+    messages = record["messages"]
+    metadata: dict[str, Any] = {
+        "content_hash": content_hash(messages),
+        "provenance": {"family": family, "source_key": f"raw/{family}", "line": 0},
+    }
+    if rng.random() < 0.7:
+        metadata["quality"] = {"score": round(rng.random(), 3)}
+    return orjson.dumps({"messages": messages, "metadata": metadata}) + b"\n"
+
+
+def generate(root: Path, n: int) -> list[DedupInput]:
+    """``n`` processed records in partitions of 100k; ~1.5% exact copies, ~1.5% light edits."""
+    rng = random.Random(n)
+    store = LocalObjectStore(root)
+    inputs = []
+    recent: list[dict[str, Any]] = []
+    for part, start in enumerate(range(0, n, RECORDS_PER_PARTITION)):
+        family = FAMILIES[part % len(FAMILIES)]
+        prefix = f"{family}/part{part:03d}"
+        key = f"pipeline/processed/{prefix}/conversations.jsonl"
+        path = root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        with path.open("wb") as fh:
+            for i in range(start, min(n, start + RECORDS_PER_PARTITION)):
+                roll = rng.random()
+                if roll < 0.015 and recent:
+                    record = rng.choice(recent)
+                elif roll < 0.03 and recent:
+                    record = _edited(rng, rng.choice(recent))
+                else:
+                    record = synthetic_messages_record(rng, i, False)
+                    if len(recent) < 5000:
+                        recent.append(record)
+                    else:
+                        recent[rng.randrange(5000)] = record
+                line = _processed(record, family, rng)
+                fh.write(line)
+                digest.update(line)
+        inputs.append(DedupInput(prefix, key, digest.hexdigest()))
+    assert store.exists(inputs[0].key)
+    return inputs
+
+
+def child(root: Path, inputs_json: str, config_json: str) -> None:
+    """Runs inside the measured subprocess: one or two dedup runs, then prints a JSON line."""
+    inputs = [DedupInput(**i) for i in json.loads(inputs_json)]
+    config = DedupConfig.from_dict(json.loads(config_json))
+    store = LocalObjectStore(root)
+    out: dict[str, Any] = {}
+    for run in ("first", "second"):
+        started = time.perf_counter()
+        result = run_dedup(
+            store, inputs, config, family_priority={"alpha": 3}, work_prefix="pipeline/dedup/run"
+        )
+        out[run] = {"wall_s": round(time.perf_counter() - started, 1), **result.stats.as_dict()}
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    print("RESULT " + json.dumps(out))
+
+
+def end_to_end(n: int, scratch: Path, config: DedupConfig) -> dict[str, Any]:
+    root = scratch / f"corpus-{n}"
+    started = time.perf_counter()
+    inputs = generate(root, n)
+    generated = time.perf_counter() - started
+    size = sum((root / i.key).stat().st_size for i in inputs)
+    config_dict = {**config.to_dict(), "work_dir": str(scratch / "work")}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.bench_dedup",
+            "--child",
+            str(root),
+            json.dumps([i.__dict__ for i in inputs]),
+            json.dumps(config_dict),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    shutil.rmtree(root, ignore_errors=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"dedup child failed:\n{proc.stderr[-4000:]}")
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))
+    measured = json.loads(line[len("RESULT ") :])
+    first, second = measured["first"], measured["second"]
+    return {
+        "records": n,
+        "input_bytes": size,
+        "partitions": len(inputs),
+        "generate_s": round(generated, 1),
+        "peak_rss_mb": measured["peak_rss_mb"],
+        "goal_peak_rss_mb": 1536,
+        "wall_s": first["wall_s"],
+        "records_per_s": round(n / first["wall_s"]),
+        "timings_s": first["timings"],
+        "join": first["join"],
+        "kept": first["kept"],
+        "dropped_exact": first["dropped_exact"],
+        "dropped_near": first["dropped_near"],
+        "candidate_pairs": first["candidate_pairs"],
+        "near_pairs": first["near_pairs"],
+        "largest_bucket": first["largest_bucket"],
+        "duplicate_rate_after": first["duplicate_rate_after"],
+        "second_run_wall_s": second["wall_s"],
+        "second_run_records_hashed": second["records_hashed"],
+        "second_run_same_result": (second["kept"], second["dropped_near"])
+        == (first["kept"], first["dropped_near"]),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="end to end at 100k only")
+    parser.add_argument("--full", action="store_true", help="also 1M (the default does too)")
+    parser.add_argument("--on-disk", action="store_true", help="force the on-disk band join")
+    parser.add_argument("--signature-docs", type=int, default=20_000)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(Path(args.child[0]), args.child[1], args.child[2])
+        return {}
+
+    throughput = {
+        scheme: signature_throughput(args.signature_docs, 2_000, scheme)
+        for scheme in ("affine32", "legacy")
+    }
+    print(json.dumps(throughput, indent=2), flush=True)
+    sizes = [100_000] if args.quick and not args.full else [100_000, 1_000_000]
+    config = DedupConfig(in_memory_max_records=250_000) if args.on_disk else DedupConfig()
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="bench-dedup-") as tmp:
+        for n in sizes:
+            runs.append(end_to_end(n, Path(tmp), config))
+            print(json.dumps(runs[-1], indent=2), flush=True)
+    result = {
+        "signatures": throughput,
+        "config": {k: v for k, v in config.to_dict().items() if k != "work_dir"},
+        "s_curve": config.s_curve(),
+        "end_to_end": runs,
+        "cores_used": 1,
+    }
+    path = write_result("dedup", result)
+    print(f"written: {path}")
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""Global exact + near-duplicate removal over processed partitions (MinHash LSH, verified).
+
+Public API::
+
+    result = run_dedup(store, [DedupInput(uid_prefix, key, sha256), ...], DedupConfig(),
+                       family_priority={"priority_datasets": 10}, work_prefix="pipeline/dedup/run")
+    for conversation in filter_partition(store, result, inp): ...   # kept, with metadata["dedup"]
+
+Modules: ``config`` (settings and the LSH S-curve), ``text`` (what is hashed), ``minhash``
+(vectorized signatures equal to datasketch's), ``signatures`` (per-partition files, reuse),
+``lsh`` (buckets, candidates, verification, in memory or on disk), ``clusters`` (components and
+the keeper rule), ``driver`` (``run_dedup``), ``apply`` (the per-partition ``DedupFilter`` step).
+No Dagster here: an asset calls ``run_dedup`` and reports ``result.stats``.
+"""
+
+from pixel_platform.curation.dedup.apply import (
+    DedupFilter,
+    DiscardSink,
+    PartitionDecisions,
+    filter_partition,
+    iter_kept,
+    load_decisions,
+)
+from pixel_platform.curation.dedup.config import DedupConfig
+from pixel_platform.curation.dedup.driver import DedupResult, DedupStats, run_dedup
+from pixel_platform.curation.dedup.minhash import MinHasher
+from pixel_platform.curation.dedup.signatures import DedupInput
+
+__all__ = [
+    "DedupConfig",
+    "DedupFilter",
+    "DedupInput",
+    "DedupResult",
+    "DedupStats",
+    "DiscardSink",
+    "MinHasher",
+    "PartitionDecisions",
+    "filter_partition",
+    "iter_kept",
+    "load_decisions",
+    "run_dedup",
+]

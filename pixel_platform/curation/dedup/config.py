@@ -1,0 +1,143 @@
+"""Dedup settings: one frozen dataclass, loadable from the mapping a YAML file gives.
+
+Choosing bands x rows (the LSH S-curve)
+---------------------------------------
+Two documents with Jaccard similarity ``s`` agree on one MinHash value with probability ``s``, so
+they share at least one of ``b`` bands of ``r`` rows (and become a *candidate pair*) with
+probability ``P(s) = 1 - (1 - s**r)**b``. Every candidate is then verified against the full
+signature (estimated Jaccard >= ``threshold``), so LSH false positives cost one 128-value compare
+and nothing else, while LSH false negatives are lost for good. The curve is therefore placed well
+below the threshold. Default 20 x 6 (120 of the 128 permutations; midpoint ``(1/b)**(1/r)`` ~ 0.61):
+
+====  =======  =======  ======
+  s   16 x 8   20 x 6   9 x 13
+====  =======  =======  ======
+0.30  0.0011   0.0145   0.0000
+0.50  0.0607   0.2702   0.0011
+0.70  0.6133   0.9182   0.0839
+0.75  0.8151   0.9802   0.1946
+0.80  0.9471   0.9977   0.3988
+0.85  0.9938   0.99992  0.6864
+0.90  0.99988  1.0000   0.9286
+====  =======  =======  ======
+
+16 x 8 would lose 5% of the pairs that sit exactly at 0.8 before verification even looks at them;
+9 x 13 (datasketch's pick for 0.8 when there is no verification) would lose 60%. The price of
+20 x 6 is more verification work for pairs around 0.5 (27% of them become candidates), which is
+cheap. ``DedupConfig.s_curve()`` prints the curve for any setting.
+
+What 0.8 means on real edits: with 5-word shingles, ``q`` scattered word substitutions per word
+leave about ``u = (1 - q)**5`` of the shingles intact and ``J ~ u / (2 - u)``; J = 0.8 is ~2.3%
+scattered substitutions, or ~5% of the words changed in one contiguous span (a swapped sentence).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pixel_platform.core.errors import ConfigError
+
+SCHEMES = ("affine32", "legacy")
+# Bumped whenever text normalization, shingling or the shingle hash changes: stored signatures
+# made by an older version are then recomputed instead of being compared with new ones.
+SIGNATURE_FORMAT = "pixel-dedup-signatures/1"
+SHINGLE_HASH = "poly64(P=0x9E3779B97F4A7C15)-fmix64-high32"
+NORMALIZATION = "lower+alnum-words+cjk-chars/1"
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    shingle_size: int = 5  # words per shingle
+    num_perm: int = 128
+    bands: int = 20
+    rows: int = 6
+    threshold: float = 0.8  # estimated Jaccard at or above which two records are near-duplicates
+    seed: int = 1  # datasketch's default seed: our signatures equal MinHash(num_perm, seed)'s
+    # "affine32": datasketch >= 2.0's default permutations; "legacy": (a*h+b) % (2^61-1) &
+    # (2^32-1), datasketch < 2.0's (scheme="legacy" since). Both equal datasketch bit for bit.
+    scheme: str = "affine32"
+    # Above this many distinct texts the band buckets are spilled to parquet shards (each holding at
+    # most this many rows of one band) and grouped shard by shard instead of all in memory.
+    in_memory_max_records: int = 2_000_000
+    work_dir: str | None = None  # local scratch space; None: a temporary directory
+    batch_size: int = 1024  # documents hashed per vectorized batch (~1.3 MB of text)
+    # A bucket with at most this many members has every pair verified; a bigger one (boilerplate
+    # shared by thousands of records) only pairs each member with the bucket's first member and
+    # with its successor, so a bucket of m costs 2m pairs instead of m^2/2.
+    bucket_all_pairs_max: int = 32
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.shingle_size < 1:
+            problems.append("shingle_size must be >= 1")
+        if not 1 <= self.num_perm <= 1024:
+            problems.append("num_perm must be in 1..1024")
+        if self.bands < 1 or self.rows < 1 or self.bands * self.rows > self.num_perm:
+            problems.append("bands and rows must be >= 1 with bands * rows <= num_perm")
+        if not 0.0 < self.threshold <= 1.0:
+            problems.append("threshold must be in (0, 1]")
+        if self.scheme not in SCHEMES:
+            problems.append(f"scheme must be one of {', '.join(SCHEMES)}")
+        if self.in_memory_max_records < 1:
+            problems.append("in_memory_max_records must be >= 1")
+        if self.batch_size < 1:
+            problems.append("batch_size must be >= 1")
+        if self.bucket_all_pairs_max < 2:
+            problems.append("bucket_all_pairs_max must be >= 2")
+        if not 0 <= self.seed < 2**32:
+            problems.append("seed must be in 0..2^32-1")
+        if problems:
+            raise ConfigError("invalid dedup config: " + "; ".join(problems))
+
+    # -- loading ---------------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> DedupConfig:
+        data = dict(data or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(
+                f"unknown dedup config key(s): {', '.join(unknown)};"
+                f" known: {', '.join(sorted(known))}"
+            )
+        return cls(**data)
+
+    @classmethod
+    def from_yaml(cls, path: Path | str) -> DedupConfig:
+        loaded = yaml.safe_load(Path(path).read_text()) or {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: a dedup config must be a mapping of keys to values")
+        return cls.from_dict(loaded)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    # -- derived ---------------------------------------------------------------------------------
+    def signature_scheme(self) -> dict[str, Any]:
+        """Everything that determines a signature's values (and nothing that does not)."""
+        return {
+            "format": SIGNATURE_FORMAT,
+            "shingle_hash": SHINGLE_HASH,
+            "normalization": NORMALIZATION,
+            "shingle_size": self.shingle_size,
+            "num_perm": self.num_perm,
+            "seed": self.seed,
+            "scheme": self.scheme,
+        }
+
+    def scheme_fingerprint(self) -> str:
+        canonical = json.dumps(self.signature_scheme(), sort_keys=True).encode()
+        return hashlib.sha256(canonical).hexdigest()[:16]
+
+    def candidate_probability(self, similarity: float) -> float:
+        return float(1.0 - (1.0 - similarity**self.rows) ** self.bands)
+
+    def s_curve(self, points: tuple[float, ...] = (0.3, 0.5, 0.7, 0.75, 0.8, 0.85, 0.9)) -> dict:
+        return {f"{s:.2f}": round(self.candidate_probability(s), 5) for s in points}

@@ -1,0 +1,486 @@
+"""``run_dedup``: exact + near-duplicate removal over every processed partition at once.
+
+Stages (each timed in ``DedupStats.timings``):
+
+1. **signatures** — per partition, reuse its signature file if the processed file's sha256 and
+   the scheme are unchanged, else hash it (``signatures``). All signatures are appended to one
+   local file and memory-mapped; the per-record columns kept in RAM are ~60 bytes a record.
+2. **exact** — records with the same ``content_hash`` form one group; its first record stands
+   for it in the LSH (so thousands of copies never crowd one bucket).
+3. **lsh** — candidate pairs among the distinct, non-empty texts, verified by estimated Jaccard
+   (``lsh``); in memory up to ``in_memory_max_records`` distinct texts, on disk beyond.
+4. **clusters** — connected components over exact + near edges, a keeper per cluster
+   (``clusters``).
+5. **outputs**, all under ``work_prefix``: ``decisions/<uid_prefix>.parquet`` per partition (every
+   record: ``line``, ``kept``, ``cluster_id``, and for dropped ones ``kind``, ``keeper_uid``,
+   ``similarity``), ``dedup_log.jsonl`` (one entry per dropped record) and, last, ``summary.json``
+   (stats, config, inputs): its presence means the run finished.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import polars as pl
+import pyarrow as pa
+from numpy.typing import NDArray
+
+from pixel_platform.core.errors import ConfigError
+from pixel_platform.core.reasons import Reason
+from pixel_platform.core.steps import StepStats
+from pixel_platform.curation.dedup import lsh
+from pixel_platform.curation.dedup.clusters import Clustering, choose_keepers, connected_components
+from pixel_platform.curation.dedup.config import DedupConfig
+from pixel_platform.curation.dedup.minhash import MinHasher
+from pixel_platform.curation.dedup.signatures import (
+    DedupInput,
+    compute_signature_file,
+    delete_stale,
+    file_matches,
+    iter_signature_file,
+    signature_key,
+)
+from pixel_platform.storage.base import ObjectStore
+from pixel_platform.storage.keys import join_key
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[str, int], None]  # (what just finished, records so far)
+STEP_NAME = "dedup"
+SIMILARITY_CHUNK = 65_536
+
+
+@dataclass
+class DedupStats:
+    records_in: int = 0
+    kept: int = 0
+    dropped_exact: int = 0
+    dropped_near: int = 0
+    clusters: int = 0
+    distinct_texts: int = 0  # distinct content hashes
+    empty_texts: int = 0  # distinct texts without a single word (never near-duplicates)
+    partitions_hashed: int = 0
+    partitions_reused: int = 0
+    records_hashed: int = 0
+    candidate_pairs: int = 0
+    near_pairs: int = 0  # verified near-duplicate pairs (distinct)
+    oversized_buckets: int = 0
+    largest_bucket: int = 0
+    join: str = "in_memory"
+    shards: int = 0
+    # Kept records that still have a verified near-duplicate (or an exact copy) among the kept,
+    # over kept records. 0 by construction; computed so that a regression shows.
+    duplicate_rate_after: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def balanced(self) -> bool:
+        return self.records_in == self.kept + self.dropped_exact + self.dropped_near
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def step_stats(self) -> StepStats:
+        """The same shape every ``Step`` reports: seen / forwarded / dropped by reason."""
+        stats = StepStats(STEP_NAME, seen=self.records_in, forwarded=self.kept)
+        stats.dropped[Reason.DUPLICATE_EXACT.value] = self.dropped_exact
+        stats.dropped[Reason.DUPLICATE_NEAR.value] = self.dropped_near
+        stats.seconds = sum(self.timings.values())
+        return stats
+
+
+@dataclass(frozen=True)
+class DedupResult:
+    stats: DedupStats
+    log_key: str
+    summary_key: str
+    decisions_keys: Mapping[str, str]  # uid_prefix -> decisions parquet key
+    signature_keys: Mapping[str, str]  # uid_prefix -> signature parquet key
+
+
+# -- the corpus: signatures (memory-mapped) + compact per-record columns ------------------------
+@dataclass
+class _Corpus:
+    signatures: NDArray[np.uint32]  # (n, num_perm), memory-mapped
+    rank: NDArray[np.int64]  # index of the record's partition in the sorted inputs
+    line: NDArray[np.int64]
+    hash_bytes: NDArray[np.uint8]  # (n, 32)
+    hash_words: NDArray[np.uint64]  # (n, 4) big-endian words of the same bytes
+    quality: NDArray[np.float64]
+    family: NDArray[np.int64]  # code into family_names
+    family_names: list[str]
+    n_shingles: NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return int(self.line.size)
+
+
+class _CorpusBuilder:
+    def __init__(self, path: Path, num_perm: int) -> None:
+        self.path = path
+        self.num_perm = num_perm
+        self._fh = path.open("wb")
+        self._columns: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("rank", "line", "hash", "quality", "family", "n_shingles")
+        }
+        self._family_codes: dict[str, int] = {}
+
+    def add(self, rank: int, batch: Any) -> None:
+        self._fh.write(np.ascontiguousarray(batch.signature, dtype=np.uint32).tobytes())
+        n = len(batch)
+        codes = self._family_codes
+        self._columns["rank"].append(np.full(n, rank, dtype=np.int64))
+        self._columns["line"].append(batch.line.astype(np.int64))
+        self._columns["hash"].append(np.array(batch.content_hash, dtype=np.uint8))
+        self._columns["quality"].append(batch.quality.astype(np.float64))
+        self._columns["family"].append(
+            np.array([codes.setdefault(f, len(codes)) for f in batch.family], dtype=np.int64)
+        )
+        self._columns["n_shingles"].append(batch.n_shingles.astype(np.int64))
+
+    def finish(self) -> _Corpus:
+        self._fh.close()
+
+        def cat(name: str, dtype: Any, shape: tuple[int, ...] = (0,)) -> np.ndarray:
+            parts = self._columns.pop(name)
+            return np.concatenate(parts) if parts else np.zeros(shape, dtype=dtype)
+
+        hash_bytes = cat("hash", np.uint8, (0, 32))
+        n = hash_bytes.shape[0]
+        signatures = (
+            np.memmap(self.path, dtype=np.uint32, mode="r", shape=(n, self.num_perm))
+            if n
+            else np.zeros((0, self.num_perm), dtype=np.uint32)
+        )
+        quality = cat("quality", np.float64)
+        return _Corpus(
+            signatures=signatures,
+            rank=cat("rank", np.int64),
+            line=cat("line", np.int64),
+            hash_bytes=hash_bytes,
+            hash_words=hash_bytes.view(">u8").reshape(n, 4).astype(np.uint64),
+            quality=np.nan_to_num(quality, nan=0.0, posinf=0.0, neginf=0.0),
+            family=cat("family", np.int64),
+            family_names=list(self._family_codes),
+            n_shingles=cat("n_shingles", np.int64),
+        )
+
+
+@contextmanager
+def _scratch(config: DedupConfig) -> Iterator[Path]:
+    if config.work_dir:
+        Path(config.work_dir).mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix="pixel-dedup-", dir=config.work_dir))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _download(store: ObjectStore, key: str, path: Path) -> None:
+    with store.open_read(key) as src, path.open("wb") as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+
+
+def _check_inputs(inputs: Sequence[DedupInput]) -> list[DedupInput]:
+    ordered = sorted(inputs, key=lambda i: i.uid_prefix)
+    seen: set[str] = set()
+    for inp in ordered:
+        if inp.uid_prefix in seen:
+            raise ConfigError(f"two dedup inputs share the uid_prefix {inp.uid_prefix!r}")
+        if len(inp.sha256) < 16:
+            raise ConfigError(f"dedup input {inp.uid_prefix!r} has no sha256 of its file")
+        seen.add(inp.uid_prefix)
+    return ordered
+
+
+# -- stages ----------------------------------------------------------------------------------------
+def _signatures_stage(
+    store: ObjectStore,
+    inputs: list[DedupInput],
+    config: DedupConfig,
+    signatures_prefix: str,
+    work: Path,
+    stats: DedupStats,
+    progress: ProgressCallback | None,
+) -> tuple[_Corpus, dict[str, str]]:
+    hasher = MinHasher(config)
+    builder = _CorpusBuilder(work / "signatures.u32", config.num_perm)
+    keys: dict[str, str] = {}
+    for rank, inp in enumerate(inputs):
+        key = signature_key(signatures_prefix, inp)
+        keys[inp.uid_prefix] = key
+        local = work / f"partition-{rank:06d}.parquet"
+        reused = False
+        if store.exists(key):
+            _download(store, key, local)
+            reused = file_matches(local, inp, config)
+        if reused:
+            stats.partitions_reused += 1
+        else:
+            records = compute_signature_file(store, inp, config, hasher, local)
+            store.upload_file(local, key)
+            stats.partitions_hashed += 1
+            stats.records_hashed += records
+        delete_stale(store, signatures_prefix, inp, key)
+        for batch in iter_signature_file(local, config.num_perm):
+            builder.add(rank, batch)
+        local.unlink()
+        if progress is not None:
+            progress(f"signatures {inp.uid_prefix} ({'reused' if reused else 'hashed'})", rank + 1)
+    return builder.finish(), keys
+
+
+def _exact_groups(corpus: _Corpus) -> NDArray[np.int64]:
+    """For each record, the first record (smallest index) with the same content hash."""
+    n = len(corpus)
+    words = corpus.hash_words
+    order = np.lexsort((words[:, 3], words[:, 2], words[:, 1], words[:, 0]))  # stable
+    sorted_words = words[order]
+    new = np.r_[True, np.any(sorted_words[1:] != sorted_words[:-1], axis=1)] if n else np.zeros(0)
+    starts = np.flatnonzero(new)
+    sizes = np.diff(np.r_[starts, n])
+    representative = np.empty(n, dtype=np.int64)
+    representative[order] = np.repeat(order[starts], sizes)
+    return representative
+
+
+def _similarity_to_keeper(
+    signatures: NDArray[np.uint32], docs: NDArray[np.int64], keepers: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    out = np.empty(docs.size, dtype=np.float64)
+    for s in range(0, docs.size, SIMILARITY_CHUNK):
+        a, b = docs[s : s + SIMILARITY_CHUNK], keepers[s : s + SIMILARITY_CHUNK]
+        out[s : s + a.size] = np.count_nonzero(signatures[a] == signatures[b], axis=1)
+    return out / signatures.shape[1]
+
+
+def _hex_hashes(hash_bytes: NDArray[np.uint8]) -> pl.Series:
+    n = hash_bytes.shape[0]
+    raw = pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(32), n, [None, pa.py_buffer(np.ascontiguousarray(hash_bytes))]
+    )
+    binary = pl.Series("h", raw.cast(pa.binary()))
+    return ("sha256:" + binary.bin.encode("hex")).alias("h")
+
+
+def _write_outputs(
+    store: ObjectStore,
+    inputs: list[DedupInput],
+    corpus: _Corpus,
+    clustering: Clustering,
+    work: Path,
+    work_prefix: str,
+    stats: DedupStats,
+) -> tuple[str, dict[str, str]]:
+    """Decisions per partition and the dedup log; fills the kept/dropped counts."""
+    n = len(corpus)
+    keeper = clustering.keeper
+    kept = clustering.kept
+    exact = np.all(corpus.hash_words == corpus.hash_words[keeper], axis=1) & ~kept
+    near = ~kept & ~exact
+    similarity = np.full(n, np.nan)
+    similarity[exact] = 1.0
+    near_docs = np.flatnonzero(near)
+    similarity[near_docs] = _similarity_to_keeper(corpus.signatures, near_docs, keeper[near_docs])
+    stats.kept = int(kept.sum())
+    stats.dropped_exact = int(exact.sum())
+    stats.dropped_near = int(near.sum())
+
+    prefixes = pl.Series("p", [inp.uid_prefix for inp in inputs], dtype=pl.String)
+    families = pl.Series("f", corpus.family_names or [""], dtype=pl.String)
+    bounds = np.searchsorted(corpus.rank, np.arange(len(inputs) + 1))
+    log_path = work / "dedup_log.jsonl"
+    decisions_keys: dict[str, str] = {}
+    with log_path.open("wb") as log_fh:
+        for rank, inp in enumerate(inputs):
+            lo, hi = int(bounds[rank]), int(bounds[rank + 1])
+            idx = np.arange(lo, hi)
+            k = keeper[lo:hi]
+            frame = pl.DataFrame(
+                {
+                    "line": corpus.line[lo:hi].astype(np.uint32),
+                    "kept": kept[lo:hi],
+                    "exact": exact[lo:hi],
+                    "similarity": similarity[lo:hi],
+                    "content_hash": _hex_hashes(corpus.hash_bytes[idx]),
+                    "keeper_hash": _hex_hashes(corpus.hash_bytes[k]),
+                    "family": families.gather(corpus.family[lo:hi]),
+                    "keeper_prefix": prefixes.gather(corpus.rank[k]),
+                    "keeper_line": corpus.line[k],
+                }
+            ).with_columns(
+                pl.col("similarity").fill_nan(None),
+                kind=pl.when(pl.col("exact"))
+                .then(pl.lit("exact"))
+                .when(~pl.col("kept"))
+                .then(pl.lit("near")),
+                uid=pl.lit(inp.uid_prefix + ":") + pl.col("line").cast(pl.String),
+                cluster_id=pl.col("keeper_hash"),
+                keeper_uid=pl.when(~pl.col("kept")).then(
+                    pl.col("keeper_prefix") + ":" + pl.col("keeper_line").cast(pl.String)
+                ),
+            )
+            decisions = frame.select(
+                "line", "kept", "cluster_id", "kind", "keeper_uid", "similarity"
+            )
+            local = work / f"decisions-{rank:06d}.parquet"
+            decisions.write_parquet(local, compression="zstd")
+            key = join_key(work_prefix, "decisions", inp.uid_prefix + ".parquet")
+            store.upload_file(local, key)
+            local.unlink()
+            decisions_keys[inp.uid_prefix] = key
+            dropped = frame.filter(~pl.col("kept")).select(
+                "uid",
+                "content_hash",
+                "family",
+                "keeper_uid",
+                "keeper_hash",
+                "kind",
+                "similarity",
+                "cluster_id",
+            )
+            if dropped.height:
+                dropped.write_ndjson(log_fh)
+    log_key = join_key(work_prefix, "dedup_log.jsonl")
+    store.upload_file(log_path, log_key)
+    return log_key, decisions_keys
+
+
+# -- the driver ------------------------------------------------------------------------------------
+def run_dedup(
+    store: ObjectStore,
+    inputs: Sequence[DedupInput],
+    config: DedupConfig,
+    *,
+    family_priority: Mapping[str, int],
+    work_prefix: str,
+    signatures_prefix: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> DedupResult:
+    """Deduplicate ``inputs`` globally; see the module docstring for stages and outputs.
+
+    ``signatures_prefix`` (default ``<work_prefix>/signatures``) should outlive a single run, so
+    that the next run reuses what this one hashed.
+    """
+    ordered = _check_inputs(inputs)
+    signatures_prefix = signatures_prefix or join_key(work_prefix, "signatures")
+    stats = DedupStats()
+    clock = time.perf_counter
+    with _scratch(config) as work:
+        started = clock()
+        corpus, signature_keys = _signatures_stage(
+            store, ordered, config, signatures_prefix, work, stats, progress
+        )
+        n = len(corpus)
+        stats.records_in = n
+        stats.timings["signatures"] = clock() - started
+
+        started = clock()
+        representative = _exact_groups(corpus)
+        distinct = np.flatnonzero(representative == np.arange(n))
+        stats.distinct_texts = int(distinct.size)
+        lsh_docs = distinct[corpus.n_shingles[distinct] > 0]
+        stats.empty_texts = int(distinct.size - lsh_docs.size)
+        copies = np.flatnonzero(representative != np.arange(n))
+        stats.timings["exact"] = clock() - started
+
+        started = clock()
+        cand = lsh.CandidateStats()
+        if lsh_docs.size <= config.in_memory_max_records:
+            edges = lsh.in_memory_candidates(corpus.signatures, lsh_docs, config, cand)
+        else:
+            stats.join = "on_disk"
+            edges = lsh.on_disk_candidates(
+                corpus.signatures, lsh_docs, config, work / "bands", cand, progress
+            )
+            shutil.rmtree(work / "bands", ignore_errors=True)
+        stats.candidate_pairs = cand.candidate_pairs
+        stats.oversized_buckets = cand.oversized_buckets
+        stats.largest_bucket = cand.largest_bucket
+        stats.shards = cand.shards
+        stats.near_pairs = int(edges.left.size)
+        stats.timings["lsh"] = clock() - started
+        if progress is not None:
+            progress("candidate pairs verified", stats.candidate_pairs)
+
+        started = clock()
+        label = connected_components(
+            n,
+            np.concatenate([representative[copies], edges.left]),
+            np.concatenate([copies, edges.right]),
+        )
+        priority_of_family = np.array(
+            [int(family_priority.get(name, 0)) for name in corpus.family_names] or [0],
+            dtype=np.int64,
+        )
+        clustering = choose_keepers(
+            label,
+            corpus.quality,
+            priority_of_family[corpus.family] if n else np.zeros(0, np.int64),
+            corpus.hash_words,
+            corpus.rank,
+            corpus.line,
+        )
+        stats.clusters = clustering.n_clusters
+        kept = clustering.kept
+        still_dup = kept[edges.left] & kept[edges.right]
+        dup_docs = np.union1d(edges.left[still_dup], edges.right[still_dup])
+        kept_docs = np.flatnonzero(kept)
+        _, kept_per_group = np.unique(representative[kept_docs], return_counts=True)
+        exact_dups = int((kept_per_group[kept_per_group > 1]).sum())
+        stats.duplicate_rate_after = float((dup_docs.size + exact_dups) / max(1, kept_docs.size))
+        stats.timings["clusters"] = clock() - started
+
+        started = clock()
+        log_key, decisions_keys = _write_outputs(
+            store, ordered, corpus, clustering, work, work_prefix, stats
+        )
+        stats.timings["outputs"] = clock() - started
+        del corpus  # release the memory map before the scratch directory goes
+
+    if not stats.balanced:
+        raise AssertionError(
+            f"dedup accounting mismatch: {stats.records_in} in, {stats.kept} kept,"
+            f" {stats.dropped_exact} exact + {stats.dropped_near} near dropped"
+        )
+    stats.timings = {k: round(v, 3) for k, v in stats.timings.items()}
+    summary_key = join_key(work_prefix, "summary.json")
+    result = DedupResult(
+        stats=stats,
+        log_key=log_key,
+        summary_key=summary_key,
+        decisions_keys=decisions_keys,
+        signature_keys=signature_keys,
+    )
+    summary = {
+        "stats": stats.as_dict(),
+        "step": stats.step_stats().as_dict(),
+        "config": config.to_dict(),
+        "scheme_fingerprint": config.scheme_fingerprint(),
+        "s_curve": config.s_curve(),
+        "inputs": [asdict(inp) for inp in ordered],
+        "log_key": log_key,
+        "decisions_keys": decisions_keys,
+        "signature_keys": signature_keys,
+    }
+    store.write_bytes(summary_key, orjson.dumps(summary, option=orjson.OPT_INDENT_2))
+    log.info(
+        "dedup: %d in, %d kept, %d exact + %d near dropped, %d clusters",
+        stats.records_in,
+        stats.kept,
+        stats.dropped_exact,
+        stats.dropped_near,
+        stats.clusters,
+    )
+    return result

@@ -1,0 +1,350 @@
+"""Context-preserving redaction of whole conversations, and ``scan_text`` for the release gate.
+
+Per conversation: every message is scanned (``PiiEngine.scan``), confident person and place
+names found anywhere are linked across all turns (a name the model caught once is redacted
+wherever it recurs, "Jordan" joining "Jordan Alvarez"), and each distinct value gets one typed
+placeholder for the whole conversation: ``<PERSON_1>``, ``<EMAIL_1>``, ``<PHONE_2>`` ...
+
+Metadata written (offsets into the ORIGINAL message text; the original value is never stored)::
+
+    metadata["pii"] = {"status": "clean" | "redacted" | "requires_review",
+                       "engine": "spacy:<model>" | "patterns-only",
+                       "spans": [{"turn", "type", "start", "end", "score", "placeholder"}],
+                       "counts": {type: n}, "uncertain": n, "passes": 1}
+    metadata["pii_status"] = metadata["pii"]["status"]   # what the release gate reads
+    metadata["pii_engine"] = metadata["pii"]["engine"]
+
+Running the redactor on its own output finds nothing new and returns the record unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import re
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from typing import Any
+
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from pixel_platform.core.record import Conversation, Message
+from pixel_platform.curation.pii.engine import (
+    PiiEngine,
+    PiiSpan,
+    TextScan,
+    get_engine,
+    merge_overlaps,
+)
+from pixel_platform.curation.pii.prefilter import PLACEHOLDER, inside, is_sentence_initial, word_key
+from pixel_platform.curation.pii.settings import (
+    PLACEHOLDER_LABELS,
+    STATUS_CLEAN,
+    STATUS_REDACTED,
+    STATUS_REVIEW,
+    PiiConfig,
+)
+
+logger = logging.getLogger(__name__)
+
+_STATUS_RANK = {STATUS_CLEAN: 0, STATUS_REDACTED: 1, STATUS_REVIEW: 2}
+_TITLES = frozenset({"dr", "mr", "mrs", "ms", "mx", "prof", "rev"})
+_NAME_TOKEN = re.compile(r"[^\W\d_][\w'’\-]*")
+
+# (new texts, pii metadata) for one conversation, or None when nothing changes.
+Result = tuple[list[str], dict[str, Any]] | None
+Item = tuple[list[str], dict[str, Any] | None]
+
+
+# --- linking --------------------------------------------------------------------------------------
+def link_names(
+    texts: list[str], scans: list[TextScan], engine: PiiEngine, config: PiiConfig
+) -> list[list[PiiSpan]]:
+    """Add every recurrence of a confidently detected name, in any of ``texts``."""
+    spans = [list(s.spans) for s in scans]
+    if not config.link_names:
+        return spans
+    words = engine.words
+    ambiguous = words.sentence_words | words.name_words | words.not_names | set(STOP_WORDS)
+    terms: dict[str, PiiSpan] = {}
+    for text, turn_spans in zip(texts, spans, strict=True):
+        for s in turn_spans:
+            if s.type not in ("PERSON", "LOCATION") or config.is_uncertain(s.score):
+                continue
+            value = text[s.start : s.end]
+            candidates = [value]
+            if s.type == "PERSON":
+                candidates += [m.group() for m in _NAME_TOKEN.finditer(value)]
+            for term in candidates:
+                key = word_key(term)
+                if len(term) < 2 or key in words.not_names or key in _TITLES:
+                    continue
+                if term not in terms or terms[term].score < s.score:
+                    terms[term] = s
+    if not terms:
+        return spans
+    safe = sorted((t for t in terms if word_key(t) not in ambiguous), key=len, reverse=True)
+    risky = sorted((t for t in terms if word_key(t) in ambiguous), key=len, reverse=True)
+    patterns = []
+    if safe:  # distinctive names: any case ("jordan" in a lower-case chat turn)
+        patterns.append((_term_regex(safe, re.IGNORECASE), False))
+    if risky:  # names that are also words: exact case, never at a sentence start
+        patterns.append((_term_regex(risky, 0), True))
+    for i, text in enumerate(texts):
+        taken = sorted((s.start, s.end) for s in spans[i])
+        added = []
+        for pattern, strict in patterns:
+            for m in pattern.finditer(text):
+                start, end = m.span()
+                if inside(taken, start, end) or inside(scans[i].protected, start, end):
+                    continue
+                if strict and is_sentence_initial(text, start):
+                    continue
+                source = terms.get(m.group()) or terms[_lookup(terms, m.group())]
+                if source.type == "PERSON":
+                    end = engine.extend_name(text, end)
+                added.append(PiiSpan(source.type, start, end, source.score))
+                taken = sorted([*taken, (start, end)])
+        if added:
+            spans[i] = merge_overlaps(spans[i] + added, text)
+    return spans
+
+
+def _term_regex(terms: list[str], flags: int) -> re.Pattern[str]:
+    body = "|".join(re.escape(t) for t in terms)
+    return re.compile(rf"(?<![\w@./<'’\-])(?:{body})(?![\w@>]|['’\-]\w)", flags)
+
+
+def _lookup(terms: dict[str, PiiSpan], found: str) -> str:
+    folded = found.casefold()
+    return next(t for t in terms if t.casefold() == folded)
+
+
+# --- placeholders ---------------------------------------------------------------------------------
+def _canonical(kind: str, value: str) -> Any:
+    if kind == "PERSON":
+        tokens = [word_key(t) for t in _NAME_TOKEN.findall(value)]
+        return tuple(t for t in tokens if t not in _TITLES) or (value.casefold(),)
+    if kind in ("PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "IBAN_CODE"):
+        digits = re.sub(r"[^0-9A-Za-z]", "", value).upper()
+        return digits[1:] if kind == "PHONE_NUMBER" and len(digits) == 11 and digits[0] == "1" else digits
+    if kind == "URL":
+        return re.sub(r"(?i)^(?:https?://)?(?:www\.)?", "", value).rstrip("/").casefold()
+    return " ".join(value.split()).casefold()
+
+
+def _person_clusters(names: list[tuple[str, ...]]) -> dict[tuple[str, ...], tuple[str, ...]]:
+    """Map each name to its cluster: a lone "jordan" joins the one full name it starts or ends."""
+    full = [n for n in dict.fromkeys(names) if len(n) > 1]
+    mapping = {}
+    for n in names:
+        if len(n) == 1:
+            owners = [f for f in full if n[0] in (f[0], f[-1])]
+            mapping[n] = owners[0] if len(owners) == 1 else n
+        else:
+            mapping[n] = n
+    return mapping
+
+
+def _next_numbers(texts: list[str]) -> Counter[str]:
+    """Highest placeholder number already used per label (a second pass continues after it)."""
+    used: Counter[str] = Counter()
+    for text in texts:
+        for m in PLACEHOLDER.finditer(text):
+            label, _, num = m.group()[1:-1].rpartition("_")
+            used[label] = max(used[label], int(num))
+    return used
+
+
+def redact_texts(
+    texts: list[str], turn_spans: list[list[PiiSpan]], config: PiiConfig
+) -> tuple[list[str], list[dict[str, Any]], str]:
+    """Replace spans by placeholders; return new texts, span metadata and the status."""
+    flat = [(t, s) for t, spans in enumerate(turn_spans) for s in spans]
+    values = {(t, s.start): _canonical(s.type, texts[t][s.start : s.end]) for t, s in flat}
+    people = _person_clusters([values[(t, s.start)] for t, s in flat if s.type == "PERSON"])
+    numbers = _next_numbers(texts)
+    assigned: dict[tuple[str, Any], str] = {}
+    meta = []
+    for t, s in flat:
+        identity = values[(t, s.start)]
+        if s.type == "PERSON":
+            identity = people[identity]
+        label = PLACEHOLDER_LABELS[s.type]
+        key = (label, identity)
+        if key not in assigned:
+            numbers[label] += 1
+            assigned[key] = f"<{label}_{numbers[label]}>"
+        meta.append(
+            {"turn": t, "type": s.type, "start": s.start, "end": s.end,
+             "score": round(s.score, 4), "placeholder": assigned[key]}  # fmt: skip
+        )
+    new_texts = list(texts)
+    for m in sorted(meta, key=lambda m: (m["turn"], -m["start"])):
+        text = new_texts[m["turn"]]
+        new_texts[m["turn"]] = text[: m["start"]] + m["placeholder"] + text[m["end"] :]
+    if not meta:
+        status = STATUS_CLEAN
+    elif any(config.is_uncertain(m["score"]) for m in meta):
+        status = STATUS_REVIEW
+    else:
+        status = STATUS_REDACTED
+    return new_texts, meta, status
+
+
+# --- one batch, in whichever process -----------------------------------------------------------
+def _redact_items(engine: PiiEngine, config: PiiConfig, items: list[Item]) -> list[Result]:
+    entities = frozenset(config.entities)
+    texts = [t for contents, _ in items for t in contents]
+    scans = engine.scan(
+        texts,
+        entities=entities,
+        score_threshold=config.score_threshold,
+        prefilter=config.prefilter,
+        batch_size=max(64, config.batch_size * 4),
+    )
+    results: list[Result] = []
+    pos = 0
+    for contents, previous in items:
+        conv_scans = scans[pos : pos + len(contents)]
+        pos += len(contents)
+        linked = link_names(contents, conv_scans, engine, config)
+        new_texts, spans, status = redact_texts(contents, linked, config)
+        if previous is not None and not spans:
+            results.append(None)  # already redacted, nothing new: unchanged
+            continue
+        results.append((new_texts, _pii_metadata(previous, spans, status, engine.mode, config)))
+    return results
+
+
+def _pii_metadata(
+    previous: dict[str, Any] | None,
+    spans: list[dict[str, Any]],
+    status: str,
+    mode: str,
+    config: PiiConfig,
+) -> dict[str, Any]:
+    passes = int(previous.get("passes", 1)) + 1 if previous else 1
+    if passes > 1:
+        spans = [{**s, "pass": passes} for s in spans]
+    all_spans = [*(previous or {}).get("spans", []), *spans]
+    old_status = (previous or {}).get("status", STATUS_CLEAN)
+    if _STATUS_RANK.get(old_status, 0) > _STATUS_RANK[status]:
+        status = old_status
+    return {
+        "status": status,
+        "engine": mode,
+        "spans": all_spans,
+        "counts": dict(sorted(Counter(s["type"] for s in all_spans).items())),
+        "uncertain": sum(1 for s in all_spans if config.is_uncertain(s["score"])),
+        "passes": passes,
+    }
+
+
+# --- worker processes -----------------------------------------------------------------------------
+_WORKER_CONFIG: PiiConfig | None = None
+
+
+def _init_worker(config: PiiConfig) -> None:
+    global _WORKER_CONFIG
+    _WORKER_CONFIG = config
+    get_engine(config.model, config.allowlist_path)  # load once per worker, up front
+
+
+def _worker_redact(items: list[Item]) -> list[Result]:
+    assert _WORKER_CONFIG is not None, "worker not initialised"
+    config = _WORKER_CONFIG
+    return _redact_items(get_engine(config.model, config.allowlist_path), config, items)
+
+
+# --- public API -----------------------------------------------------------------------------------
+class PiiRedactor:
+    """Redacts batches of conversations; see the module docstring for what it writes.
+
+    With ``n_process > 1`` a process pool (spawned once, on first use, each worker loading the
+    engine once) handles chunks of ``batch_size`` conversations; call ``close()`` or use it as a
+    context manager to stop the workers.
+    """
+
+    def __init__(self, config: PiiConfig | None = None, **overrides: Any) -> None:
+        self.config = replace(config or PiiConfig(), **overrides)
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def engine(self) -> PiiEngine:
+        return get_engine(self.config.model, self.config.allowlist_path)
+
+    def redact(self, conversations: Sequence[Conversation]) -> list[Conversation]:
+        items: list[Item] = [
+            ([m["content"] for m in c.messages], c.metadata.get("pii")) for c in conversations
+        ]
+        size = self.config.batch_size
+        chunks = [items[i : i + size] for i in range(0, len(items), size)]
+        if self.config.n_process > 1 and len(chunks) > 1:
+            pool = self._ensure_pool()
+            results = [r for chunk in pool.map(_worker_redact, chunks) for r in chunk]
+        else:
+            engine = self.engine
+            results = [r for chunk in chunks for r in _redact_items(engine, self.config, chunk)]
+        return [_apply(c, r) for c, r in zip(conversations, results, strict=True)]
+
+    def warm_up(self) -> None:
+        """Load the engine (and start the workers) now rather than on the first batch."""
+        if self.config.n_process > 1:
+            pool = self._ensure_pool()
+            list(pool.map(_worker_redact, [[]] * self.config.n_process))
+        else:
+            _ = self.engine
+
+    def _ensure_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.config.n_process,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(self.config,),
+            )
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def __enter__(self) -> PiiRedactor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _apply(conversation: Conversation, result: Result) -> Conversation:
+    if result is None:
+        return conversation
+    new_texts, pii = result
+    messages: list[Message] = [
+        {**m, "content": text} for m, text in zip(conversation.messages, new_texts, strict=True)
+    ]
+    metadata = {**conversation.metadata, "pii": pii, "pii_status": pii["status"],
+                "pii_engine": pii["engine"]}  # fmt: skip
+    return Conversation(messages, metadata)
+
+
+def scan_texts(texts: Sequence[str], config: PiiConfig | None = None) -> list[list[PiiSpan]]:
+    """PII spans in each text, each text on its own (names linked within it), as the redactor
+    finds them. The release gate rescans shards with this: on redacted text it must be empty."""
+    config = config or PiiConfig()
+    engine = get_engine(config.model, config.allowlist_path)
+    scans = engine.scan(
+        list(texts),
+        entities=frozenset(config.entities),
+        score_threshold=config.score_threshold,
+        prefilter=config.prefilter,
+    )
+    return [link_names([t], [s], engine, config)[0] for t, s in zip(texts, scans, strict=True)]
+
+
+def scan_text(text: str, config: PiiConfig | None = None) -> list[PiiSpan]:
+    return scan_texts([text], config)[0]
