@@ -91,6 +91,10 @@ class Reject:
     reason: str
     detail: str = ""
 
+    def __post_init__(self) -> None:
+        # Reason members are StrEnums; stats and JSON writers want plain str keys.
+        self.reason = str(self.reason)
+
 
 @dataclass
 class StepStats:

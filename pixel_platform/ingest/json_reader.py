@@ -41,7 +41,7 @@ def read_json(buf: io.BufferedReader, ctx: ReadContext) -> Iterator[Unit]:
     if ctx.problem:  # the bytes stop early (truncated gzip): keep the elements before the damage
         yield from _stream(io.BytesIO(data), ctx, salvage=True)
         return
-    if not data.strip():
+    if not data or data.isspace():  # isspace, not strip: no copy of a 64 MiB buffer
         ctx.empty_detail = "only whitespace"
         return
     note = ctx.encoding_note
@@ -101,7 +101,11 @@ def _unparsable(data: bytes, exc: orjson.JSONDecodeError, ctx: ReadContext) -> I
 
 
 def _first_line_is_json(data: bytes) -> bool:
-    first = data.lstrip().split(b"\n", 1)[0]
+    start = 0
+    while start < len(data) and data[start] in b" \t\r\n":
+        start += 1
+    end = data.find(b"\n", start)
+    first = data[start : end if end >= 0 else len(data)]
     try:
         return isinstance(orjson.loads(first), dict | list)
     except orjson.JSONDecodeError:

@@ -100,7 +100,7 @@ def read_txt(buf: io.BufferedIOBase, ctx: ReadContext) -> Iterator[Unit]:
             raw=data,
         )
         return
-    if ctx.problem or not data.strip():
+    if ctx.problem or not data or data.isspace():
         ctx.empty_detail = "only whitespace"
         return  # a cut-short transcript is not kept: the stream failure covers it
     if is_binary(data[:SNIFF_BYTES]) or b"\x00" in data:

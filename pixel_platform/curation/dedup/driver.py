@@ -19,6 +19,7 @@ Stages (each timed in ``DedupStats.timings``):
 
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
 import tempfile
@@ -227,14 +228,16 @@ def _signatures_stage(
             reused = file_matches(local, inp, config)
         if reused:
             stats.partitions_reused += 1
+            for batch in iter_signature_file(local, config.num_perm):
+                builder.add(rank, batch)
         else:
-            records = compute_signature_file(store, inp, config, hasher, local)
+            records = compute_signature_file(
+                store, inp, config, hasher, local, functools.partial(builder.add, rank)
+            )
             store.upload_file(local, key)
             stats.partitions_hashed += 1
             stats.records_hashed += records
         delete_stale(store, signatures_prefix, inp, key)
-        for batch in iter_signature_file(local, config.num_perm):
-            builder.add(rank, batch)
         local.unlink()
         if progress is not None:
             progress(f"signatures {inp.uid_prefix} ({'reused' if reused else 'hashed'})", rank + 1)

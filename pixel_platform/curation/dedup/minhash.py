@@ -5,9 +5,9 @@ Per batch of documents, in numpy and without a Python loop over documents or shi
 1. The texts are joined into one byte buffer, ``bytes.translate`` lower-cases it and turns
    punctuation into spaces (non-ASCII texts go through ``text.canonical_text`` first), a newline
    marks each document's end, and a mask drops the spaces that do not follow a word: the buffer is
-   now every document's canonical text (``text.canonical_text``), one per line. Word boundaries come from comparing it with a space, and
-   shingle ``i`` of a document is the byte range from the start of its word ``i`` to the end of
-   its word ``i + k - 1``.
+   now every document's canonical text (``text.canonical_text``), one per line. Word boundaries
+   come from comparing it with a space, and shingle ``i`` of a document is the byte range from the
+   start of its word ``i`` to the end of its word ``i + k - 1``.
 2. Shingle hashes: the polynomial ``poly(s) = sum s[j] * P**(len-1-j) mod 2**64`` of any byte range
    is ``(G[e] - G[s]) * P**(e-1)`` where ``G`` is the running sum of ``byte[j] * P**-j`` (P is odd,
    so invertible mod 2**64, and numpy's uint64 arithmetic wraps mod 2**64). That is one cumsum per

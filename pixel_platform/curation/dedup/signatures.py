@@ -18,7 +18,7 @@ never opens their JSONL: they are part of the processed file, which the sha256 p
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -167,8 +167,10 @@ def compute_signature_file(
     config: DedupConfig,
     hasher: MinHasher,
     local_path: Path,
+    on_batch: Callable[[SignatureBatch], None] | None = None,
 ) -> int:
-    """Hash every record of ``inp`` into ``local_path``; returns the number of records."""
+    """Hash every record of ``inp`` into ``local_path`` (and hand each batch to ``on_batch``);
+    returns the number of records."""
     schema = _schema(config.num_perm).with_metadata(
         {
             METADATA_KEY: orjson.dumps(
@@ -183,10 +185,19 @@ def compute_signature_file(
         }
     )
     records = 0
-    with pq.ParquetWriter(local_path, schema, compression="zstd") as writer:
+    pending: list[pa.Table] = []
+    # Signatures are random numbers: compression would cost time and save nothing.
+    with pq.ParquetWriter(local_path, schema, compression="none") as writer:
         for batch in _read_batches(store, inp, hasher, config.batch_size):
-            writer.write_table(_to_table(batch, schema), row_group_size=ROW_GROUP_ROWS)
+            if on_batch is not None:
+                on_batch(batch)
+            pending.append(_to_table(batch, schema))
             records += len(batch)
+            if sum(t.num_rows for t in pending) >= ROW_GROUP_ROWS:
+                writer.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP_ROWS)
+                pending.clear()
+        if pending:
+            writer.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP_ROWS)
     return records
 
 

@@ -168,12 +168,15 @@ class PiiEngine:
             name_hints(t, self.words, p, self.allowlist.public_places) if c else []
             for t, p, c in zip(texts, protected, cased, strict=True)
         ]
-        ner = self._run_ner(texts, cased, hints, entities, prefilter, batch_size)
+        ner, explained = self._run_ner(texts, cased, hints, entities, prefilter, batch_size)
+        fallback = "PERSON" in entities and AMBIGUOUS_NAME_SCORE >= score_threshold
         scans = []
         for i, text in enumerate(texts):
             spans = [s for s in ner[i] if s.score >= score_threshold]
             if cased[i] and (hints[i] or not prefilter):
                 spans += self._name_context(text, entities, score_threshold)
+            if fallback and hints[i]:
+                spans += self._unexplained_names(text, hints[i], explained[i] + [(s.start, s.end) for s in spans])
             wanted = structured_entities(text) if prefilter else set(entities)
             wanted &= entities - NER_ENTITIES
             if wanted:
@@ -255,10 +258,12 @@ class PiiEngine:
         entities: frozenset[str],
         prefilter: bool,
         batch_size: int,
-    ) -> list[list[PiiSpan]]:
+    ) -> tuple[list[list[PiiSpan]], list[list[Range]]]:
+        """PERSON/LOCATION spans per text, and where the model found any entity at all."""
         found: list[list[PiiSpan]] = [[] for _ in texts]
+        explained: list[list[Range]] = [[] for _ in texts]
         if self.model is None or not entities & NER_ENTITIES:
-            return found
+            return found, explained
         pieces: list[str] = []
         owners: list[tuple[int, int]] = []
         for i, text in enumerate(texts):
@@ -270,15 +275,33 @@ class PiiEngine:
             docs = self.nlp.pipe(pieces, batch_size=batch_size)
             for (i, offset), doc in zip(owners, docs, strict=True):
                 for ent in doc.ents:
+                    start, end = offset + ent.start_char, offset + ent.end_char
+                    explained[i].append((start, end))
                     label = NER_LABELS.get(ent.label_)
                     if label in entities:
-                        start, end = offset + ent.start_char, offset + ent.end_char
                         raw.append((i, PiiSpan(label, start, end, NER_SCORE)))
         for i, span in raw:
             cleaned = self.clean_name_span(texts[i], span, cased[i])
             if cleaned is not None:
                 found[i].append(cleaned)
-        return found
+        return found, explained
+
+    def _unexplained_names(self, text: str, hints: list[int], explained: list[Range]) -> list[PiiSpan]:
+        """Mid-sentence capitalised words that are no known word and that the model did not
+        explain (as a person, place, organisation, product, date...): most likely a name the
+        model missed. Redacted, but scored as uncertain so the record goes to review."""
+        spans = []
+        for h in hints:
+            m = _NEXT_NAME.match(text, h - 1) if h else None
+            if m is None or m.group(1).isupper() or is_sentence_initial(text, h):
+                continue
+            if any(a <= h < b for a, b in explained):
+                continue
+            raw = PiiSpan("PERSON", h, h + len(m.group(1)), AMBIGUOUS_NAME_SCORE)
+            cleaned = self.clean_name_span(text, raw, cased=True)
+            if cleaned is not None:
+                spans.append(PiiSpan("PERSON", cleaned.start, cleaned.end, AMBIGUOUS_NAME_SCORE))
+        return spans
 
     def _analyze(self, text: str, wanted: set[str], score_threshold: float) -> list[PiiSpan]:
         # Presidio reads tokens, their offsets and lemmas only for context words ("call",

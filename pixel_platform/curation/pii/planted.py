@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -488,3 +489,31 @@ def make_clean_corpus(
         conv = Conversation(messages, {"provenance": {"source_key": "clean", "index": i}})
         docs.append(PlantedDoc(conv, [], crisis))
     return docs
+
+
+# --- measuring ------------------------------------------------------------------------------------
+def recall_by_type(
+    docs: Sequence[PlantedDoc], found: Sequence[Sequence[Sequence[tuple[int, int]]]]
+) -> dict[str, dict[str, float]]:
+    """Share of planted values wholly covered by one detected span, per type (any detected type).
+
+    ``found[d][t]`` lists the (start, end) spans detected in turn ``t`` of document ``d``.
+    Keys: the planted types, plus ``PERSON_word_names`` and ``PERSON_lowercase`` subsets.
+    """
+    planted: Counter[str] = Counter()
+    caught: Counter[str] = Counter()
+    for doc, turns in zip(docs, found, strict=True):
+        for p in doc.planted:
+            keys = [p.type]
+            if p.type == "PERSON" and p.word_name:
+                keys.append("PERSON_word_names")
+            if p.type == "PERSON" and p.lowercase:
+                keys.append("PERSON_lowercase")
+            hit = any(s <= p.start and p.end <= e for s, e in turns[p.turn])
+            for key in keys:
+                planted[key] += 1
+                caught[key] += hit
+    return {
+        k: {"planted": planted[k], "caught": caught[k], "recall": round(caught[k] / planted[k], 4)}
+        for k in sorted(planted)
+    }

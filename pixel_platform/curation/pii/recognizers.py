@@ -195,7 +195,7 @@ _PERSON_VERBS = (
     r"|hates|hated|blocked|ghosted|dumped|hit|hurt|promised|admitted|apologi[sz]ed|matters"
     r"|and I\b|and me\b"
 )
-_NAME_VERB = re.compile(rf"\b{_NAME}\s+(?:{_PERSON_VERBS})\b")
+_NAME_VERB = re.compile(rf"\b{_NAME}(?:\s+(?:{_PERSON_VERBS})\b|['’]s\s)")
 _OBJECT_VERBS = (
     r"tell|told|ask|asked|text|texted|call|called|message|messaged|email|emailed|write|wrote"
     r"|meet|met|miss|missed|forgive|forgave|trust|trusted|blame|blamed|hug|hugged|date|dated"

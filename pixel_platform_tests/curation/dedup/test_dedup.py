@@ -14,6 +14,7 @@ import orjson
 import polars as pl
 import pytest
 
+from pixel_platform.core.errors import ConfigError, TerminalError
 from pixel_platform.core.reasons import Reason
 from pixel_platform.core.steps import ListQuarantine
 from pixel_platform.curation.dedup import (
@@ -267,3 +268,25 @@ def test_filter_partition_yields_kept_records_with_their_cluster(planted: Run) -
             assert cluster_id in set(kept.values())
         total_kept += len(out)
     assert total_kept == planted.result.stats.kept
+
+
+def test_no_inputs_is_an_error_and_empty_partitions_are_fine(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path / "bucket")
+    with pytest.raises(ConfigError, match="no partitions"):
+        run_dedup(store, [], DedupConfig(), family_priority={}, work_prefix=WORK)
+    store.write_bytes("p/empty.jsonl", b"")
+    empty = DedupInput("fam/empty", "p/empty.jsonl", hashlib.sha256(b"").hexdigest())
+    result = run_dedup(store, [empty], DedupConfig(), family_priority={}, work_prefix=WORK)
+    assert (result.stats.records_in, result.stats.kept, result.stats.clusters) == (0, 0, 0)
+    assert store.read_bytes(result.log_key) == b""
+    assert load_decisions(store, result, "fam/empty").records == 0
+
+
+def test_a_corrupt_processed_line_names_the_partition_and_line(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path / "bucket")
+    good = orjson.dumps({"messages": [{"role": "user", "content": "hi"}], "metadata": {}})
+    data = good + b"\n" + b'{"messages": [' + b"\n"
+    store.write_bytes("p/bad.jsonl", data)
+    bad = DedupInput("fam/bad", "p/bad.jsonl", hashlib.sha256(data).hexdigest())
+    with pytest.raises(TerminalError, match="line 2"):
+        run_dedup(store, [bad], DedupConfig(), family_priority={}, work_prefix=WORK)
