@@ -32,10 +32,10 @@ from pixel_platform.curation.pii.planted import (
     HELDOUT_USER_CLEAN,
     SLOT_TYPES,
     STRUCTURED_TYPES,
+    USER_CLEAN,
     PlantedDoc,
     make_clean_corpus,
     make_planted_corpus,
-    USER_CLEAN,
     recall_by_type,
 )
 from pixel_platform.curation.pii.redactor import PiiRedactor, scan_texts
@@ -56,7 +56,9 @@ def baseline_engine() -> tuple[Any, Any, float]:
     make_tldextract_offline()  # presidio would otherwise try a download inside the timed loop
     started = time.perf_counter()
     # presidio's shipped configuration (conf/default.yaml), with the model swapped.
-    conf = yaml.safe_load((Path(presidio_analyzer.__file__).parent / "conf/default.yaml").read_text())
+    conf = yaml.safe_load(
+        (Path(presidio_analyzer.__file__).parent / "conf/default.yaml").read_text()
+    )
     conf["models"] = [{"lang_code": "en", "model_name": MODEL}]
     provider = NlpEngineProvider(nlp_configuration=conf)
     analyzer = AnalyzerEngine(nlp_engine=provider.create_engine())

@@ -23,7 +23,7 @@ def configure_logging(verbose: bool = False) -> None:
         stream=sys.stderr,
     )
     # Presidio, botocore and dagster are chatty at INFO; keep our own messages readable.
-    for noisy in ("botocore", "boto3", "urllib3", "s3transfer", "alembic"):
+    for noisy in ("botocore", "boto3", "urllib3", "s3transfer", "alembic", "presidio-analyzer"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # In-process Dagster runs log every event at DEBUG to the console; the UI keeps them all.
     # Warnings (quarantined records: file, line and reason, never text) still show.
@@ -32,7 +32,7 @@ def configure_logging(verbose: bool = False) -> None:
 
 
 def ensure_dagster_home() -> Path:
-    """Use ``$DAGSTER_HOME``, else ``.dagster/`` in the checkout; give it the top-level dagster.yaml.
+    """Use ``$DAGSTER_HOME``, else ``.dagster/`` in the checkout; give it the checkout's config.
 
     A home without a ``dagster.yaml`` gets a link to the checkout's (a copy where links are not
     allowed), so edits to the checkout's instance config apply.

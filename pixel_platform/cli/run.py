@@ -1,7 +1,8 @@
 """``pixel-platform run``: materialize every asset in-process on the configured storage.
 
-The same Dagster assets as the UI, executed with ``dg.materialize`` against the local Dagster
-instance (so runs show up in the UI's history), one run per family partition.
+The same Dagster assets as the UI, executed with ``dg.materialize`` against the Dagster instance
+in ``$DAGSTER_HOME`` (so the runs show up in the UI's history): the inventory, then one run per
+family partition (raw -> processed -> curated), then the global assets.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from pixel_platform.cli.common import (
     seed_sample,
     storage_settings,
 )
+from pixel_platform.defs.curation.assets import build_curated_asset
+from pixel_platform.defs.curation.resources import CurationConfigResource
 from pixel_platform.defs.ingest.assets import build_family_assets, source_inventory
 from pixel_platform.defs.ingest.partitions import family_partitions
 from pixel_platform.defs.resources import (
@@ -27,8 +30,10 @@ from pixel_platform.defs.resources import (
     get_resources,
     storage_resource_from_settings,
 )
+from pixel_platform.pipeline.curate import read_curated_stats
 from pixel_platform.pipeline.partition import read_partition_stats
-from pixel_platform.registry.model import load_registry
+from pixel_platform.registry.model import Registry, load_registry
+from pixel_platform.storage.base import ObjectStore
 from pixel_platform.storage.settings import StorageSettings, open_store
 
 
@@ -37,8 +42,9 @@ class FamilySummary:
     family: str
     partitions: int = 0
     records_in: int = 0
-    records_out: int = 0
+    processed: int = 0
     quarantined: int = 0
+    curated: int = 0
     failed_partitions: list[str] = field(default_factory=list)
 
 
@@ -47,9 +53,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "run", help="materialize every asset on the configured storage and print a summary"
     )
     p.add_argument("--registry", help="registry YAML (default: $PIXEL_REGISTRY or the bundled one)")
-    p.add_argument(
-        "--storage-root", help="use a local directory as the bucket (default: env settings)"
-    )
+    p.add_argument("--curation-config", help="curation YAML (default: $PIXEL_CURATION_CONFIG)")
+    p.add_argument("--storage-root", help="use a local directory as the bucket (default: env)")
     p.add_argument("--family", action="append", help="only these families (repeatable)")
     p.add_argument(
         "--no-sample", action="store_true", help="do not seed an empty local store with the sample"
@@ -57,10 +62,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.set_defaults(func=run)
 
 
-def resources_for(settings: StorageSettings, registry_path: str | None) -> dict[str, Any]:
-    resources = get_resources(registry_path)
+def resources_for(settings: StorageSettings, args: argparse.Namespace) -> dict[str, Any]:
+    resources = get_resources(args.registry)
     resources["storage"] = storage_resource_from_settings(settings)
-    resources["registry"] = RegistryResource(path=registry_path)
+    resources["registry"] = RegistryResource(path=args.registry)
+    resources["curation"] = CurationConfigResource(path=args.curation_config)
     return resources
 
 
@@ -73,54 +79,30 @@ def run(args: argparse.Namespace) -> int:
     registry = load_registry(args.registry)
     home = ensure_dagster_home()
     instance = dg.DagsterInstance.get()
-    resources = resources_for(settings, args.registry)
+    resources = resources_for(settings, args)
+    # Dagster's console logger prints every event at DEBUG; the UI keeps them all anyway.
+    level = "DEBUG" if args.verbose else "WARNING"
+    run_config = {"loggers": {"console": {"config": {"log_level": level}}}}
     print(f"storage: {store.uri()}  dagster home: {home}")
 
-    # Dagster's console logger prints every event at DEBUG; the UI keeps them all anyway.
-    run_config = {"loggers": {"console": {"config": {"log_level": "DEBUG" if args.verbose else "WARNING"}}}}
-    inventory_run = dg.materialize(
-        [source_inventory], instance=instance, resources=resources, run_config=run_config
-    )
-    if not inventory_run.success:
+    def materialize(assets: list[Any], **kwargs: Any) -> dg.ExecuteInProcessResult:
+        return dg.materialize(
+            assets,
+            instance=instance,
+            resources=resources,
+            run_config=run_config,
+            raise_on_error=False,
+            tags={"pixel/trigger": "cli-run"},
+            **kwargs,
+        )
+
+    if not materialize([source_inventory]).success:
         print("error: source_inventory failed; see the run in the Dagster UI", file=sys.stderr)
         return 1
 
-    families = args.family or list(registry.families)
-    summaries: list[FamilySummary] = []
-    work = []
-    for name in families:
-        partitions_name = family_partitions(registry.family(name).name).name
-        assert partitions_name is not None
-        for key in sorted(instance.get_dynamic_partitions(partitions_name)):
-            work.append((name, key))
-        summaries.append(FamilySummary(name))
-    by_family = {s.family: s for s in summaries}
-    assets_by_family = {
-        name: build_family_assets(registry.family(name), registry) for name in families
-    }
-
-    for name, key in tqdm(
-        work, desc="partitions", unit=" partition", file=sys.stderr, disable=None
-    ):
-        summary = by_family[name]
-        summary.partitions += 1
-        result = dg.materialize(
-            assets_by_family[name],
-            partition_key=key,
-            instance=instance,
-            resources=resources,
-            raise_on_error=False,
-            run_config=run_config,
-            tags={"pixel/trigger": "cli-run"},
-        )
-        stats = read_partition_stats(store, name, key) if result.success else None
-        if stats is None:
-            summary.failed_partitions.append(key)
-            continue
-        summary.records_in += stats["units_in"]
-        summary.records_out += stats["records_out"]
-        summary.quarantined += stats["quarantined"]
-
+    summaries = run_family_partitions(
+        store, registry, args.family or list(registry.families), instance, materialize
+    )
     print_summary(summaries)
     failed = [f"{s.family}:{p}" for s in summaries for p in s.failed_partitions]
     if failed:
@@ -129,23 +111,64 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_family_partitions(
+    store: ObjectStore,
+    registry: Registry,
+    families: list[str],
+    instance: dg.DagsterInstance,
+    materialize: Any,
+) -> list[FamilySummary]:
+    work: list[tuple[str, str]] = []
+    summaries = {name: FamilySummary(name) for name in families}
+    for name in families:
+        partitions_name = family_partitions(registry.family(name).name).name
+        assert partitions_name is not None
+        work += [(name, key) for key in sorted(instance.get_dynamic_partitions(partitions_name))]
+    assets = {
+        name: [
+            *build_family_assets(registry.family(name), registry),
+            build_curated_asset(registry.family(name)),
+        ]
+        for name in families
+    }
+    progress = tqdm(work, desc="partitions", unit=" partition", file=sys.stderr, disable=None)
+    for name, key in progress:
+        summary = summaries[name]
+        summary.partitions += 1
+        result = materialize(assets[name], partition_key=key)
+        processed = read_partition_stats(store, name, key)
+        curated = read_curated_stats(store, name, key)
+        if not result.success or processed is None or curated is None:
+            summary.failed_partitions.append(key)
+            continue
+        summary.records_in += processed["units_in"]
+        summary.processed += processed["records_out"]
+        summary.quarantined += processed["quarantined"] + curated["quarantined"]
+        summary.curated += curated["records_out"]
+    return list(summaries.values())
+
+
 def print_summary(summaries: list[FamilySummary]) -> None:
-    header = f"{'family':34} {'parts':>5} {'in':>8} {'out':>8} {'quarantined':>11}"
+    header = (
+        f"{'family':32} {'parts':>5} {'raw in':>8} {'processed':>9} {'curated':>8}"
+        f" {'quarantined':>11}"
+    )
     print(header)
     print("-" * len(header))
-    totals = FamilySummary("total")
+    total = FamilySummary("total")
     for s in summaries:
         flag = "  FAILED: " + ", ".join(s.failed_partitions) if s.failed_partitions else ""
         print(
-            f"{s.family:34} {s.partitions:>5} {s.records_in:>8} {s.records_out:>8}"
+            f"{s.family:32} {s.partitions:>5} {s.records_in:>8} {s.processed:>9} {s.curated:>8}"
             f" {s.quarantined:>11}{flag}"
         )
-        totals.partitions += s.partitions
-        totals.records_in += s.records_in
-        totals.records_out += s.records_out
-        totals.quarantined += s.quarantined
+        total.partitions += s.partitions
+        total.records_in += s.records_in
+        total.processed += s.processed
+        total.curated += s.curated
+        total.quarantined += s.quarantined
     print("-" * len(header))
     print(
-        f"{'total':34} {totals.partitions:>5} {totals.records_in:>8} {totals.records_out:>8}"
-        f" {totals.quarantined:>11}"
+        f"{'total':32} {total.partitions:>5} {total.records_in:>8} {total.processed:>9}"
+        f" {total.curated:>8} {total.quarantined:>11}"
     )

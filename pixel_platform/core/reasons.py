@@ -39,3 +39,12 @@ class Reason(StrEnum):
     DUPLICATE_NEAR = "duplicate_near"
     # Scoring quality: the conversation scored below the quality threshold.
     LOW_QUALITY = "low_quality"
+    # Releasing: routing keeps a record out of the release (deny by default); the release's
+    # reports/release_quarantine.jsonl lists each with uid and content_hash.
+    LICENSE_MISSING = "license_missing"  # no licence, or one the registry does not define
+    LICENSE_NONCOMMERCIAL = "license_noncommercial"  # non-commercial licence, commercial build
+    CRISIS_RESPONSE_UNSAFE = "crisis_response_unsafe"  # kept out of SFT (future: preference pairs)
+    PII_REQUIRES_REVIEW = "pii_requires_review"
+    PII_STATUS_MISSING = "pii_status_missing"  # never went through PII redaction
+    PROVENANCE_INCOMPLETE = "provenance_incomplete"  # a required provenance field is missing
+    FAMILY_UNKNOWN = "family_unknown"  # provenance names a family the registry does not have

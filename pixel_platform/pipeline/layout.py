@@ -41,6 +41,37 @@ def quarantine_key(family: str, partition_key: str) -> str:
     )
 
 
+def curated_prefix(family: str, partition_key: str) -> str:
+    return join_key(PIPELINE_ROOT, "curated", family, partition_slug(partition_key)) + "/"
+
+
+def curated_key(family: str, partition_key: str) -> str:
+    return curated_prefix(family, partition_key) + "conversations.jsonl"
+
+
+def curated_stats_key(family: str, partition_key: str) -> str:
+    return curated_prefix(family, partition_key) + "stats.json"
+
+
+def curation_quarantine_key(family: str, partition_key: str) -> str:
+    return join_key(
+        PIPELINE_ROOT, "quarantine", family, partition_slug(partition_key), "curation.jsonl"
+    )
+
+
+DEDUP_PREFIX = PIPELINE_ROOT + "/dedup/"
+
+
+def deduplicated_key(family: str, partition_key: str) -> str:
+    return join_key(
+        PIPELINE_ROOT, "deduplicated", family, partition_slug(partition_key), "conversations.jsonl"
+    )
+
+
+def dedup_stats_key() -> str:
+    return DEDUP_PREFIX + "stats.json"
+
+
 def coverage_report_key() -> str:
     return join_key(PIPELINE_ROOT, "reports", "coverage.json")
 

@@ -62,7 +62,7 @@ class JsonlQuarantineWriter:
             self._log.warning("quarantined %s: %s (%s)", where, entry.reason, entry.detail)
 
 
-class _HashingWriter:
+class HashingWriter:
     """Counts lines and hashes bytes on their way to the output file (for stats and manifests)."""
 
     def __init__(self, fh: BinaryIO) -> None:
@@ -159,7 +159,7 @@ def process_partition(
         store.open_write(result.output_key) as out_fh,
         store.open_write(result.quarantine_key) as q_fh,
     ):
-        output = _HashingWriter(out_fh)
+        output = HashingWriter(out_fh)
         quarantine = JsonlQuarantineWriter(q_fh, logger)
         for conversation in pipeline.run(_units(store, snapshot, progress), quarantine):
             output.write_line(conversation.to_json())

@@ -7,6 +7,7 @@ memory and S3 uploads become multipart past a threshold.
 
 from __future__ import annotations
 
+import shutil
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
+
+from pixel_platform.core.errors import StorageError
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,19 @@ class ObjectStore(ABC):
     def write_bytes(self, key: str, data: bytes) -> None:
         with self.open_write(key) as fh:
             fh.write(data)
+
+    def copy(self, src_key: str, dst_key: str) -> ObjectInfo:
+        """Copy one object to another key; the copy appears atomically, like any write.
+
+        This default streams the bytes through the client; backends override it with a
+        server-side copy (S3) or a file copy (local).
+        """
+        with self.open_read(src_key) as src, self.open_write(dst_key) as dst:
+            shutil.copyfileobj(src, dst, length=1024 * 1024)
+        info = self.head(dst_key)
+        if info is None:
+            raise StorageError(f"{self.uri(dst_key)} is missing right after it was copied")
+        return info
 
     def delete_prefix(self, prefix: str) -> int:
         keys = [info.key for info in self.list(prefix)]

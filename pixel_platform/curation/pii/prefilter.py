@@ -70,7 +70,9 @@ def inside(ranges: list[Range], start: int, end: int) -> bool:
     return i + 1 < len(ranges) and ranges[i + 1][0] < end
 
 
-def name_hints(text: str, words: Words, masked: list[Range], public_places: frozenset[str]) -> list[int]:
+def name_hints(
+    text: str, words: Words, masked: list[Range], public_places: frozenset[str]
+) -> list[int]:
     """Offsets of capitalised words that could start a PERSON or LOCATION span."""
     hints = []
     for m in _CAPITALISED.finditer(text):
@@ -106,7 +108,6 @@ _CARDISH = re.compile(r"\d(?:[\s\-]?\d){11,}")
 _IPV4 = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
 _IPV6 = re.compile(r"::|[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}:")
 _ADDRESS = re.compile(r"\d[A-Za-z]?\s+(?:[A-Z]|\d{1,3}(?:st|nd|rd|th)\b)|(?i:\bbox\s+\d)")
-_IBAN = re.compile(r"(?i)\b[a-z]{2}\d{2}")
 _URL = re.compile(r"(?i:https?://|www\d{0,3}\.)|[A-Za-z0-9\-]\.[a-z]{2,}|[A-Z0-9\-]\.[A-Z]{2,}")
 
 
@@ -126,8 +127,6 @@ def structured_entities(text: str) -> set[str]:
             wanted.add("IP_ADDRESS")
         if _ADDRESS.search(text):
             wanted.add("STREET_ADDRESS")
-        if _IBAN.search(text):
-            wanted.add("IBAN_CODE")
     if _IPV6.search(text):
         wanted.add("IP_ADDRESS")
     if "@" in text:

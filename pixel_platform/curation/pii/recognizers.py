@@ -1,7 +1,7 @@
 """Presidio recognizers for structured PII, tuned for therapy text and for running offline.
 
-Presidio's own recognizers are reused where they are right (SSN, credit card with Luhn, IP,
-IBAN); the rest are subclassed or added:
+Presidio's own recognizers are reused where they are right (SSN, credit card with Luhn, IP); the
+rest are subclassed or added:
 
 * e-mail: the domain check uses a tldextract instance that never downloads the public-suffix
   list (the bundled snapshot is used; no network, no warning);
@@ -18,6 +18,7 @@ IBAN); the rest are subclassed or added:
 from __future__ import annotations
 
 import re
+
 import tldextract
 from presidio_analyzer import (
     AnalysisExplanation,
@@ -29,7 +30,6 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
     EmailRecognizer,
-    IbanRecognizer,
     IpRecognizer,
     PhoneRecognizer,
     UrlRecognizer,
@@ -62,9 +62,67 @@ class ValidPhoneRecognizer(PhoneRecognizer):
 PHONE_REGIONS = ("US", "GB")  # one matcher pass each; "+CC" numbers of any country match too
 
 COMMON_TLDS = frozenset(
-    "com org net edu gov mil int io co us uk ca au nz ie de fr es it nl se no dk fi ch at be pl "
-    "br mx in jp cn kr ru me ly tv info biz app dev ai gg xyz blog site online store shop live "
-    "link page art news life world space tech".split()
+    [
+        "com",
+        "org",
+        "net",
+        "edu",
+        "gov",
+        "mil",
+        "int",
+        "io",
+        "co",
+        "us",
+        "uk",
+        "ca",
+        "au",
+        "nz",
+        "ie",
+        "de",
+        "fr",
+        "es",
+        "it",
+        "nl",
+        "se",
+        "no",
+        "dk",
+        "fi",
+        "ch",
+        "at",
+        "be",
+        "pl",
+        "br",
+        "mx",
+        "in",
+        "jp",
+        "cn",
+        "kr",
+        "ru",
+        "me",
+        "ly",
+        "tv",
+        "info",
+        "biz",
+        "app",
+        "dev",
+        "ai",
+        "gg",
+        "xyz",
+        "blog",
+        "site",
+        "online",
+        "store",
+        "shop",
+        "live",
+        "link",
+        "page",
+        "art",
+        "news",
+        "life",
+        "world",
+        "space",
+        "tech",
+    ]
 )
 _SCHEME = re.compile(r"(?i)^(?:https?://|www\d{0,3}\.)")
 
@@ -85,6 +143,7 @@ class _RegexRecognizer(LocalRecognizer):
 
     ENTITY = ""
     PATTERNS: tuple[tuple[re.Pattern[str], float, int], ...] = ()
+    name: str
 
     def __init__(self, context: list[str] | None = None) -> None:
         super().__init__(
@@ -131,7 +190,10 @@ _SUFFIX = (
     r"|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Trail|Trl|Square|Sq|Loop|Row|Crescent"
     r"|Close|Alley|Plaza|Pike|Path|Run|Walk)"
 )
-_UNIT = r"(?:\s*,?\s*(?i:Apt|Apartment|Unit|Suite|Ste|Floor|Fl|Room|Rm)\.?\s*#?\s*[A-Za-z0-9\-]{1,6}|\s*#\s?[A-Za-z0-9\-]{1,6})"
+_UNIT = (
+    r"(?:\s*,?\s*(?i:Apt|Apartment|Unit|Suite|Ste|Floor|Fl|Room|Rm)\.?\s*#?\s*[A-Za-z0-9\-]{1,6}"
+    r"|\s*#\s?[A-Za-z0-9\-]{1,6})"
+)
 _CITY = r"(?:\s*,\s*[A-Z][a-z]+(?:[ \-][A-Z][a-z]+){0,2})"
 _STATE_ZIP = r"(?:\s*,?\s*[A-Z]{2}(?:\s+\d{5}(?:-\d{4})?)?\b|\s+\d{5}(?:-\d{4})?\b)"
 _ADDRESS = re.compile(
@@ -160,7 +222,13 @@ class PhonePatternRecognizer(_RegexRecognizer):
     ENTITY = "PHONE_NUMBER"
     PATTERNS = (
         (re.compile(r"(?<![\d\-.])\b\d{3}[-.]\d{4}\b(?![\-.]?\d)"), 0.3, 0),
-        (re.compile(r"(?<![\w\-+])(?:\+?1[\s.\-]?)?\(?\d{3}\)?[\s.\-]?\d{3}[\s.\-]\d{4}(?![\d\-])"), 0.5, 0),
+        (
+            re.compile(
+                r"(?<![\w\-+])(?:\+?1[\s.\-]?)?\(?\d{3}\)?[\s.\-]?\d{3}[\s.\-]\d{4}(?![\d\-])"
+            ),
+            0.5,
+            0,
+        ),
         (re.compile(r"(?<![\w+])\+\d{1,3}(?:[\s.\-]?\(?\d{1,5}\)?){2,5}(?![\d\-])"), 0.5, 0),
     )
 
@@ -223,7 +291,8 @@ class _NameContextRecognizer(_RegexRecognizer):
 
 
 class PersonContextRecognizer(_NameContextRecognizer):
-    """"my sister Priya", "my ex, Jordan", "Dr. Patel", "named Hope", "Bianca said", "told Elena"."""
+    """Names by context: "my sister Priya", "my ex, Jordan", "Dr. Patel", "named Hope",
+    "Bianca said", "told Elena", "Oluwaseun's"."""
 
     ENTITY = "PERSON"
     PATTERNS = (
@@ -236,7 +305,7 @@ class PersonContextRecognizer(_NameContextRecognizer):
 
 
 class LocationContextRecognizer(_NameContextRecognizer):
-    """"moved to Dayton", "grew up in Tacoma"."""
+    """ "moved to Dayton", "grew up in Tacoma"."""
 
     ENTITY = "LOCATION"
     PATTERNS = ((_PLACE, 0.6, 1),)
@@ -252,6 +321,5 @@ def structured_recognizers() -> list[EntityRecognizer]:
         CreditCardRecognizer(),
         IpRecognizer(),
         TherapyUrlRecognizer(),
-        IbanRecognizer(),
         StreetAddressRecognizer(),
     ]

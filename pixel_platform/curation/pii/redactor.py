@@ -14,7 +14,12 @@ Metadata written (offsets into the ORIGINAL message text; the original value is 
     metadata["pii_status"] = metadata["pii"]["status"]   # what the release gate reads
     metadata["pii_engine"] = metadata["pii"]["engine"]
 
-Running the redactor on its own output finds nothing new and returns the record unchanged.
+``turn`` indexes ``messages`` (system prompts included: they are scanned too). ``status`` is
+``requires_review`` when any span scored inside the configured uncertain band (it is redacted all
+the same), ``redacted`` when there are spans, else ``clean``. Running the redactor on its own
+output finds nothing new and returns the very same record object. If a later pass does find
+something (a new model, an edited text), its spans are appended with ``"pass": n`` and offsets
+into the text as that pass saw it, placeholder numbers continue, and the status only worsens.
 """
 
 from __future__ import annotations
@@ -85,6 +90,14 @@ def link_names(
                     terms[term] = s
     if not terms:
         return spans
+    people = {t.casefold() for t, s in terms.items() if s.type == "PERSON"}
+    for i, text in enumerate(texts):  # "Jordan" the model took for the country: a known person
+        spans[i] = [
+            PiiSpan("PERSON", s.start, s.end, s.score)
+            if s.type == "LOCATION" and text[s.start : s.end].casefold() in people
+            else s
+            for s in spans[i]
+        ]
     safe = sorted((t for t in terms if word_key(t) not in ambiguous), key=len, reverse=True)
     risky = sorted((t for t in terms if word_key(t) in ambiguous), key=len, reverse=True)
     patterns = []
@@ -127,9 +140,13 @@ def _canonical(kind: str, value: str) -> Any:
     if kind == "PERSON":
         tokens = [word_key(t) for t in _NAME_TOKEN.findall(value)]
         return tuple(t for t in tokens if t not in _TITLES) or (value.casefold(),)
-    if kind in ("PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "IBAN_CODE"):
+    if kind in ("PHONE_NUMBER", "US_SSN", "CREDIT_CARD"):
         digits = re.sub(r"[^0-9A-Za-z]", "", value).upper()
-        return digits[1:] if kind == "PHONE_NUMBER" and len(digits) == 11 and digits[0] == "1" else digits
+        return (
+            digits[1:]
+            if kind == "PHONE_NUMBER" and len(digits) == 11 and digits[0] == "1"
+            else digits
+        )
     if kind == "URL":
         return re.sub(r"(?i)^(?:https?://)?(?:www\.)?", "", value).rstrip("/").casefold()
     return " ".join(value.split()).casefold()
@@ -138,7 +155,7 @@ def _canonical(kind: str, value: str) -> Any:
 def _person_clusters(names: list[tuple[str, ...]]) -> dict[tuple[str, ...], tuple[str, ...]]:
     """Map each name to its cluster: a lone "jordan" joins the one full name it starts or ends."""
     full = [n for n in dict.fromkeys(names) if len(n) > 1]
-    mapping = {}
+    mapping: dict[tuple[str, ...], tuple[str, ...]] = {}
     for n in names:
         if len(n) == 1:
             owners = [f for f in full if n[0] in (f[0], f[-1])]
@@ -167,7 +184,7 @@ def redact_texts(
     people = _person_clusters([values[(t, s.start)] for t, s in flat if s.type == "PERSON"])
     numbers = _next_numbers(texts)
     assigned: dict[tuple[str, Any], str] = {}
-    meta = []
+    meta: list[dict[str, Any]] = []
     for t, s in flat:
         identity = values[(t, s.start)]
         if s.type == "PERSON":
@@ -178,8 +195,14 @@ def redact_texts(
             numbers[label] += 1
             assigned[key] = f"<{label}_{numbers[label]}>"
         meta.append(
-            {"turn": t, "type": s.type, "start": s.start, "end": s.end,
-             "score": round(s.score, 4), "placeholder": assigned[key]}  # fmt: skip
+            {
+                "turn": t,
+                "type": s.type,
+                "start": s.start,
+                "end": s.end,
+                "score": round(s.score, 4),
+                "placeholder": assigned[key],
+            }
         )
     new_texts = list(texts)
     for m in sorted(meta, key=lambda m: (m["turn"], -m["start"])):

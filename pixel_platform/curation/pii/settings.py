@@ -27,7 +27,6 @@ PLACEHOLDER_LABELS: dict[str, str] = {
     "URL": "URL",
     "STREET_ADDRESS": "ADDRESS",
     "LOCATION": "LOCATION",
-    "IBAN_CODE": "IBAN",
 }
 DEFAULT_ENTITIES = tuple(PLACEHOLDER_LABELS)
 NER_ENTITIES = frozenset({"PERSON", "LOCATION"})
@@ -68,7 +67,9 @@ class PiiConfig:
     def __post_init__(self) -> None:
         unknown = sorted(set(self.entities) - set(PLACEHOLDER_LABELS))
         if unknown:
-            raise ConfigError(f"pii entities: unknown {unknown}; known {sorted(PLACEHOLDER_LABELS)}")
+            raise ConfigError(
+                f"pii entities: unknown {unknown}; known {sorted(PLACEHOLDER_LABELS)}"
+            )
         low, high = self.uncertain_band
         if not 0.0 <= low <= high <= 1.0:
             raise ConfigError(f"pii uncertain_band must be 0 <= low <= high <= 1, got {low, high}")

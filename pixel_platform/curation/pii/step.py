@@ -1,4 +1,4 @@
-"""``RedactStep``: PII redaction as a pipeline step. Redaction changes records; it never drops one."""
+"""``RedactStep``: PII redaction as a pipeline step. It changes records and never drops one."""
 
 from __future__ import annotations
 
@@ -38,7 +38,9 @@ class RedactStep(Step[Conversation, Conversation]):
     def apply(self, item: Conversation) -> Conversation | Reject:
         return self._redact([item])[0]
 
-    def run(self, items: Iterable[Conversation], quarantine: QuarantineSink) -> Iterator[Conversation]:
+    def run(
+        self, items: Iterable[Conversation], quarantine: QuarantineSink
+    ) -> Iterator[Conversation]:
         stats = self.stats
         iterator = iter(items)
         while chunk := list(islice(iterator, self.chunk_size)):

@@ -4,7 +4,6 @@ Plus ``source_inventory``, which lists the bucket, writes the coverage report an
 family's live sources as dynamic partitions. The assets only wire Dagster to the core functions.
 """
 
-
 import dagster as dg
 
 from pixel_platform.defs.ingest.metadata import counter_table, md_table, partition_metadata

@@ -1,13 +1,11 @@
 """Jobs: one ingest job per family (raw + processed for one partition), inventory, GDrive sync."""
 
-
 import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import (
     UnresolvedAssetJobDefinition,  # not re-exported by dagster; the type define_asset_job returns
 )
 
 from pixel_platform.defs.ingest.assets import processed_asset_key, raw_asset_key, source_inventory
-from pixel_platform.defs.ingest.partitions import family_partitions
 from pixel_platform.defs.resources import RcloneSyncResource, StorageResource
 from pixel_platform.registry.model import Registry
 from pixel_platform.sync.rclone import SyncSpec, sync
@@ -21,8 +19,10 @@ def build_ingest_jobs(registry: Registry) -> list[UnresolvedAssetJobDefinition]:
     return [
         dg.define_asset_job(
             ingest_job_name(name),
-            selection=dg.AssetSelection.assets(raw_asset_key(name), processed_asset_key(name)),
-            description=f"Snapshot and process one source partition of family {name}.",
+            selection=dg.AssetSelection.assets(
+                raw_asset_key(name), processed_asset_key(name), dg.AssetKey(["curated", name])
+            ),
+            description=f"Snapshot, process and curate one source partition of family {name}.",
         )
         for name in registry.families
     ]

@@ -1,13 +1,12 @@
 """``gdrive_sync_sensor``: when a sync marker lands, reprocess exactly the changed partitions."""
 
-
 import os
 
 import dagster as dg
+import orjson
 from dagster._core.definitions.unresolved_asset_job_definition import (
     UnresolvedAssetJobDefinition,  # not re-exported by dagster; the type define_asset_job returns
 )
-import orjson
 
 from pixel_platform.defs.ingest.jobs import ingest_job_name
 from pixel_platform.defs.ingest.partitions import family_partitions

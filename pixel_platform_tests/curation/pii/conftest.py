@@ -51,4 +51,3 @@ def clean() -> list[PlantedDoc]:
 @pytest.fixture(scope="session")
 def redacted(redactor: PiiRedactor, planted: list[PlantedDoc]) -> list[Conversation]:
     return redactor.redact([d.conversation for d in planted])
-

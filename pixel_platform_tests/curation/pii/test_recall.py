@@ -21,7 +21,9 @@ from pixel_platform.curation.pii.planted import (
 from pixel_platform_tests.curation.pii.support import found_spans
 
 
-def test_structured_types_are_all_found(planted: list[PlantedDoc], redacted: list[Conversation]) -> None:
+def test_structured_types_are_all_found(
+    planted: list[PlantedDoc], redacted: list[Conversation]
+) -> None:
     recall = recall_by_type(planted, found_spans(redacted))
     print("recall (tuning set):", {k: v["recall"] for k, v in recall.items()})
     for kind in STRUCTURED_TYPES:
@@ -53,10 +55,16 @@ def test_heldout_sentences_recall(redactor: PiiRedactor, planted_heldout: list[P
 
 
 def test_crisis_resources_survive_verbatim(
-    redactor: PiiRedactor, planted: list[PlantedDoc], clean: list[PlantedDoc], redacted: list[Conversation]
+    redactor: PiiRedactor,
+    planted: list[PlantedDoc],
+    clean: list[PlantedDoc],
+    redacted: list[Conversation],
 ) -> None:
     kept = total = 0
-    for docs, out in ((planted, redacted), (clean, redactor.redact([d.conversation for d in clean]))):
+    for docs, out in (
+        (planted, redacted),
+        (clean, redactor.redact([d.conversation for d in clean])),
+    ):
         for doc, conv in zip(docs, out, strict=True):
             for turn, sentence in doc.crisis:
                 total += 1
@@ -68,7 +76,9 @@ def test_crisis_resources_survive_verbatim(
     assert all(not spans for spans in scan_texts(list(CRISIS)))
 
 
-def test_false_redaction_rate_on_pii_free_text(redactor: PiiRedactor, clean: list[PlantedDoc]) -> None:
+def test_false_redaction_rate_on_pii_free_text(
+    redactor: PiiRedactor, clean: list[PlantedDoc]
+) -> None:
     out = redactor.redact([d.conversation for d in clean])
     turns = [t for doc in found_spans(out) for t in doc]
     rate = sum(1 for t in turns if t) / len(turns)
@@ -82,12 +92,16 @@ def test_false_redactions_per_sentence(config: PiiConfig) -> None:
         ("held-out", HELDOUT_USER_CLEAN + HELDOUT_ASSISTANT_CLEAN, 0.1),
     ):
         found = scan_texts(list(sentences), config)
-        flagged = [(s, [x.type for x in spans]) for s, spans in zip(sentences, found, strict=True) if spans]
+        flagged = [
+            (s, [x.type for x in spans]) for s, spans in zip(sentences, found, strict=True) if spans
+        ]
         print(f"{name}: {len(flagged)}/{len(sentences)} PII-free sentences get a span: {flagged}")
         assert len(flagged) / len(sentences) <= ceiling
 
 
-def test_prefilter_keeps_recall(config: PiiConfig, planted: list[PlantedDoc], clean: list[PlantedDoc]) -> None:
+def test_prefilter_keeps_recall(
+    config: PiiConfig, planted: list[PlantedDoc], clean: list[PlantedDoc]
+) -> None:
     docs = planted[:80]
     fast = PiiRedactor(config).redact([d.conversation for d in docs])
     full = PiiRedactor(config, prefilter=False).redact([d.conversation for d in docs])

@@ -1,0 +1,1 @@
+"""Curation domain: per-partition quality/crisis/PII curation and global deduplication."""

@@ -1,0 +1,109 @@
+"""``curated/<family>`` per partition, then ``deduplicated_conversations`` across all of them."""
+
+import dagster as dg
+
+from pixel_platform.defs.curation.resources import CurationConfigResource
+from pixel_platform.defs.ingest.assets import processed_asset_key
+from pixel_platform.defs.ingest.metadata import counter_table
+from pixel_platform.defs.ingest.partitions import family_partitions
+from pixel_platform.defs.resources import StorageResource
+from pixel_platform.pipeline.curate import curate_partition
+from pixel_platform.registry.model import FamilySpec, Registry
+
+CURATION_GROUP = "curation"
+
+
+def curated_asset_key(family: str) -> dg.AssetKey:
+    return dg.AssetKey(["curated", family])
+
+
+def curated_check_name(family: str) -> str:
+    return f"curated_{family}_accounting"
+
+
+def _changed_with_prefix(changed: dict[str, int], prefix: str) -> dict[str, int]:
+    return {k[len(prefix) :]: v for k, v in changed.items() if k.startswith(prefix)}
+
+
+def build_curated_asset(family: FamilySpec) -> dg.AssetsDefinition:
+    name = family.name
+    check_name = curated_check_name(name)
+
+    @dg.asset(
+        key=curated_asset_key(name),
+        deps=[processed_asset_key(name)],
+        partitions_def=family_partitions(name),
+        group_name=CURATION_GROUP,
+        kinds={"s3"},
+        tags={"stage": family.stage},
+        check_specs=[
+            dg.AssetCheckSpec(
+                check_name,
+                asset=curated_asset_key(name),
+                blocking=True,
+                description="Every processed record is curated or in quarantine.",
+            )
+        ],
+        description=(
+            f"Family `{name}` scored for quality (low quality → quarantine), tagged for crisis"
+            " content and PII-redacted with typed placeholders; crisis hotlines are kept."
+        ),
+    )
+    def curated_family(
+        context: dg.AssetExecutionContext,
+        storage: StorageResource,
+        curation: CurationConfigResource,
+    ) -> dg.MaterializeResult:
+        store = storage.store()
+
+        def progress(key: str, n: int) -> None:
+            context.log.info("curated %d records of %s", n, key)
+
+        stats = curate_partition(
+            store,
+            name,
+            context.partition_key,
+            curation.load(),
+            progress=progress,
+            logger=context.log,
+        )
+        changed = stats["changed"]
+        return dg.MaterializeResult(
+            metadata={
+                "records_in": stats["units_in"],
+                "records_out": stats["records_out"],
+                "quarantined": stats["quarantined"],
+                "quarantine_reasons": counter_table("reason", stats["quarantined_by_reason"]),
+                "pii_status": counter_table("status", _changed_with_prefix(changed, "pii_status_")),
+                "pii_spans": counter_table(
+                    "type",
+                    {
+                        k: v
+                        for k, v in _changed_with_prefix(changed, "pii_").items()
+                        if not k.startswith("status_")
+                    },
+                ),
+                "crisis_labels": counter_table("label", _changed_with_prefix(changed, "label:")),
+                "crisis_risk": counter_table("risk", _changed_with_prefix(changed, "risk:")),
+                "crisis_response_unsafe": changed.get("crisis_response_unsafe", 0),
+                "languages": counter_table("language", _changed_with_prefix(changed, "language:")),
+                "output": dg.MetadataValue.path(store.uri(stats["output"]["key"])),
+            },
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name=check_name,
+                    passed=stats["units_in"] == stats["records_out"] + stats["quarantined"],
+                    metadata={
+                        "records_in": stats["units_in"],
+                        "records_out": stats["records_out"],
+                        "quarantined": stats["quarantined"],
+                    },
+                )
+            ],
+        )
+
+    return curated_family
+
+
+def build_curated_assets(registry: Registry) -> list[dg.AssetsDefinition]:
+    return [build_curated_asset(f) for f in registry.families.values()]

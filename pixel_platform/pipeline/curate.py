@@ -1,0 +1,152 @@
+"""Curate one partition: processed ChatML -> quality score, crisis tags, PII redaction.
+
+Per record, in this order: quality first (low-quality records go to quarantine and are never
+sent through the slow NER), crisis tagging on the unredacted text, then PII redaction. After
+redaction ``content_hash`` is recomputed over the redacted turns (what ships and what the Hash
+gate checks); the ingest-time hash stays in ``provenance.ingest_content_hash``.
+
+Outputs (atomic): ``pipeline/curated/<family>/<slug>/conversations.jsonl``, quarantine in
+``pipeline/quarantine/<family>/<slug>/curation.jsonl`` and ``stats.json`` (written last).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+
+from pixel_platform.core.record import Conversation, content_hash
+from pixel_platform.core.steps import Step, run_chain
+from pixel_platform.curation.config import CurationConfig
+from pixel_platform.curation.crisis import CrisisTagStep
+from pixel_platform.curation.pii import PiiRedactor, RedactStep
+from pixel_platform.curation.quality import QualityStep
+from pixel_platform.pipeline import layout
+from pixel_platform.pipeline.partition import (
+    HashingWriter,
+    JsonlQuarantineWriter,
+    ProgressCallback,
+    read_partition_stats,
+)
+from pixel_platform.storage.base import ObjectStore
+
+log = logging.getLogger(__name__)
+PROGRESS_EVERY = 500
+
+
+def read_conversations(store: ObjectStore, key: str) -> Iterator[Conversation]:
+    """Records the pipeline wrote itself; a line that does not parse is a bug, so it raises."""
+    with store.open_read(key) as fh:
+        for line in fh:
+            if line.strip():
+                yield Conversation.from_json(line)
+
+
+def rehash(records: Iterator[Conversation]) -> Iterator[Conversation]:
+    for record in records:
+        new_hash = content_hash(record.messages)
+        old_hash = record.metadata.get("content_hash")
+        if old_hash != new_hash:
+            record.provenance["ingest_content_hash"] = old_hash
+            record.metadata["content_hash"] = new_hash
+        yield record
+
+
+def curate_partition(
+    store: ObjectStore,
+    family: str,
+    partition_key: str,
+    config: CurationConfig,
+    *,
+    redactor: PiiRedactor | None = None,
+    progress: ProgressCallback | None = None,
+    logger: logging.Logger = log,
+) -> dict[str, Any]:
+    processed = read_partition_stats(store, family, partition_key)
+    if processed is None:
+        raise FileNotFoundError(
+            f"{family} partition {partition_key!r} has not been processed yet"
+            f" (no {layout.processed_stats_key(family, partition_key)})"
+        )
+    source_key = layout.processed_key(family, partition_key)
+    output_key = layout.curated_key(family, partition_key)
+    quarantine_key = layout.curation_quarantine_key(family, partition_key)
+
+    per_record: list[Step[Any, Any]] = [
+        QualityStep(family, config=config.quality),
+        CrisisTagStep(family, lexicon_path=config.crisis_lexicon),
+    ]
+    redact = RedactStep(redactor, config=config.pii, family=family)
+
+    def counted(records: Iterator[Conversation]) -> Iterator[Conversation]:
+        for n, record in enumerate(records, 1):
+            if progress is not None and n % PROGRESS_EVERY == 0:
+                progress(source_key, n)
+            yield record
+
+    try:
+        with store.open_write(output_key) as out_fh, store.open_write(quarantine_key) as q_fh:
+            output = HashingWriter(out_fh)
+            quarantine = JsonlQuarantineWriter(q_fh, logger)
+            scored = run_chain(
+                per_record, counted(read_conversations(store, source_key)), quarantine
+            )
+            for record in rehash(redact.run(scored, quarantine)):
+                output.write_line(record.to_json())
+    finally:
+        if redactor is None:
+            redact.redactor.close()
+
+    steps = [*per_record, redact]
+    for step in steps:
+        if not step.stats.balanced:
+            raise AssertionError(f"step {step.name} lost records: {step.stats.as_dict()}")
+    dropped: Counter[str] = Counter()
+    changed: Counter[str] = Counter()
+    for step in steps:
+        dropped.update(step.stats.dropped)
+        changed.update(step.stats.changed)
+    units_in = steps[0].stats.seen
+    if units_in != output.records + quarantine.count or units_in != processed["records_out"]:
+        raise AssertionError(
+            f"curation accounting mismatch for {family}/{partition_key}: processed"
+            f" {processed['records_out']}, read {units_in}, out {output.records},"
+            f" quarantined {quarantine.count}"
+        )
+    stats: dict[str, Any] = {
+        "family": family,
+        "partition_key": partition_key,
+        "input": {"key": source_key, "sha256": processed["output"]["sha256"]},
+        "units_in": units_in,
+        "records_out": output.records,
+        "quarantined": quarantine.count,
+        "quarantined_by_reason": dict(sorted(dropped.items())),
+        "changed": dict(sorted(changed.items())),
+        "steps": [step.stats.as_dict() for step in steps],
+        "output": {
+            "key": output_key,
+            "records": output.records,
+            "bytes": output.bytes,
+            "sha256": output.sha256.hexdigest(),
+        },
+        "quarantine": {"key": quarantine_key, "records": quarantine.count},
+        "config_hash": config.source_hash,
+    }
+    store.write_bytes(
+        layout.curated_stats_key(family, partition_key),
+        orjson.dumps(stats, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS),
+    )
+    return stats
+
+
+def read_curated_stats(
+    store: ObjectStore, family: str, partition_key: str
+) -> dict[str, Any] | None:
+    key = layout.curated_stats_key(family, partition_key)
+    if not store.exists(key):
+        return None
+    stats: dict[str, Any] = orjson.loads(store.read_bytes(key))
+    return stats

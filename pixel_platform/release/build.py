@@ -1,0 +1,461 @@
+"""``build_release``: deduplicated partitions -> one versioned, gated release.
+
+1. Read every input partition; route each record (``routing``): it ships, or goes to the release
+   quarantine with its reason, uid and content hash. Content hashes are recomputed (a record whose
+   text changed after hashing, e.g. by redaction, gets the hash of what ships; counted).
+2. Split by cluster, stratified per family (``split``); label ``metadata.uid/stage/phase/split``.
+3. Stage everything under ``exports/staging/<build-id>/``: shards (sorted by split, curriculum
+   stage, family, content hash, uid; a new part at every stage change and at ``shard_max_bytes``),
+   the compiled file (the shards concatenated), quarantine, stats, trainer exports and a draft
+   manifest. Shards and compiled depend only on the inputs and the code: no timestamps.
+4. Run the gates on the staged files, render the report, write the final manifest.
+5. Publish: copy to ``exports/releases/<version>/``, manifest last. Only when every gate passed,
+   refresh ``final_dataset/`` and move ``exports/releases/LATEST``. Remove the staging folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, BinaryIO
+
+import orjson
+
+from pixel_platform.core.errors import ConfigError, TerminalError
+from pixel_platform.core.reasons import Reason
+from pixel_platform.core.record import content_hash
+from pixel_platform.registry.model import Registry
+from pixel_platform.release.curriculum import Curriculum, load_curriculum
+from pixel_platform.release.exports import (
+    ShardFile,
+    axolotl_yaml,
+    llama_factory_info,
+    stage_order,
+)
+from pixel_platform.release.gates import run_gates
+from pixel_platform.release.layout import (
+    AXOLOTL,
+    COMPILED,
+    LLAMA_FACTORY,
+    MANIFEST,
+    QUARANTINE,
+    REPORT,
+    SPLITS,
+    STAGE_ORDER,
+    STATS,
+    key_in,
+    prefix_of,
+    shard_path,
+)
+from pixel_platform.release.options import GateContext, ReleaseOptions
+from pixel_platform.release.publish import (
+    choose_version,
+    clean_abandoned,
+    copy_release,
+    update_canonical,
+    write_latest,
+)
+from pixel_platform.release.report import render_report
+from pixel_platform.release.results import GateResult
+from pixel_platform.release.routing import exclusion_reason, record_family, record_uid
+from pixel_platform.release.split import cluster_key, plan_splits
+from pixel_platform.release.stats import RecordStats, stats_document
+from pixel_platform.storage.base import ObjectInfo, ObjectStore
+
+MANIFEST_SCHEMA = "pixel-release-manifest/1"
+JSON_PRETTY = orjson.OPT_INDENT_2  # insertion order: deterministic and readable
+
+
+@dataclass
+class ReleaseResult:
+    version: str
+    prefix: str  # where the release is (or would have been) published
+    manifest: dict[str, Any]
+    gates: list[GateResult]
+    published: bool
+    latest_moved: bool
+    build_id: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return all(g.passed for g in self.gates)
+
+
+@dataclass
+class _Released:
+    sort_key: tuple[Any, ...]
+    family: str
+    stage: str
+    split: str
+    record: dict[str, Any]
+
+
+@dataclass
+class _Collected:
+    released: list[_Released] = field(default_factory=list)
+    exclusions: list[dict[str, Any]] = field(default_factory=list)
+    partitions: list[dict[str, Any]] = field(default_factory=list)
+    hash_repairs: int = 0
+
+
+@dataclass
+class _WrittenFile:
+    path: str
+    sha256: str
+    bytes: int
+    records: int | None
+    kind: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def entry(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "path": self.path,
+            "kind": self.kind,
+            "sha256": self.sha256,
+            "bytes": self.bytes,
+        }
+        if self.records is not None:
+            out["records"] = self.records
+        return {**out, **self.extra}
+
+
+class _Digest:
+    """Writes through to a store writer while hashing and counting."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh = fh
+        self.sha = hashlib.sha256()
+        self.bytes = 0
+        self.lines = 0
+
+    def write(self, data: bytes) -> None:
+        self.fh.write(data)
+        self.sha.update(data)
+        self.bytes += len(data)
+        self.lines += data.count(b"\n")
+
+    @property
+    def digest(self) -> str:
+        return "sha256:" + self.sha.hexdigest()
+
+
+# -- inputs ----------------------------------------------------------------------------------------
+def _exclusion(
+    reason: str, uid: str, record: dict[str, Any] | None, input_key: str, input_line: int
+) -> dict[str, Any]:
+    metadata = (record or {}).get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
+    prov = metadata.get("provenance")
+    prov = prov if isinstance(prov, dict) else {}
+    digest = metadata.get("content_hash")
+    if not isinstance(digest, str) and record is not None:
+        try:
+            digest = content_hash(record["messages"])
+        except (KeyError, TypeError):
+            digest = None
+    return {
+        "reason": reason,
+        "uid": uid,
+        "content_hash": digest,
+        "family": record_family(record) if record is not None else None,
+        "source_key": prov.get("source_key"),
+        "line": prov.get("line"),
+        "index": prov.get("index"),
+        "input_key": input_key,
+        "input_line": input_line,
+    }
+
+
+def _collect(
+    store: ObjectStore,
+    inputs: Sequence[str],
+    registry: Registry,
+    curriculum: Curriculum,
+    options: ReleaseOptions,
+) -> _Collected:
+    out = _Collected()
+    stage_rank = {stage: i for i, stage in enumerate(curriculum.stage_ids)}
+    for key in sorted(set(inputs)):
+        info = store.head(key)
+        if info is None:
+            raise TerminalError(f"release input {store.uri(key)} does not exist; rerun dedup")
+        records = 0
+        with store.open_read(key) as fh:
+            for line_no, raw in enumerate(fh, 1):
+                if not raw.strip():
+                    continue
+                records += 1
+                try:
+                    record = orjson.loads(raw)
+                    if not isinstance(record, dict) or not isinstance(record.get("messages"), list):
+                        raise ValueError("not a conversation")
+                except (orjson.JSONDecodeError, ValueError):
+                    uid = f"{key}@L{line_no}"
+                    out.exclusions.append(_exclusion(Reason.INVALID_JSON, uid, None, key, line_no))
+                    continue
+                uid = record_uid(record, key, line_no)
+                reason = exclusion_reason(record, registry, options.commercial)
+                if reason is not None:
+                    out.exclusions.append(_exclusion(reason, uid, record, key, line_no))
+                    continue
+                metadata = record["metadata"]
+                actual = content_hash(record["messages"])
+                if metadata.get("content_hash") != actual:
+                    metadata["content_hash"] = actual
+                    out.hash_repairs += 1
+                family = str(record_family(record))
+                stage = curriculum.stage_for(registry, family)
+                metadata["uid"] = uid
+                metadata["stage"] = stage
+                metadata["phase"] = curriculum.phase_of(stage)
+                sort_key = (stage_rank[stage], family, actual, uid)
+                out.released.append(_Released(sort_key, family, stage, "", record))
+        out.partitions.append(_object_entry(info, records=records))
+    return out
+
+
+def _object_entry(info: ObjectInfo, **extra: Any) -> dict[str, Any]:
+    return {"key": info.key, "etag": info.etag, "size": info.size, **extra}
+
+
+def _snapshot_entries(snapshots: Iterable[Any]) -> list[dict[str, Any]]:
+    """The raw objects (key, ETag, size) the release was built from, from the snapshot files."""
+    entries: dict[str, dict[str, Any]] = {}
+    for item in snapshots:
+        if isinstance(item, Mapping):
+            entry = {"key": item["key"], "etag": item.get("etag"), "size": item.get("size")}
+            entry.update({k: item[k] for k in ("family", "partition") if k in item})
+        else:
+            entry = {"key": item.key, "etag": item.etag, "size": item.size}
+        entries[str(entry["key"])] = entry
+    return [entries[k] for k in sorted(entries)]
+
+
+def _accounting(
+    accounting: Mapping[str, Mapping[str, Any]] | None,
+    released: Counter[str],
+    excluded: dict[str, Counter[str]],
+) -> dict[str, dict[str, Any]]:
+    """The lead's per-family numbers plus what this build released and excluded."""
+    out: dict[str, dict[str, Any]] = {}
+    for family, entry in sorted((accounting or {}).items()):
+        try:
+            raw_in = int(entry["raw_in"])
+            quarantined = {str(k): int(v) for k, v in (entry.get("quarantined") or {}).items()}
+            dropped = {str(k): int(v) for k, v in (entry.get("dedup_dropped") or {}).items()}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(
+                f"accounting[{family!r}] needs raw_in (int), quarantined {{reason: n}} and"
+                f" dedup_dropped {{kind: n}}: {type(exc).__name__}"
+            ) from None
+        excluded_here = dict(sorted(excluded.get(family, Counter()).items()))
+        total = released[family] + sum(quarantined.values()) + sum(dropped.values())
+        total += sum(excluded_here.values())
+        out[family] = {
+            "raw_in": raw_in,
+            "released": released[family],
+            "quarantined": dict(sorted(quarantined.items())),
+            "dedup_dropped": dict(sorted(dropped.items())),
+            "release_excluded": excluded_here,
+            "balanced": raw_in == total,
+        }
+    return out
+
+
+# -- staging ---------------------------------------------------------------------------------------
+def _write_shards(
+    store: ObjectStore, staging: str, ordered: list[_Released], max_bytes: int
+) -> tuple[list[ShardFile], _WrittenFile]:
+    shards: list[ShardFile] = []
+    with store.open_write(key_in(staging, COMPILED)) as compiled_fh:
+        compiled = _Digest(compiled_fh)
+        for split in SPLITS:
+            rows = [r for r in ordered if r.split == split]
+            number = 0
+            i = 0
+            while i < len(rows):
+                stage = rows[i].stage
+                path = shard_path(split, number)
+                with store.open_write(key_in(staging, path)) as fh:
+                    shard = _Digest(fh)
+                    while i < len(rows) and rows[i].stage == stage:
+                        line = orjson.dumps(rows[i].record) + b"\n"
+                        if shard.bytes and shard.bytes + len(line) > max_bytes:
+                            break
+                        shard.write(line)
+                        compiled.write(line)
+                        i += 1
+                shards.append(ShardFile(path, split, stage, shard.lines, shard.bytes, shard.digest))
+                number += 1
+    compiled_file = _WrittenFile(
+        COMPILED, compiled.digest, compiled.bytes, compiled.lines, "compiled"
+    )
+    return shards, compiled_file
+
+
+def _write_file(
+    store: ObjectStore, staging: str, path: str, data: bytes, kind: str, records: int | None = None
+) -> _WrittenFile:
+    store.write_bytes(key_in(staging, path), data)
+    return _WrittenFile(
+        path, "sha256:" + hashlib.sha256(data).hexdigest(), len(data), records, kind
+    )
+
+
+def _counts(stats: dict[str, Any]) -> dict[str, Any]:
+    return dict(stats["counts"])
+
+
+def build_release(
+    store: ObjectStore,
+    registry: Registry,
+    inputs: Sequence[str],
+    accounting: Mapping[str, Mapping[str, Any]] | None,
+    snapshots: Iterable[Any],
+    options: ReleaseOptions | None = None,
+) -> ReleaseResult:
+    """Build, gate and publish one release; see the module docstring for the steps."""
+    options = options or ReleaseOptions()
+    if not inputs:
+        raise TerminalError("build_release got no input partitions; run dedup first")
+    clock = options.clock or (lambda: datetime.now(UTC))
+    created_at = clock().astimezone(UTC)
+    curriculum = load_curriculum(options.curriculum_path)
+    curriculum.check_registry(registry)
+    clean_abandoned(store, options.staging_prefix, options.releases_prefix)
+    version = choose_version(store, options.version, created_at, options.releases_prefix)
+    build_id = f"{version}-{created_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    staging = prefix_of(options.staging_prefix, build_id)
+    release_prefix = prefix_of(options.releases_prefix, version)
+    hook = options.hook or (lambda stage: None)
+
+    collected = _collect(store, inputs, registry, curriculum, options)
+    holdout = [name for name, spec in registry.families.items() if spec.holdout]
+    plan = plan_splits(
+        ((cluster_key(r.record), r.family) for r in collected.released),
+        holdout,
+        ratios=options.split_ratios,
+        min_clusters=options.min_clusters_for_split,
+        salt=options.split_salt,
+    )
+    split_rank = {split: i for i, split in enumerate(SPLITS)}
+    for item in collected.released:
+        item.split = plan.split(cluster_key(item.record))
+        item.record["metadata"]["split"] = item.split
+    ordered = sorted(collected.released, key=lambda r: (split_rank[r.split], *r.sort_key))
+
+    shards, compiled = _write_shards(store, staging, ordered, options.shard_max_bytes)
+    files: list[_WrittenFile] = [compiled]
+    files += [
+        _WrittenFile(
+            s.path, s.sha256, s.bytes, s.records, "shard", {"split": s.split, "stage": s.stage}
+        )
+        for s in shards
+    ]
+    exclusions = sorted(collected.exclusions, key=lambda e: (str(e["reason"]), e["uid"]))
+    quarantine_bytes = b"".join(
+        orjson.dumps(e, option=orjson.OPT_SORT_KEYS) + b"\n" for e in exclusions
+    )
+    files.append(
+        _write_file(store, staging, QUARANTINE, quarantine_bytes, "quarantine", len(exclusions))
+    )
+
+    record_stats = RecordStats()
+    for item in ordered:
+        record_stats.add(item.record, item.split)
+    excluded_by_family: dict[str, Counter[str]] = defaultdict(Counter)
+    for e in exclusions:
+        excluded_by_family[str(e["family"])][str(e["reason"])] += 1
+    released_by_family = Counter(item.family for item in ordered)
+    accounting_section = _accounting(accounting, released_by_family, excluded_by_family)
+    by_reason = dict(sorted(Counter(str(e["reason"]) for e in exclusions).items()))
+    stats = stats_document(
+        record_stats.as_dict(),
+        accounting_section,
+        by_reason,
+        {f: dict(c) for f, c in excluded_by_family.items()},
+    )
+    stats["split_rules"] = {
+        "rule_of_family": plan.rule_of_family,
+        "clusters_of_family": plan.clusters_of_family,
+    }
+    stats["hash_repairs"] = collected.hash_repairs
+    files.append(
+        _write_file(store, staging, STATS, orjson.dumps(stats, option=JSON_PRETTY) + b"\n", "stats")
+    )
+    families = {item.family: item.stage for item in ordered}
+    files.append(_write_file(store, staging, LLAMA_FACTORY, llama_factory_info(), "export"))
+    files.append(_write_file(store, staging, AXOLOTL, axolotl_yaml(shards), "export"))
+    files.append(
+        _write_file(
+            store, staging, STAGE_ORDER, stage_order(curriculum, shards, families), "curriculum"
+        )
+    )
+
+    manifest: dict[str, Any] = {
+        "schema": MANIFEST_SCHEMA,
+        "version": version,
+        "build_id": build_id,
+        "created_at": created_at.isoformat(),
+        "pipeline": {"version": options.pipeline_version, "git_sha": options.git_sha},
+        "registry": {"hash": registry.source_hash, "version": registry.version},
+        "curriculum": curriculum.as_dict(),
+        "options": options.gate_options(),
+        "inputs": {
+            "partitions": collected.partitions,
+            "raw_objects": _snapshot_entries(snapshots),
+        },
+        "files": [f.entry() for f in files],
+        "counts": _counts(stats),
+        "accounting": accounting_section,
+        "exclusions": {
+            "total": len(exclusions),
+            "by_reason": by_reason,
+            "by_family": {
+                f: dict(sorted(c.items())) for f, c in sorted(excluded_by_family.items())
+            },
+        },
+        "hash_repairs": collected.hash_repairs,
+        "split_rules": stats["split_rules"],
+        "gates": None,
+    }
+    store.write_bytes(key_in(staging, MANIFEST), orjson.dumps(manifest, option=JSON_PRETTY))
+    hook("staged")
+
+    ctx = GateContext.from_options(registry, curriculum, options)
+    gates = run_gates(store, staging, ctx)
+    passed = all(g.passed for g in gates)
+    hook("gated")
+
+    report = _write_file(store, staging, REPORT, render_report(manifest, stats, gates), "report")
+    manifest["files"].append(report.entry())
+    manifest["gates"] = {"passed": passed, "results": [g.to_dict() for g in gates]}
+    published_at = clock().astimezone(UTC).isoformat()
+    manifest["published_at"] = published_at if (passed or options.publish_on_failure) else None
+    store.write_bytes(key_in(staging, MANIFEST), orjson.dumps(manifest, option=JSON_PRETTY))
+
+    published = latest_moved = False
+    paths = [entry["path"] for entry in manifest["files"]]
+    if passed or options.publish_on_failure:
+        copy_release(store, staging, release_prefix, paths, hook)
+        published = True
+        hook("published")
+        if passed:
+            update_canonical(store, release_prefix, options.final_prefix, paths)
+            write_latest(store, options.releases_prefix, version, published_at)
+            latest_moved = True
+    store.delete_prefix(staging)
+    return ReleaseResult(
+        version, release_prefix, manifest, gates, published, latest_moved, build_id
+    )
+
+
+def iter_released(store: ObjectStore, release_prefix: str) -> Iterator[dict[str, Any]]:
+    """The records of a release in compiled order (a convenience for consumers and tests)."""
+    with store.open_read(key_in(release_prefix, COMPILED)) as fh:
+        for line in fh:
+            yield orjson.loads(line)

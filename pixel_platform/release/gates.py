@@ -1,0 +1,589 @@
+"""The ten release gates. Each reads the release through a ``ReleaseView`` and reports every
+violation with counts by kind, plus a few examples (uids, keys, hashes; never text).
+
+Every gate has the same signature, ``gate(release, ctx) -> GateResult``; ``GATES`` lists them in
+the order they run and ``run_gates`` runs them all. The Dagster asset checks and
+``pixel-platform verify`` both call these functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import orjson
+
+from pixel_platform.core.record import content_hash
+from pixel_platform.curation.pii import PiiConfig, scan_texts
+from pixel_platform.release.curriculum import PHASES
+from pixel_platform.release.expectations import Check, run_checks
+from pixel_platform.release.layout import COMPILED, MANIFEST, QUARANTINE, SPLITS, STATS
+from pixel_platform.release.options import GateContext
+from pixel_platform.release.results import GateResult, Violations
+from pixel_platform.release.routing import NON_NULL_PROVENANCE, RELEASABLE_PII
+from pixel_platform.release.split import RULE_STRATIFIED, cluster_key, family_rule
+from pixel_platform.release.stats import RECORD_SECTIONS, RecordStats
+from pixel_platform.release.view import ReleasedRecord, ReleaseView
+from pixel_platform.storage.base import ObjectStore
+
+log = logging.getLogger(__name__)
+
+GateFn = Callable[[ReleaseView, GateContext], GateResult]
+HASH_PATTERN = r"^sha256:[0-9a-f]{64}$"
+PII_SCAN_BATCH = 2048
+READ_CHUNK = 1024 * 1024
+
+
+def _records(release: ReleaseView) -> Iterator[tuple[ReleasedRecord, dict[str, Any]]]:
+    """Parsed records with their metadata (the Hash gate counts the unparseable lines)."""
+    for record in release.records():
+        if record.data is not None:
+            metadata = record.data.get("metadata")
+            yield record, metadata if isinstance(metadata, dict) else {}
+
+
+def _example(record: ReleasedRecord, **extra: Any) -> dict[str, Any]:
+    return {"uid": record.uid, "file": record.path, "line": record.line, **extra}
+
+
+def read_quarantine(release: ReleaseView) -> list[dict[str, Any]] | None:
+    if QUARANTINE not in release.objects:
+        return None
+    with release.store.open_read(release.key(QUARANTINE)) as fh:
+        return [orjson.loads(line) for line in fh if line.strip()]
+
+
+# -- 1. coverage -----------------------------------------------------------------------------------
+def gate_coverage(release: ReleaseView, ctx: GateContext) -> GateResult:
+    """Every registry family has records in the release, unless explicitly waived."""
+    v = Violations("coverage", ctx.max_examples)
+    present = Counter(str(r.family) for r, _ in _records(release))
+    for family in sorted(ctx.registry.families):
+        if present[family] == 0 and family not in ctx.waived_families:
+            v.add("family_missing", {"family": family})
+    for family in sorted(set(present) - set(ctx.registry.families)):
+        v.add("family_unknown", {"family": family}, n=present[family])
+    return v.result(
+        records_per_family=dict(sorted(present.items())),
+        waived=sorted(ctx.waived_families),
+    )
+
+
+# -- 2. leakage ------------------------------------------------------------------------------------
+def gate_leakage(release: ReleaseView, ctx: GateContext) -> GateResult:
+    """No exact (content hash) or near (MinHash at the dedup threshold) duplicate across splits."""
+    v = Violations("leakage", ctx.max_examples)
+    dups = release.duplicates(ctx.dedup)
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, digest in enumerate(dups.hashes):
+        groups[digest].append(i)
+    for digest, members in sorted(groups.items()):
+        splits = sorted({dups.splits[i] for i in members})
+        if len(splits) > 1:
+            uids = [dups.uids[i] for i in members[:4]]
+            v.add("exact_cross_split", {"content_hash": digest, "uids": uids, "splits": splits})
+    for left, right, similarity in zip(
+        dups.near_left.tolist(),
+        dups.near_right.tolist(),
+        dups.near_similarity.tolist(),
+        strict=True,
+    ):
+        if dups.splits[left] != dups.splits[right] and dups.hashes[left] != dups.hashes[right]:
+            v.add(
+                "near_cross_split",
+                {
+                    "uids": [dups.uids[left], dups.uids[right]],
+                    "splits": [dups.splits[left], dups.splits[right]],
+                    "similarity": round(similarity, 4),
+                },
+            )
+    return v.result(records=len(dups.uids), threshold=ctx.dedup.threshold)
+
+
+# -- 3. distribution -------------------------------------------------------------------------------
+def gate_distribution(release: ReleaseView, ctx: GateContext) -> GateResult:
+    """Split shares of the stratified families within tolerance; family shares within bounds.
+
+    Only families split by rank (non-holdout, at least ``min_clusters_for_split`` clusters) are
+    in the split-share check: holdout families are test-only and tiny ones train-only by design.
+    """
+    v = Violations("distribution", ctx.max_examples)
+    per_family: Counter[str] = Counter()
+    family_split: dict[str, Counter[str]] = defaultdict(Counter)
+    clusters: dict[str, set[str]] = defaultdict(set)
+    for record, _ in _records(release):
+        family = str(record.family)
+        per_family[family] += 1
+        family_split[family][record.split] += 1
+        clusters[family].add(cluster_key(record.data or {}))
+    total = sum(per_family.values())
+    if total == 0:
+        v.add("release_empty", {"file": "shards/"})
+        return v.result()
+    stratified: Counter[str] = Counter()
+    for family, counts in family_split.items():
+        spec = ctx.registry.families.get(family)
+        holdout = bool(spec and spec.holdout)
+        rule = family_rule(len(clusters[family]), holdout, ctx.min_clusters_for_split)
+        if spec is not None and rule == RULE_STRATIFIED:
+            stratified.update(counts)
+    n_stratified = sum(stratified.values())
+    shares = {}
+    if n_stratified:
+        for split, target in zip(SPLITS, ctx.split_ratios, strict=True):
+            share = stratified[split] / n_stratified
+            shares[split] = round(share, 4)
+            if abs(share - target) > ctx.tolerance:
+                v.add(
+                    "split_ratio_out_of_tolerance",
+                    {"split": split, "share": round(share, 4), "target": target},
+                )
+    default_bounds = ctx.family_share_bounds.get("*")
+    family_shares = {}
+    for family in sorted(set(per_family) | (set(ctx.family_share_bounds) - {"*"})):
+        share = per_family[family] / total
+        family_shares[family] = round(share, 4)
+        bounds = ctx.family_share_bounds.get(family, default_bounds)
+        if bounds is None:
+            continue
+        low, high = bounds
+        if share < low:
+            v.add(
+                "family_share_below_min", {"family": family, "share": round(share, 4), "min": low}
+            )
+        elif share > high:
+            v.add(
+                "family_share_above_max", {"family": family, "share": round(share, 4), "max": high}
+            )
+    return v.result(
+        split_shares_stratified=shares,
+        stratified_records=n_stratified,
+        target=list(ctx.split_ratios),
+        tolerance=ctx.tolerance,
+        family_shares=family_shares,
+    )
+
+
+# -- 4. pii ----------------------------------------------------------------------------------------
+def gate_pii(release: ReleaseView, ctx: GateContext) -> GateResult:
+    """No record awaits PII review, and a rescan of every turn finds no structured PII
+    (``scan_texts`` ignores placeholders such as ``<EMAIL_1>`` and allowlisted crisis lines)."""
+    v = Violations("pii", ctx.max_examples)
+    config = PiiConfig(model=None, entities=ctx.pii_entities)
+    texts: list[str] = []
+    where: list[tuple[ReleasedRecord, int]] = []
+    scanned = 0
+
+    def flush() -> None:
+        for (record, turn), spans in zip(where, scan_texts(texts, config), strict=True):
+            for span in spans:
+                v.add(f"pii_{span.type.lower()}", _example(record, turn=turn, type=span.type))
+        texts.clear()
+        where.clear()
+
+    for record, metadata in _records(release):
+        status = metadata.get("pii_status")
+        if status == "requires_review":
+            v.add("pii_requires_review", _example(record))
+        elif status not in RELEASABLE_PII:
+            v.add("pii_status_missing", _example(record))
+        for turn, message in enumerate(record.data.get("messages") or ()):  # type: ignore[union-attr]
+            content = message.get("content") if isinstance(message, dict) else None
+            if isinstance(content, str) and content:
+                texts.append(content)
+                where.append((record, turn))
+                scanned += 1
+        if len(texts) >= PII_SCAN_BATCH:
+            flush()
+    if texts:
+        flush()
+    return v.result(turns_scanned=scanned, entities=list(ctx.pii_entities))
+
+
+# -- 5. provenance ---------------------------------------------------------------------------------
+def gate_provenance(release: ReleaseView, ctx: GateContext) -> GateResult:
+    """Full provenance on every record and a licence the build allows (deny by default)."""
+    v = Violations("provenance", ctx.max_examples)
+    rows: list[dict[str, Any]] = []
+    licences: Counter[str] = Counter()
+    for record, metadata in _records(release):
+        prov = metadata.get("provenance")
+        prov = prov if isinstance(prov, dict) else {}
+        if not prov:
+            v.add("provenance_missing", _example(record))
+        if prov.get("line") is None and prov.get("index") is None:
+            v.add("provenance_line_and_index_missing", _example(record))
+        licences[str(prov.get("license"))] += 1
+        rows.append({"uid": record.uid, **{f: prov.get(f) for f in NON_NULL_PROVENANCE}})
+    allowed = sorted(
+        name
+        for name, spec in ctx.registry.licenses.items()
+        if spec.commercial or not ctx.commercial
+    )
+    checks = [
+        Check(f"provenance_{f}_missing", "ExpectColumnValuesToNotBeNull", f)
+        for f in NON_NULL_PROVENANCE
+    ]
+    checks.append(
+        Check(
+            "family_unknown",
+            "ExpectColumnValuesToBeInSet",
+            "family",
+            {"value_set": sorted(ctx.registry.families)},
+        )
+    )
+    checks.append(
+        Check(
+            "license_not_allowed", "ExpectColumnValuesToBeInSet", "license", {"value_set": allowed}
+        )
+    )
+    for outcome in run_checks(rows, checks):
+        v.add(
+            outcome.kind,
+            {"uids": outcome.examples} if outcome.examples else None,
+            n=outcome.unexpected,
+        )
+    return v.result(
+        licences=dict(sorted(licences.items())), allowed_licences=allowed, commercial=ctx.commercial
+    )
+
+
+# -- 6. hash ---------------------------------------------------------------------------------------
+def _digest_object(release: ReleaseView, path: str) -> tuple[str, int, int]:
+    """sha256, bytes and newline count of one object, streamed."""
+    digest = hashlib.sha256()
+    size = lines = 0
+    with release.store.open_read(release.key(path)) as fh:
+        for chunk in iter(lambda: fh.read(READ_CHUNK), b""):
+            digest.update(chunk)
+            size += len(chunk)
+            lines += chunk.count(b"\n")
+    return "sha256:" + digest.hexdigest(), size, lines
+
+
+def gate_hash(release: ReleaseView, ctx: GateContext) -> GateResult:
+    """Content hashes recomputed from the messages match the records; every file's sha256, size
+    and record count match the manifest; no file is unlisted; compiled = the shards, in order."""
+    v = Violations("hash", ctx.max_examples)
+    rows: list[dict[str, Any]] = []
+    for record in release.records():
+        if record.data is None:
+            v.add("invalid_json_line", _example(record))
+            continue
+        stored = (record.data.get("metadata") or {}).get("content_hash")
+        rows.append({"uid": record.uid, "content_hash": stored})
+        try:
+            actual = content_hash(record.data["messages"])
+        except (KeyError, TypeError):
+            v.add("messages_malformed", _example(record))
+            continue
+        if stored != actual:
+            v.add("content_hash_mismatch", _example(record, stored=stored, actual=actual))
+    for outcome in run_checks(
+        rows,
+        [
+            Check("content_hash_missing", "ExpectColumnValuesToNotBeNull", "content_hash"),
+            Check(
+                "content_hash_malformed",
+                "ExpectColumnValuesToMatchRegex",
+                "content_hash",
+                {"regex": HASH_PATTERN},
+            ),
+        ],
+    ):
+        v.add(
+            outcome.kind,
+            {"uids": outcome.examples} if outcome.examples else None,
+            n=outcome.unexpected,
+        )
+
+    manifest = release.manifest
+    if manifest is None:
+        v.add("manifest_missing", {"file": MANIFEST})
+        return v.result()
+    listed = {str(f.get("path")): f for f in manifest.get("files") or [] if isinstance(f, dict)}
+    digests: dict[str, str] = {}
+    for path, entry in sorted(listed.items()):
+        info = release.objects.get(path)
+        if info is None:
+            v.add("file_missing", {"file": path})
+            continue
+        sha, size, lines = _digest_object(release, path)
+        digests[path] = sha
+        if size != entry.get("bytes"):
+            v.add(
+                "file_bytes_mismatch",
+                {"file": path, "manifest": entry.get("bytes"), "actual": size},
+            )
+        if sha != entry.get("sha256"):
+            v.add("file_sha256_mismatch", {"file": path})
+        if entry.get("records") is not None and lines != entry["records"]:
+            v.add(
+                "file_records_mismatch",
+                {"file": path, "manifest": entry["records"], "actual": lines},
+            )
+    for path in sorted(set(release.objects) - set(listed) - {MANIFEST}):
+        v.add("file_unlisted", {"file": path})
+    if COMPILED in release.objects:
+        concatenated = hashlib.sha256()
+        for split in SPLITS:
+            for path in release.shard_paths[split]:
+                with release.store.open_read(release.key(path)) as fh:
+                    for chunk in iter(lambda fh=fh: fh.read(READ_CHUNK), b""):
+                        concatenated.update(chunk)
+        compiled = digests.get(COMPILED) or _digest_object(release, COMPILED)[0]
+        if compiled != "sha256:" + concatenated.hexdigest():
+            v.add("compiled_differs_from_shards", {"file": COMPILED})
+    return v.result(files_checked=len(listed), records_checked=len(rows))
+
+
+# -- 7. split --------------------------------------------------------------------------------------
+def gate_split(release: ReleaseView, ctx: GateContext) -> GateResult:
+    """Holdout families only in test; no cluster in two splits; each record's split, stage and
+    phase labels match its shard folder and the curriculum."""
+    v = Violations("split", ctx.max_examples)
+    cluster_splits: dict[str, set[str]] = defaultdict(set)
+    cluster_example: dict[str, str] = {}
+    rows: list[dict[str, Any]] = []
+    for record, metadata in _records(release):
+        family = record.family
+        spec = ctx.registry.families.get(family or "")
+        if spec is not None and spec.holdout and record.split != "test":
+            v.add("holdout_outside_test", _example(record, family=family, split=record.split))
+        if metadata.get("split") != record.split:
+            v.add(
+                "split_label_mismatch",
+                _example(record, label=metadata.get("split"), folder=record.split),
+            )
+        if spec is not None and family is not None:
+            expected_stage = ctx.curriculum.stage_for(ctx.registry, family)
+            if metadata.get("stage") != expected_stage:
+                v.add(
+                    "stage_mismatch",
+                    _example(record, stage=metadata.get("stage"), expected=expected_stage),
+                )
+            elif metadata.get("phase") != ctx.curriculum.phase_of(expected_stage):
+                v.add("phase_mismatch", _example(record, phase=metadata.get("phase")))
+        cluster = cluster_key(record.data or {})
+        cluster_splits[cluster].add(record.split)
+        cluster_example.setdefault(cluster, record.uid)
+        rows.append(
+            {
+                "uid": record.uid,
+                "split": metadata.get("split"),
+                "stage": metadata.get("stage"),
+                "phase": metadata.get("phase"),
+            }
+        )
+    for cluster, splits in sorted(cluster_splits.items()):
+        if len(splits) > 1:
+            v.add(
+                "cluster_straddles_splits",
+                {"cluster_id": cluster, "uid": cluster_example[cluster], "splits": sorted(splits)},
+            )
+    checks = [
+        Check(
+            "split_label_invalid",
+            "ExpectColumnValuesToBeInSet",
+            "split",
+            {"value_set": list(SPLITS)},
+        ),
+        Check(
+            "stage_invalid",
+            "ExpectColumnValuesToBeInSet",
+            "stage",
+            {"value_set": list(ctx.curriculum.stage_ids)},
+        ),
+        Check("phase_invalid", "ExpectColumnValuesToBeInSet", "phase", {"value_set": list(PHASES)}),
+        Check("stage_missing", "ExpectColumnValuesToNotBeNull", "stage"),
+        Check("phase_missing", "ExpectColumnValuesToNotBeNull", "phase"),
+    ]
+    for outcome in run_checks(rows, checks):
+        v.add(
+            outcome.kind,
+            {"uids": outcome.examples} if outcome.examples else None,
+            n=outcome.unexpected,
+        )
+    holdout = sorted(f for f, s in ctx.registry.families.items() if s.holdout)
+    return v.result(holdout_families=holdout, clusters=len(cluster_splits))
+
+
+# -- 8. stats --------------------------------------------------------------------------------------
+def _leaf_diffs(expected: Any, actual: Any, path: str = "") -> list[str]:
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        diffs = []
+        for key in sorted(set(expected) | set(actual), key=str):
+            diffs += _leaf_diffs(expected.get(key), actual.get(key), f"{path}.{key}".lstrip("."))
+        return diffs
+    return [] if expected == actual else [path or "<root>"]
+
+
+def gate_stats(release: ReleaseView, ctx: GateContext) -> GateResult:
+    """stats.json exists and its counts, histograms, PII and crisis numbers equal a recount of the
+    shards; the manifest's counts and the quarantine counts agree with the files too."""
+    v = Violations("stats", ctx.max_examples)
+    recount = RecordStats()
+    for record, _ in _records(release):
+        recount.add(record.data or {}, record.split)
+    actual = recount.as_dict()
+    stats = release.read_json(STATS)
+    if not isinstance(stats, dict):
+        v.add("stats_missing", {"file": STATS})
+        stats = {}
+    else:
+        for section in RECORD_SECTIONS:
+            for key in _leaf_diffs(stats.get(section), actual[section], section):
+                v.add(f"stats_{section}_mismatch", {"file": STATS, "key": key})
+    manifest = release.manifest or {}
+    if manifest:
+        for key in _leaf_diffs(manifest.get("counts"), actual["counts"], "counts"):
+            v.add("manifest_counts_mismatch", {"file": MANIFEST, "key": key})
+    entries = read_quarantine(release)
+    if entries is None:
+        v.add("quarantine_file_missing", {"file": QUARANTINE})
+    else:
+        by_reason = dict(sorted(Counter(str(e.get("reason")) for e in entries).items()))
+        if stats and (stats.get("quarantine") or {}).get("release_by_reason") != by_reason:
+            v.add("quarantine_counts_mismatch", {"file": STATS})
+        if manifest and (manifest.get("exclusions") or {}).get("by_reason") != by_reason:
+            v.add("quarantine_counts_mismatch", {"file": MANIFEST})
+    return v.result(records=actual["counts"]["total"], by_split=actual["counts"]["by_split"])
+
+
+# -- 9. dedup --------------------------------------------------------------------------------------
+def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, b in zip(left.tolist(), right.tolist(), strict=True):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return np.array([find(i) for i in range(n)], dtype=np.int64)
+
+
+def gate_dedup(release: ReleaseView, ctx: GateContext) -> GateResult:
+    """Exact plus near duplicates among released records stay under ``max_duplicate_rate``.
+    A duplicate is a record beyond the first of its group (exact hash, or near-duplicate graph)."""
+    v = Violations("dedup", ctx.max_examples)
+    dups = release.duplicates(ctx.dedup)
+    n = len(dups.uids)
+    first_of: dict[str, int] = {}
+    exact_left, exact_right = [], []
+    for i, digest in enumerate(dups.hashes):
+        j = first_of.setdefault(digest, i)
+        if j != i:
+            exact_left.append(j)
+            exact_right.append(i)
+    exact = len(exact_left)
+    left = np.concatenate([np.array(exact_left, dtype=np.int64), dups.near_left])
+    right = np.concatenate([np.array(exact_right, dtype=np.int64), dups.near_right])
+    roots = _components(n, left, right)
+    duplicates = n - len(set(roots.tolist())) if n else 0
+    near = duplicates - exact
+    rate = duplicates / n if n else 0.0
+    passed = rate < ctx.max_duplicate_rate
+    if not passed:
+        v.add("exact_duplicates", None, n=exact)
+        v.add("near_duplicates", None, n=near)
+    for a, b in list(zip(exact_left, exact_right, strict=True))[:5]:
+        v.examples.append({"kind": "exact", "uids": [dups.uids[a], dups.uids[b]]})
+    for a, b in list(zip(dups.near_left.tolist(), dups.near_right.tolist(), strict=True))[:5]:
+        v.examples.append({"kind": "near", "uids": [dups.uids[a], dups.uids[b]]})
+    return v.result(
+        passed=passed,
+        records=n,
+        exact_duplicates=exact,
+        near_duplicates=near,
+        duplicate_rate=round(rate, 6),
+        max_duplicate_rate=ctx.max_duplicate_rate,
+    )
+
+
+# -- 10. accounting --------------------------------------------------------------------------------
+def gate_accounting(release: ReleaseView, ctx: GateContext) -> GateResult:
+    """Per family: raw units in = released + quarantined upstream + dedup-dropped + excluded by
+    the release. Released and excluded are recounted from the shards and the release quarantine."""
+    v = Violations("accounting", ctx.max_examples)
+    manifest = release.manifest
+    accounting = (manifest or {}).get("accounting")
+    if not isinstance(accounting, dict) or not accounting:
+        v.add("accounting_missing", {"file": MANIFEST})
+        return v.result()
+    released = Counter(str(r.family) for r, _ in _records(release))
+    entries = read_quarantine(release)
+    if entries is None:
+        v.add("quarantine_file_missing", {"file": QUARANTINE})
+        entries = []
+    excluded = Counter(str(e.get("family")) for e in entries)
+    table = {}
+    for family in sorted(set(accounting) | set(released) | set(excluded)):
+        entry = accounting.get(family)
+        if not isinstance(entry, dict):
+            v.add("family_without_accounting", {"family": family})
+            continue
+        upstream = sum((entry.get("quarantined") or {}).values())
+        dropped = sum((entry.get("dedup_dropped") or {}).values())
+        row = {
+            "raw_in": entry.get("raw_in"),
+            "released": released[family],
+            "quarantined": upstream,
+            "dedup_dropped": dropped,
+            "release_excluded": excluded[family],
+        }
+        row["accounted"] = released[family] + upstream + dropped + excluded[family]
+        table[family] = row
+        if row["raw_in"] != row["accounted"]:
+            v.add("family_unbalanced", {"family": family, **row})
+    return v.result(families=table)
+
+
+GATES: dict[str, GateFn] = {
+    "coverage": gate_coverage,
+    "leakage": gate_leakage,
+    "distribution": gate_distribution,
+    "pii": gate_pii,
+    "provenance": gate_provenance,
+    "hash": gate_hash,
+    "split": gate_split,
+    "stats": gate_stats,
+    "dedup": gate_dedup,
+    "accounting": gate_accounting,
+}
+
+
+def run_gate(name: str, release: ReleaseView, ctx: GateContext) -> GateResult:
+    """One gate; a gate that raises fails with ``gate_error`` instead of stopping the others."""
+    started = time.perf_counter()
+    try:
+        result = GATES[name](release, ctx)
+    except Exception as exc:  # a broken release must not hide the other gates' findings
+        log.exception("gate %s raised", name)
+        result = GateResult(
+            name, False, {"gate_error": 1}, [], {"error": f"{type(exc).__name__}: {exc}"}
+        )
+    result.metadata["seconds"] = round(time.perf_counter() - started, 3)
+    return result
+
+
+def run_gates_on(
+    release: ReleaseView, ctx: GateContext, names: list[str] | None = None
+) -> list[GateResult]:
+    return [run_gate(name, release, ctx) for name in (names or list(GATES))]
+
+
+def run_gates(
+    store: ObjectStore, release_prefix: str, ctx: GateContext, names: list[str] | None = None
+) -> list[GateResult]:
+    """Run the gates (all, or ``names``) on the release or staged build at ``release_prefix``."""
+    return run_gates_on(ReleaseView(store, release_prefix), ctx, names)

@@ -1,0 +1,61 @@
+"""Where a release's files live, relative to its prefix, and where releases live in the bucket.
+
+::
+
+    exports/staging/<build-id>/...      a build in progress (removed by the next build if killed)
+    exports/releases/<version>/         a release; it exists only once manifest.json is there
+        manifest.json                   authoritative index, written last
+        compiled/final_training_dataset.jsonl
+        shards/{train,val,test}/part-NNNNN.jsonl
+        stats.json  report.html
+        reports/release_quarantine.jsonl
+        exports/llama_factory/dataset_info.json  exports/axolotl/datasets.yaml
+        curriculum/stage_order.json
+    exports/releases/LATEST             {"version": ...}: moves only when every gate passed
+    final_dataset/                      copy of the LATEST release: manifest, compiled, shards
+"""
+
+from __future__ import annotations
+
+import re
+
+from pixel_platform.storage.keys import join_key
+
+RELEASES_PREFIX = "exports/releases/"
+STAGING_PREFIX = "exports/staging/"
+FINAL_PREFIX = "final_dataset/"
+LATEST = "LATEST"
+
+MANIFEST = "manifest.json"
+COMPILED = "compiled/final_training_dataset.jsonl"
+STATS = "stats.json"
+REPORT = "report.html"
+QUARANTINE = "reports/release_quarantine.jsonl"
+LLAMA_FACTORY = "exports/llama_factory/dataset_info.json"
+AXOLOTL = "exports/axolotl/datasets.yaml"
+STAGE_ORDER = "curriculum/stage_order.json"
+
+SPLITS = ("train", "val", "test")
+SHARD_PATH = re.compile(r"^shards/(train|val|test)/part-(\d{5})\.jsonl$")
+VERSION = re.compile(r"^v(\d{4}-\d{2}-\d{2})(?:-(\d+))?$")
+
+
+def shard_path(split: str, number: int) -> str:
+    return f"shards/{split}/part-{number:05d}.jsonl"
+
+
+def prefix_of(base: str, name: str) -> str:
+    """``base`` + ``name`` as a key prefix ending in ``/``."""
+    return join_key(base, name) + "/"
+
+
+def key_in(prefix: str, path: str) -> str:
+    """The object key of ``path`` inside a release (or staging) prefix; prefix may be empty."""
+    return join_key(prefix, path) if prefix else path
+
+
+def version_sort_key(version: str) -> tuple[str, int, str]:
+    match = VERSION.match(version)
+    if match is None:
+        return ("", 0, version)
+    return (match.group(1), int(match.group(2) or 1), version)

@@ -1,0 +1,134 @@
+"""Build options of a release and the gate context derived from them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pixel_platform.core.errors import ConfigError
+from pixel_platform.curation.dedup import DedupConfig
+from pixel_platform.registry.model import Registry
+from pixel_platform.release.curriculum import Curriculum, load_curriculum
+from pixel_platform.release.layout import FINAL_PREFIX, RELEASES_PREFIX, STAGING_PREFIX
+from pixel_platform.release.split import DEFAULT_RATIOS, MIN_CLUSTERS_FOR_SPLIT, SPLIT_SALT
+
+DEFAULT_SHARD_MAX_BYTES = 128 * 1024 * 1024
+# What the PII gate rescans for: structured identifiers. Names and places need the NER model
+# and are the redactor's job; a rescan that guessed at names would fail releases on noise.
+STRUCTURED_PII = ("EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "IP_ADDRESS", "URL")
+DEDUP_GATE_FIELDS = ("shingle_size", "num_perm", "bands", "rows", "threshold", "seed", "scheme")
+
+
+@dataclass(frozen=True)
+class ReleaseOptions:
+    version: str | None = None  # default v<today UTC>; "-2", "-3", ... when taken
+    commercial: bool = True  # exclude non-commercial licences
+    shard_max_bytes: int = DEFAULT_SHARD_MAX_BYTES
+    split_ratios: tuple[float, float, float] = DEFAULT_RATIOS
+    tolerance: float = 0.02  # absolute, on each split's share of stratified records
+    min_clusters_for_split: int = MIN_CLUSTERS_FOR_SPLIT
+    # family -> (min share, max share) of released records; "*" applies to every other family.
+    family_share_bounds: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    waived_families: tuple[str, ...] = ()  # may be absent from the release (Coverage gate)
+    max_duplicate_rate: float = 0.01
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+    pipeline_version: str = ""
+    git_sha: str = ""
+    curriculum_path: str | None = None
+    split_salt: str = SPLIT_SALT
+    releases_prefix: str = RELEASES_PREFIX
+    staging_prefix: str = STAGING_PREFIX
+    final_prefix: str = FINAL_PREFIX
+    publish_on_failure: bool = True  # publish the version (marked failed) when a gate fails
+    # Called with "staged", "gated", "publishing" and "published": a test hook (kill tests).
+    hook: Callable[[str], None] | None = field(default=None, compare=False)
+    clock: Callable[[], datetime] | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        ratios = self.split_ratios
+        if len(ratios) != 3 or any(r < 0 for r in ratios) or abs(sum(ratios) - 1.0) > 1e-9:
+            raise ConfigError(f"split_ratios must be three shares adding up to 1, got {ratios}")
+        if self.shard_max_bytes < 1024:
+            raise ConfigError("shard_max_bytes must be at least 1024")
+        for family, (low, high) in self.family_share_bounds.items():
+            if not 0.0 <= low <= high <= 1.0:
+                raise ConfigError(f"family_share_bounds[{family!r}] must be 0 <= min <= max <= 1")
+
+    def gate_options(self) -> dict[str, Any]:
+        """What the gates need, as recorded in the manifest (``options``)."""
+        return {
+            "commercial": self.commercial,
+            "split_ratios": list(self.split_ratios),
+            "tolerance": self.tolerance,
+            "min_clusters_for_split": self.min_clusters_for_split,
+            "family_share_bounds": {
+                k: list(v) for k, v in sorted(self.family_share_bounds.items())
+            },
+            "waived_families": sorted(self.waived_families),
+            "max_duplicate_rate": self.max_duplicate_rate,
+            "dedup": {k: getattr(self.dedup, k) for k in DEDUP_GATE_FIELDS},
+            "split_salt": self.split_salt,
+            "shard_max_bytes": self.shard_max_bytes,
+        }
+
+
+@dataclass(frozen=True)
+class GateContext:
+    """Everything a gate needs besides the release files."""
+
+    registry: Registry
+    curriculum: Curriculum
+    commercial: bool = True
+    split_ratios: tuple[float, float, float] = DEFAULT_RATIOS
+    tolerance: float = 0.02
+    min_clusters_for_split: int = MIN_CLUSTERS_FOR_SPLIT
+    family_share_bounds: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    waived_families: frozenset[str] = frozenset()
+    max_duplicate_rate: float = 0.01
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+    pii_entities: tuple[str, ...] = STRUCTURED_PII
+    max_examples: int = 20
+
+    @classmethod
+    def from_options(
+        cls, registry: Registry, curriculum: Curriculum, options: ReleaseOptions
+    ) -> GateContext:
+        return cls.from_dict(registry, curriculum, options.gate_options())
+
+    @classmethod
+    def from_dict(
+        cls, registry: Registry, curriculum: Curriculum, options: Mapping[str, Any]
+    ) -> GateContext:
+        dedup = DedupConfig.from_dict(options.get("dedup") or {})
+        ratios = tuple(options.get("split_ratios") or DEFAULT_RATIOS)
+        return cls(
+            registry=registry,
+            curriculum=curriculum,
+            commercial=bool(options.get("commercial", True)),
+            split_ratios=(float(ratios[0]), float(ratios[1]), float(ratios[2])),
+            tolerance=float(options.get("tolerance", 0.02)),
+            min_clusters_for_split=int(
+                options.get("min_clusters_for_split", MIN_CLUSTERS_FOR_SPLIT)
+            ),
+            family_share_bounds={
+                str(k): (float(v[0]), float(v[1]))
+                for k, v in (options.get("family_share_bounds") or {}).items()
+            },
+            waived_families=frozenset(options.get("waived_families") or ()),
+            max_duplicate_rate=float(options.get("max_duplicate_rate", 0.01)),
+            dedup=dedup,
+        )
+
+    @classmethod
+    def from_manifest(
+        cls,
+        registry: Registry,
+        manifest: Mapping[str, Any] | None,
+        curriculum: Curriculum | None = None,
+    ) -> GateContext:
+        """The context a release was gated with (its manifest's ``options``); the defaults when
+        there is no manifest, so a release without one can still be checked (and fail Hash)."""
+        options = (manifest or {}).get("options") or {}
+        return cls.from_dict(registry, curriculum or load_curriculum(), options)

@@ -1,0 +1,142 @@
+"""Releases in the bucket: listing, versions, cleanup of killed builds, and publishing.
+
+A release exists only if ``<releases>/<version>/manifest.json`` exists, and publishing copies
+every other file first and the manifest last. A build killed at any point therefore leaves either
+staging files or a version folder without a manifest; the next build deletes both. This assumes one
+build at a time per bucket (the Dagster job runs with a concurrency limit of one).
+
+Published versions are never written again: a build whose version is taken takes the next
+suffix (``v2025-12-29``, ``v2025-12-29-2``, ...).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from pixel_platform.core.errors import ObjectNotFoundError
+from pixel_platform.release.layout import (
+    COMPILED,
+    LATEST,
+    MANIFEST,
+    RELEASES_PREFIX,
+    SHARD_PATH,
+    key_in,
+    prefix_of,
+    version_sort_key,
+)
+from pixel_platform.storage.base import ObjectStore
+
+log = logging.getLogger(__name__)
+
+
+def _top_level(store: ObjectStore, prefix: str) -> dict[str, set[str]]:
+    """name -> paths below it, for every folder directly under ``prefix``."""
+    found: dict[str, set[str]] = {}
+    for info in store.list(prefix):
+        rest = info.key[len(prefix) :]
+        if "/" in rest:
+            name, path = rest.split("/", 1)
+            found.setdefault(name, set()).add(path)
+    return found
+
+
+def list_releases(store: ObjectStore, releases_prefix: str = RELEASES_PREFIX) -> list[str]:
+    """Published versions (those with a manifest), oldest first."""
+    versions = [
+        name for name, paths in _top_level(store, releases_prefix).items() if MANIFEST in paths
+    ]
+    return sorted(versions, key=version_sort_key)
+
+
+def load_manifest(
+    store: ObjectStore, version: str, releases_prefix: str = RELEASES_PREFIX
+) -> dict[str, Any]:
+    key = key_in(prefix_of(releases_prefix, version), MANIFEST)
+    if store.head(key) is None:
+        raise ObjectNotFoundError(f"release {version!r} has no manifest at {store.uri(key)}")
+    manifest: dict[str, Any] = orjson.loads(store.read_bytes(key))
+    return manifest
+
+
+def read_latest(store: ObjectStore, releases_prefix: str = RELEASES_PREFIX) -> str | None:
+    key = key_in(releases_prefix, LATEST)
+    if store.head(key) is None:
+        return None
+    return str(orjson.loads(store.read_bytes(key)).get("version"))
+
+
+def clean_abandoned(
+    store: ObjectStore, staging_prefix: str, releases_prefix: str
+) -> dict[str, int]:
+    """Delete every staged build and every version folder without a manifest (killed builds)."""
+    removed = {"staging_objects": store.delete_prefix(staging_prefix), "partial_release_objects": 0}
+    for name, paths in _top_level(store, releases_prefix).items():
+        if MANIFEST not in paths:
+            log.warning("removing unpublished release folder %s (a killed build)", name)
+            removed["partial_release_objects"] += store.delete_prefix(
+                prefix_of(releases_prefix, name)
+            )
+    return removed
+
+
+def choose_version(
+    store: ObjectStore, requested: str | None, now: datetime, releases_prefix: str
+) -> str:
+    base = requested or f"v{now:%Y-%m-%d}"
+    taken = set(_top_level(store, releases_prefix))
+    if base not in taken:
+        return base
+    suffix = 2
+    while f"{base}-{suffix}" in taken:
+        suffix += 1
+    return f"{base}-{suffix}"
+
+
+def copy_release(
+    store: ObjectStore,
+    source_prefix: str,
+    target_prefix: str,
+    paths: Iterable[str],
+    hook: Callable[[str], None] | None = None,
+) -> None:
+    """Copy ``paths`` and then the manifest: the target becomes a release in its last write."""
+    if store.head(key_in(target_prefix, MANIFEST)) is not None:
+        raise FileExistsError(f"{store.uri(target_prefix)} is already a release; never rewritten")
+    for path in sorted(set(paths) - {MANIFEST}):
+        store.copy(key_in(source_prefix, path), key_in(target_prefix, path))
+    if hook is not None:
+        hook("publishing")
+    store.copy(key_in(source_prefix, MANIFEST), key_in(target_prefix, MANIFEST))
+
+
+def update_canonical(
+    store: ObjectStore, release_prefix: str, final_prefix: str, paths: Iterable[str]
+) -> None:
+    """Make ``final_dataset/`` a copy of the release's manifest, compiled file and shards.
+
+    Its manifest goes first and comes back last, so a reader never takes a half-updated copy for
+    a complete one (a killed update leaves no manifest, like a killed publish)."""
+    wanted = sorted(p for p in paths if p == COMPILED or SHARD_PATH.match(p))
+    store.delete(key_in(final_prefix, MANIFEST))
+    for path in wanted:
+        store.copy(key_in(release_prefix, path), key_in(final_prefix, path))
+    keep = set(wanted)
+    for info in list(store.list(final_prefix)):
+        path = info.key[len(final_prefix) :]
+        if path not in keep:
+            store.delete(info.key)
+    store.copy(key_in(release_prefix, MANIFEST), key_in(final_prefix, MANIFEST))
+
+
+def write_latest(store: ObjectStore, releases_prefix: str, version: str, published_at: str) -> None:
+    pointer = {
+        "version": version,
+        "manifest": key_in(prefix_of(releases_prefix, version), MANIFEST),
+        "published_at": published_at,
+    }
+    store.write_bytes(key_in(releases_prefix, LATEST), orjson.dumps(pointer) + b"\n")

@@ -1,0 +1,113 @@
+"""Single sentences: what is PII here, what is not, and why."""
+
+from __future__ import annotations
+
+import pytest
+
+from pixel_platform.curation.pii import PiiConfig, scan_text
+
+
+def found(text: str, config: PiiConfig) -> list[tuple[str, str]]:
+    return [(s.type, text[s.start : s.end]) for s in scan_text(text, config)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please call or text 988, the 988 Suicide & Crisis Lifeline.",
+        "You can call 1-800-273-8255, 1 (800) 273-8255, +1 800 273 8255 or 800-273-TALK.",
+        "Text HOME to 741741 to reach the Crisis Text Line.",
+        "If you are in danger call 911 (112 or 999 abroad) or go to the nearest emergency room.",
+        "SAMHSA's helpline is 1-800-662-4357; the Trevor Project is at 1-866-488-7386.",
+        "NAMI and RAINN (1-800-656-4673) can help, as can the National Domestic Violence Hotline "
+        "at 1-800-799-7233.",
+        "See 988lifeline.org, https://www.samhsa.gov/find-help or crisistextline.org.",
+        "The American Psychological Association and Mental Health America have resources.",
+        "I deleted instagram.com from my phone.",
+    ],
+)
+def test_crisis_resources_and_public_organisations_are_not_pii(
+    text: str, config: PiiConfig
+) -> None:
+    assert found(text, config) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("My number is 415 988 2301.", ("PHONE_NUMBER", "415 988 2301")),  # 988 inside a number
+        ("Call me at 911-555-0142.", ("PHONE_NUMBER", "911-555-0142")),
+        ("Write to jordan@988lifeline.org.", ("EMAIL_ADDRESS", "jordan@988lifeline.org")),
+        (
+            "See instagram.com/jordan.alvarez92 for the pictures.",
+            ("URL", "instagram.com/jordan.alvarez92"),
+        ),
+        (
+            "I live at 1234 Elm Street, Springfield now.",
+            ("STREET_ADDRESS", "1234 Elm Street, Springfield"),
+        ),
+        ("We moved to 42 Oak Ave Apt 3 last spring.", ("STREET_ADDRESS", "42 Oak Ave Apt 3")),
+        ("Mail goes to PO Box 1207.", ("STREET_ADDRESS", "PO Box 1207")),
+        ("My SSN is 401-55-1234.", ("US_SSN", "401-55-1234")),
+        ("He took my card 4111 1111 1111 1111 again.", ("CREDIT_CARD", "4111 1111 1111 1111")),
+        ("The login came from 84.17.233.9 at night.", ("IP_ADDRESS", "84.17.233.9")),
+        ("Text me on +44 7911 123456 tonight.", ("PHONE_NUMBER", "+44 7911 123456")),
+        ("Call me at 867-2309 tomorrow.", ("PHONE_NUMBER", "867-2309")),
+    ],
+)
+def test_structured_pii(text: str, expected: tuple[str, str], config: PiiConfig) -> None:
+    assert found(text, config) == [expected]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I told Mom on Monday that I feel hopeless.",
+        "God, I don't know. Therapist said to try journaling.",
+        "Anxiety and Depression have been with me since March.",
+        "Honestly, Sometimes I think nobody cares.",
+        "My ADHD and PTSD got worse when I started Zoloft.",
+        "I take 50 mg at 8:30 every morning and slept 4-5 hours.",
+        "I scored 14 on the PHQ-9 and 12 on the GAD-7 in 2021.",
+        "Try the 4-7-8 breathing technique, e.g. before bed.",
+        "My grandma passed away in April and Christmas was hard.",
+        "I tried.It didn't work.",
+    ],
+)
+def test_therapy_text_is_not_pii(text: str, config: PiiConfig) -> None:
+    assert found(text, config) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("My sister Priya is the only one who gets me.", "Priya"),
+        ("My ex, Jordan, keeps showing up at my work.", "Jordan"),
+        ("I met with Dr. Okafor on Tuesday.", "Okafor"),
+        ("Tyrone Castillo called me again.", "Tyrone Castillo"),  # the model says ORG
+        ("Hope Kim was my best friend in high school.", "Hope Kim"),  # the model finds "Kim"
+        ("How did you feel when Grace said that?", "Grace"),
+        ("I keep checking Oluwaseun's photos.", "Oluwaseun"),
+    ],
+)
+def test_names(text: str, name: str, config: PiiConfig) -> None:
+    assert ("PERSON", name) in found(text, config)
+
+
+def test_word_names_at_a_sentence_start_are_flagged_uncertain(config: PiiConfig) -> None:
+    spans = scan_text("Hope and I broke up last week.", config)
+    assert [(s.type, s.start, s.end) for s in spans] == [("PERSON", 0, 4)]
+    assert config.is_uncertain(spans[0].score)  # redacted, and the record goes to review
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("My blog is http://aisha-writes.net/posts/211 now.", "http://aisha-writes.net/posts/211"),
+        ("Follow instagram.com/nami.jordan for updates.", "instagram.com/nami.jordan"),
+    ],
+)
+def test_allowlisted_words_inside_a_personal_url_do_not_protect_it(
+    text: str, value: str, config: PiiConfig
+) -> None:
+    assert found(text, config) == [("URL", value)]

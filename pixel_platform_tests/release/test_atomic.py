@@ -1,0 +1,140 @@
+"""Reproducible bytes, immutable versions, and a killed build that leaves no release behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from pixel_platform.registry.model import Registry
+from pixel_platform.release import build_release, list_releases, read_latest
+from pixel_platform.release.layout import COMPILED
+from pixel_platform.storage.local import LocalObjectStore
+from pixel_platform_tests.release.conftest import release_options
+from pixel_platform_tests.release.synthetic import VERSION, write_inputs
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+KILL_WAIT_S = 90.0
+
+
+def _data_files(root: Path, version: str) -> dict[str, bytes]:
+    release = root / "exports/releases" / version
+    paths = [
+        COMPILED,
+        *sorted(p.relative_to(release).as_posix() for p in (release / "shards").rglob("*.jsonl")),
+    ]
+    return {path: (release / path).read_bytes() for path in paths}
+
+
+def test_same_inputs_give_byte_identical_shards_under_a_new_version(
+    local_store: LocalObjectStore, registry: Registry
+) -> None:
+    inputs = write_inputs(local_store, registry)
+    args = (local_store, registry, inputs.inputs, inputs.accounting, inputs.snapshots)
+    first = build_release(*args, release_options())
+    second = build_release(*args, release_options())
+    assert (first.version, second.version) == (VERSION, f"{VERSION}-2")
+    assert _data_files(local_store.root, first.version) == _data_files(
+        local_store.root, second.version
+    )
+    assert first.manifest["files"][:-1] == second.manifest["files"][:-1]  # all but report.html
+    # The first release is untouched by the second build, and LATEST moved on.
+    assert list_releases(local_store) == [VERSION, f"{VERSION}-2"]
+    assert read_latest(local_store) == f"{VERSION}-2"
+    third = build_release(*args, release_options(version=VERSION))
+    assert third.version == f"{VERSION}-3", "an explicit version that exists is never rewritten"
+
+
+KILL_SCRIPT = textwrap.dedent(
+    """
+    import json, sys, time
+    from pathlib import Path
+    from pixel_platform.registry.model import DEFAULT_REGISTRY, load_registry
+    from pixel_platform.release import build_release
+    from pixel_platform.storage.local import LocalObjectStore
+    from pixel_platform_tests.release.conftest import release_options
+
+    root, spec_path, pause_at, marker = sys.argv[1:5]
+    spec = json.loads(Path(spec_path).read_text())
+
+    def hook(stage):
+        if stage == pause_at:
+            Path(marker).write_text(stage)
+            time.sleep(600)
+
+    build_release(LocalObjectStore(root), load_registry(DEFAULT_REGISTRY), spec["inputs"],
+                  spec["accounting"], spec["snapshots"], release_options(hook=hook))
+    """
+)
+
+
+@pytest.mark.parametrize("pause_at", ["staged", "publishing"])
+def test_a_killed_build_leaves_no_release_and_the_next_build_succeeds(
+    local_store: LocalObjectStore, registry: Registry, tmp_path: Path, pause_at: str
+) -> None:
+    inputs = write_inputs(local_store, registry)
+    spec = tmp_path / "spec.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "inputs": inputs.inputs,
+                "accounting": inputs.accounting,
+                "snapshots": inputs.snapshots,
+            }
+        )
+    )
+    marker = tmp_path / "paused"
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            KILL_SCRIPT,
+            str(local_store.root),
+            str(spec),
+            pause_at,
+            str(marker),
+        ],
+        env=env,
+        cwd=PROJECT_ROOT,
+    )
+    try:
+        deadline = time.monotonic() + KILL_WAIT_S
+        while not marker.exists():
+            assert proc.poll() is None, f"the build exited early with {proc.returncode}"
+            assert time.monotonic() < deadline, "the build never reached the pause point"
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    assert list(local_store.list("exports/staging/")), "the killed build had staged files"
+    if pause_at == "publishing":
+        partial = list(local_store.list(f"exports/releases/{VERSION}/"))
+        assert partial and not any(i.key.endswith("manifest.json") for i in partial)
+    assert list_releases(local_store) == []
+    assert read_latest(local_store) is None
+    assert not list(local_store.list("final_dataset/"))
+
+    result = build_release(
+        local_store,
+        registry,
+        inputs.inputs,
+        inputs.accounting,
+        inputs.snapshots,
+        release_options(),
+    )
+    assert result.passed and result.version == VERSION
+    assert list_releases(local_store) == [VERSION]
+    assert read_latest(local_store) == VERSION
+    assert not list(local_store.list("exports/staging/")), "the next build cleaned staging"

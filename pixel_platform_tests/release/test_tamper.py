@@ -1,0 +1,177 @@
+"""Tampering with a published release makes the named gate fail, in ``run_gates`` and in
+``pixel-platform verify``. Other gates may fail only where the tampering really touches them
+(every edit changes a file's sha256, so Hash always may; moving records changes Stats)."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from pixel_platform.core.record import content_hash
+from pixel_platform.release import GateContext, run_gates
+from pixel_platform.release.layout import SPLITS
+from pixel_platform.storage.local import LocalObjectStore
+from pixel_platform_tests.release.conftest import Built
+from pixel_platform_tests.release.synthetic import HOLDOUT_FAMILY
+
+Records = dict[str, list[tuple[Path, list[dict[str, Any]]]]]
+
+
+def _load(release: Path) -> Records:
+    out: Records = {split: [] for split in SPLITS}
+    for split in SPLITS:
+        for path in sorted((release / "shards" / split).glob("*.jsonl")):
+            out[split].append((path, [orjson.loads(x) for x in path.read_bytes().splitlines()]))
+    return out
+
+
+def _save(records: Records) -> None:
+    for shards in records.values():
+        for path, items in shards:
+            path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in items))
+
+
+def _rehash(record: dict[str, Any]) -> None:
+    record["metadata"]["content_hash"] = content_hash(record["messages"])
+
+
+def change_one_message(records: Records) -> None:
+    message = records["train"][0][1][0]["messages"][1]
+    message["content"] = message["content"].replace("a", "e", 1)
+
+
+def move_holdout_to_train(records: Records) -> None:
+    for _, items in records["test"]:
+        for record in items:
+            if record["metadata"]["provenance"]["family"] == HOLDOUT_FAMILY:
+                items.remove(record)
+                records["train"][-1][1].append(record)
+                return
+    raise AssertionError("no holdout record in test")
+
+
+def near_duplicate_into_test(records: Records) -> None:
+    original = records["train"][0][1][0]
+    copy = orjson.loads(orjson.dumps(original))
+    words = copy["messages"][1]["content"].split(" ")
+    words[3] = "changed"
+    copy["messages"][1]["content"] = " ".join(words)
+    _rehash(copy)
+    copy["metadata"]["uid"] += "-copy"
+    copy["metadata"]["split"] = "test"
+    copy["metadata"]["dedup"]["cluster_id"] = copy["metadata"]["content_hash"]
+    records["test"][0][1].append(copy)
+
+
+def add_email(records: Records) -> None:
+    record = records["val"][0][1][0]
+    record["messages"][-1]["content"] += " Write to me at jordan.alvarez@example.com tonight."
+    _rehash(record)
+
+
+def delete_provenance_field(records: Records) -> None:
+    del records["train"][1][1][0]["metadata"]["provenance"]["source_etag"]
+
+
+def drop_family(records: Records) -> None:
+    for shards in records.values():
+        for _, items in shards:
+            items[:] = [r for r in items if r["metadata"]["provenance"]["family"] != "addiction"]
+
+
+CASES: list[tuple[str, Callable[[Records], None], set[str]]] = [
+    ("hash", change_one_message, {"stats"}),
+    ("split", move_holdout_to_train, {"hash", "stats"}),
+    ("leakage", near_duplicate_into_test, {"hash", "stats", "accounting", "distribution"}),
+    ("pii", add_email, {"hash", "stats"}),
+    ("provenance", delete_provenance_field, {"hash"}),
+    ("coverage", drop_family, {"hash", "stats", "accounting", "distribution"}),
+]
+
+
+@pytest.mark.parametrize(("gate", "tamper", "also"), CASES, ids=[c[0] for c in CASES])
+def test_tampering_fails_the_named_gate(
+    built: Built,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    gate: str,
+    tamper: Callable[[Records], None],
+    also: set[str],
+) -> None:
+    from pixel_platform.cli import verify
+
+    release = tmp_path / "release"
+    shutil.copytree(built.release_dir, release)
+    records = _load(release)
+    tamper(records)
+    _save(records)
+
+    manifest = orjson.loads((release / "manifest.json").read_bytes())
+    ctx = GateContext.from_manifest(built.registry, manifest)
+    results = run_gates(LocalObjectStore(release), "", ctx)
+    failed = {r.name for r in results if not r.passed}
+    assert gate in failed
+    assert failed <= {gate} | also, f"unexpected failures: {failed - {gate} - also}"
+    named = next(r for r in results if r.name == gate)
+    assert named.violations and all(n > 0 for n in named.violations.values())
+    assert named.examples, "violations come with examples"
+
+    out = tmp_path / "verify.json"
+    args = argparse.Namespace(
+        release=str(release), report=False, json=str(out), registry=None, curriculum=None, gate=None
+    )
+    assert verify.run(args) == 1
+    printed = capsys.readouterr().out
+    assert f"FAIL {gate}" in printed
+    document = orjson.loads(out.read_bytes())
+    assert document["passed"] is False and gate in document["failed"]
+    assert set(document["failed"]) == failed
+
+
+def test_verify_passes_an_untouched_release(
+    built: Built, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pixel_platform.cli import verify
+
+    args = argparse.Namespace(
+        release=str(built.release_dir),
+        report=True,
+        json="-",
+        registry=None,
+        curriculum=None,
+        gate=None,
+    )
+    assert verify.run(args) == 0
+    printed = capsys.readouterr().out
+    assert "10 gates: 10 passed, 0 failed" in printed
+    assert "FAIL" not in printed
+
+
+def test_verify_rejects_a_missing_release(tmp_path: Path) -> None:
+    from pixel_platform.cli import verify
+
+    args = argparse.Namespace(
+        release=str(tmp_path / "nope"),
+        report=False,
+        json=None,
+        registry=None,
+        curriculum=None,
+        gate=None,
+    )
+    assert verify.run(args) == 2
+
+
+def test_a_release_without_manifest_fails_hash_and_accounting(built: Built, tmp_path: Path) -> None:
+    release = tmp_path / "release"
+    shutil.copytree(built.release_dir, release)
+    (release / "manifest.json").unlink()
+    ctx = GateContext.from_manifest(built.registry, None)
+    results = {r.name: r for r in run_gates(LocalObjectStore(release), "", ctx)}
+    assert results["hash"].violations.get("manifest_missing") == 1
+    assert results["accounting"].violations.get("accounting_missing") == 1
