@@ -9,10 +9,11 @@
     our hash, so different values) are timed on the same shingles. Goal: ratio >= 10.
 (b) ``run_dedup`` end to end (signatures, exact, LSH, clusters, outputs) on synthetic processed
     partitions with ~3% planted duplicates, each size in a fresh subprocess that reports its own
-    peak RSS; then a second run over the unchanged inputs (nothing re-hashed).
+    peak RSS; then a second run over the unchanged inputs (nothing re-hashed); then, in another
+    subprocess, the same corpus with the on-disk band join (in_memory_max_records = n / 4).
     Goal: <= 1.5 GB at 1M.
 
-    python -m bench.bench_dedup            # (a) + (b) at 100k and 1M (~7 min on 2 cores)
+    python -m bench.bench_dedup            # (a) + (b) at 100k and 1M (~3 min on 2 cores)
     python -m bench.bench_dedup --quick    # (a) + (b) at 100k only
 """
 
@@ -196,13 +197,15 @@ def generate(root: Path, n: int) -> list[DedupInput]:
     return inputs
 
 
-def child(root: Path, inputs_json: str, config_json: str) -> None:
+def child(root: Path, inputs_json: str, spec_json: str) -> None:
     """Runs inside the measured subprocess: one or two dedup runs, then prints a JSON line."""
     inputs = [DedupInput(**i) for i in json.loads(inputs_json)]
-    config = DedupConfig.from_dict(json.loads(config_json))
+    spec = json.loads(spec_json)
+    config = DedupConfig.from_dict(spec["config"])
     store = LocalObjectStore(root)
+    store.delete_prefix("pipeline/dedup/")  # each child starts without stored signatures
     out: dict[str, Any] = {}
-    for run in ("first", "second"):
+    for run in spec["runs"]:
         started = time.perf_counter()
         result = run_dedup(
             store, inputs, config, family_priority={"alpha": 3}, work_prefix="pipeline/dedup/run"
@@ -216,13 +219,7 @@ def child(root: Path, inputs_json: str, config_json: str) -> None:
     print("RESULT " + json.dumps(out))
 
 
-def end_to_end(n: int, scratch: Path, config: DedupConfig) -> dict[str, Any]:
-    root = scratch / f"corpus-{n}"
-    started = time.perf_counter()
-    inputs = generate(root, n)
-    generated = time.perf_counter() - started
-    size = sum((root / i.key).stat().st_size for i in inputs)
-    config_dict = {**config.to_dict(), "work_dir": str(scratch / "work")}
+def _measure(root: Path, inputs: list[DedupInput], config: dict, runs: list[str]) -> dict:
     proc = subprocess.run(
         [
             sys.executable,
@@ -231,30 +228,26 @@ def end_to_end(n: int, scratch: Path, config: DedupConfig) -> dict[str, Any]:
             "--child",
             str(root),
             json.dumps([i.__dict__ for i in inputs]),
-            json.dumps(config_dict),
+            json.dumps({"config": config, "runs": runs}),
         ],
         capture_output=True,
         text=True,
         check=False,
     )
-    shutil.rmtree(root, ignore_errors=True)
     if proc.returncode != 0:
         raise RuntimeError(f"dedup child failed:\n{proc.stderr[-4000:]}")
     line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))
-    measured = json.loads(line[len("RESULT ") :])
-    first, second = measured["first"], measured["second"]
+    return dict(json.loads(line[len("RESULT ") :]))
+
+
+def _summary(first: dict) -> dict[str, Any]:
     return {
-        "records": n,
-        "input_bytes": size,
-        "partitions": len(inputs),
-        "generate_s": round(generated, 1),
         "peak_rss_mb": first["peak_rss_mb"],
-        "peak_rss_mb_incl_second_run": second["peak_rss_mb"],
-        "goal_peak_rss_mb": 1536,
         "wall_s": first["wall_s"],
-        "records_per_s": round(n / first["wall_s"]),
+        "records_per_s": round(first["records_in"] / first["wall_s"]),
         "timings_s": first["timings"],
         "join": first["join"],
+        "shards": first["shards"],
         "kept": first["kept"],
         "dropped_exact": first["dropped_exact"],
         "dropped_near": first["dropped_near"],
@@ -262,10 +255,45 @@ def end_to_end(n: int, scratch: Path, config: DedupConfig) -> dict[str, Any]:
         "near_pairs": first["near_pairs"],
         "largest_bucket": first["largest_bucket"],
         "duplicate_rate_after": first["duplicate_rate_after"],
-        "second_run_wall_s": second["wall_s"],
-        "second_run_records_hashed": second["records_hashed"],
-        "second_run_same_result": (second["kept"], second["dropped_near"])
-        == (first["kept"], first["dropped_near"]),
+    }
+
+
+def end_to_end(n: int, scratch: Path, config: DedupConfig) -> dict[str, Any]:
+    """Default config (first run + a second over unchanged inputs), then the on-disk join."""
+    root = scratch / f"corpus-{n}"
+    started = time.perf_counter()
+    inputs = generate(root, n)
+    generated = time.perf_counter() - started
+    size = sum((root / i.key).stat().st_size for i in inputs)
+    config_dict = {**config.to_dict(), "work_dir": str(scratch / "work")}
+    try:
+        measured = _measure(root, inputs, config_dict, ["first", "second"])
+        on_disk_config = {**config_dict, "in_memory_max_records": max(1, n // 4)}
+        on_disk = _measure(root, inputs, on_disk_config, ["first"])["first"]
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    first, second = measured["first"], measured["second"]
+    return {
+        "records": n,
+        "input_bytes": size,
+        "partitions": len(inputs),
+        "generate_s": round(generated, 1),
+        "goal_peak_rss_mb": 1536,
+        **_summary(first),
+        "second_run": {
+            "wall_s": second["wall_s"],
+            "records_hashed": second["records_hashed"],
+            "partitions_reused": second["partitions_reused"],
+            "same_result": (second["kept"], second["dropped_near"])
+            == (first["kept"], first["dropped_near"]),
+            "peak_rss_mb_incl_first_run": second["peak_rss_mb"],
+        },
+        "on_disk_join": {
+            "in_memory_max_records": on_disk_config["in_memory_max_records"],
+            **_summary(on_disk),
+            "same_result": (on_disk["kept"], on_disk["dropped_near"], on_disk["dropped_exact"])
+            == (first["kept"], first["dropped_near"], first["dropped_exact"]),
+        },
     }
 
 
@@ -274,7 +302,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="end to end at 100k only")
     parser.add_argument("--full", action="store_true", help="also 1M (the default does too)")
-    parser.add_argument("--on-disk", action="store_true", help="force the on-disk band join")
     parser.add_argument("--signature-docs", type=int, default=20_000)
     args = parser.parse_args(argv)
     if args.child:
@@ -287,7 +314,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     print(json.dumps(throughput, indent=2), flush=True)
     sizes = [100_000] if args.quick and not args.full else [100_000, 1_000_000]
-    config = DedupConfig(in_memory_max_records=250_000) if args.on_disk else DedupConfig()
+    config = DedupConfig()
     runs = []
     with tempfile.TemporaryDirectory(prefix="bench-dedup-") as tmp:
         for n in sizes:

@@ -19,7 +19,6 @@ import numpy as np
 import orjson
 
 from pixel_platform.core.record import content_hash
-from pixel_platform.curation.pii import PiiConfig, scan_texts
 from pixel_platform.release.curriculum import PHASES
 from pixel_platform.release.expectations import Check, run_checks
 from pixel_platform.release.layout import COMPILED, MANIFEST, QUARANTINE, SPLITS, STATS
@@ -173,6 +172,8 @@ def gate_distribution(release: ReleaseView, ctx: GateContext) -> GateResult:
 def gate_pii(release: ReleaseView, ctx: GateContext) -> GateResult:
     """No record awaits PII review, and a rescan of every turn finds no structured PII
     (``scan_texts`` ignores placeholders such as ``<EMAIL_1>`` and allowlisted crisis lines)."""
+    from pixel_platform.curation.pii import PiiConfig, scan_texts  # spaCy + presidio: slow import
+
     v = Violations("pii", ctx.max_examples)
     config = PiiConfig(model=None, entities=ctx.pii_entities)
     texts: list[str] = []
@@ -259,7 +260,7 @@ def _digest_object(release: ReleaseView, path: str) -> tuple[str, int, int]:
     digest = hashlib.sha256()
     size = lines = 0
     with release.store.open_read(release.key(path)) as fh:
-        for chunk in iter(lambda: fh.read(READ_CHUNK), b""):
+        while chunk := fh.read(READ_CHUNK):
             digest.update(chunk)
             size += len(chunk)
             lines += chunk.count(b"\n")
@@ -334,7 +335,7 @@ def gate_hash(release: ReleaseView, ctx: GateContext) -> GateResult:
         for split in SPLITS:
             for path in release.shard_paths[split]:
                 with release.store.open_read(release.key(path)) as fh:
-                    for chunk in iter(lambda fh=fh: fh.read(READ_CHUNK), b""):
+                    while chunk := fh.read(READ_CHUNK):
                         concatenated.update(chunk)
         compiled = digests.get(COMPILED) or _digest_object(release, COMPILED)[0]
         if compiled != "sha256:" + concatenated.hexdigest():

@@ -45,12 +45,21 @@ def _top_level(store: ObjectStore, prefix: str) -> dict[str, set[str]]:
     return found
 
 
-def list_releases(store: ObjectStore, releases_prefix: str = RELEASES_PREFIX) -> list[str]:
-    """Published versions (those with a manifest), oldest first."""
-    versions = [
-        name for name, paths in _top_level(store, releases_prefix).items() if MANIFEST in paths
-    ]
-    return sorted(versions, key=version_sort_key)
+def list_releases(
+    store: ObjectStore, releases_prefix: str = RELEASES_PREFIX, *, only_passed: bool = False
+) -> list[str]:
+    """Published versions (those with a manifest), oldest first; ``only_passed`` keeps those
+    whose gates all passed (a build publishes a failed version too, marked so, for inspection)."""
+    found = _top_level(store, releases_prefix)
+    versions = [name for name, paths in found.items() if MANIFEST in paths]
+    versions.sort(key=version_sort_key)
+    if only_passed:
+        versions = [
+            v
+            for v in versions
+            if (load_manifest(store, v, releases_prefix).get("gates") or {}).get("passed") is True
+        ]
+    return versions
 
 
 def load_manifest(

@@ -38,7 +38,7 @@ def _stacked_by_split(plt: Any, title: str, table: Mapping[str, Mapping[str, int
     axes.invert_yaxis()
     axes.set_title(title)
     axes.set_xlabel("records")
-    axes.legend(loc="lower right")
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     out = _svg(figure)
     plt.close(figure)
     return out
@@ -59,7 +59,7 @@ def _bars(plt: Any, title: str, series: Mapping[str, Mapping[str, int]], xlabel:
     axes.set_title(title)
     axes.set_xlabel(xlabel)
     if len(series) > 1:
-        axes.legend(loc="lower right")
+        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     out = _svg(figure)
     plt.close(figure)
     return out

@@ -79,7 +79,7 @@ def exclusion_reason(record: dict[str, Any], registry: Registry, commercial: boo
     metadata = record.get("metadata")
     if not isinstance(metadata, dict):
         return Reason.PROVENANCE_INCOMPLETE
-    prov = metadata.get("provenance")
+    prov = _provenance(record)
     family = record_family(record)
     if family is None:
         return Reason.PROVENANCE_INCOMPLETE

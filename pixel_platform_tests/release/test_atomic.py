@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import signal
@@ -10,7 +11,9 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
 
 from pixel_platform.registry.model import Registry
@@ -138,3 +141,70 @@ def test_a_killed_build_leaves_no_release_and_the_next_build_succeeds(
     assert list_releases(local_store) == [VERSION]
     assert read_latest(local_store) == VERSION
     assert not list(local_store.list("exports/staging/")), "the next build cleaned staging"
+
+
+def test_build_and_verify_on_s3(
+    s3_server: Any,
+    s3_store: Any,
+    registry: Registry,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    """The same build and the CLI verifier through the S3 backend (SeaweedFS)."""
+    from pixel_platform.cli import verify
+
+    inputs = write_inputs(s3_store, registry)
+    result = build_release(
+        s3_store, registry, inputs.inputs, inputs.accounting, inputs.snapshots, release_options()
+    )
+    assert result.passed and result.published and result.latest_moved
+    assert list_releases(s3_store) == [VERSION]
+    assert s3_store.head("final_dataset/manifest.json") is not None
+    for key, value in s3_server.env(s3_store.bucket).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("PIXEL_CACHE_DIR", str(tmp_path / "cache"))
+    uri = f"s3://{s3_store.bucket}/exports/releases/{VERSION}"
+    args = argparse.Namespace(
+        release=uri, report=False, json=None, registry=None, curriculum=None, gate=None
+    )
+    assert verify.run(args) == 0
+    assert "10 gates: 10 passed, 0 failed" in capsys.readouterr().out
+
+
+def test_a_failing_build_publishes_a_marked_version_but_never_moves_latest(
+    local_store: LocalObjectStore, registry: Registry
+) -> None:
+    inputs = write_inputs(local_store, registry)
+    good = build_release(
+        local_store,
+        registry,
+        inputs.inputs,
+        inputs.accounting,
+        inputs.snapshots,
+        release_options(),
+    )
+    missing = [k for k in inputs.inputs if "/addiction/" not in k]
+    failed = build_release(
+        local_store, registry, missing, inputs.accounting, inputs.snapshots, release_options()
+    )
+    assert not failed.passed and failed.published and not failed.latest_moved
+    assert {g.name for g in failed.gates if not g.passed} == {"coverage", "accounting"}
+    assert failed.manifest["gates"]["passed"] is False
+    assert list_releases(local_store) == [good.version, failed.version]
+    assert list_releases(local_store, only_passed=True) == [good.version]
+    assert read_latest(local_store) == good.version
+    final = orjson.loads(local_store.read_bytes("final_dataset/manifest.json"))
+    assert final["version"] == good.version
+
+    waived = build_release(
+        local_store,
+        registry,
+        missing,
+        inputs.accounting,
+        inputs.snapshots,
+        release_options(waived_families=("addiction",), publish_on_failure=False),
+    )
+    assert {g.name for g in waived.gates if not g.passed} == {"accounting"}
+    assert not waived.published and waived.version not in list_releases(local_store)
+    assert not list(local_store.list("exports/staging/"))

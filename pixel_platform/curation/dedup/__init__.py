@@ -5,6 +5,7 @@ Public API::
     result = run_dedup(store, [DedupInput(uid_prefix, key, sha256), ...], DedupConfig(),
                        family_priority={"priority_datasets": 10}, work_prefix="pipeline/dedup/run")
     for conversation in filter_partition(store, result, inp): ...   # kept, with metadata["dedup"]
+    result = DedupResult.load(store, "pipeline/dedup/run")  # in a later process
 
 Modules: ``config`` (settings and the LSH S-curve), ``text`` (what is hashed), ``minhash``
 (vectorized signatures equal to datasketch's), ``signatures`` (per-partition files, reuse),

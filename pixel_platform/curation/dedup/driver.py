@@ -109,6 +109,20 @@ class DedupResult:
     decisions_keys: Mapping[str, str]  # uid_prefix -> decisions parquet key
     signature_keys: Mapping[str, str]  # uid_prefix -> signature parquet key
 
+    @classmethod
+    def load(cls, store: ObjectStore, work_prefix: str) -> DedupResult:
+        """The result of the last finished run under ``work_prefix`` (from its summary.json), for
+        a later process, e.g. the asset that builds the release from the dedup asset's output."""
+        summary_key = join_key(work_prefix, "summary.json")
+        summary = orjson.loads(store.read_bytes(summary_key))
+        return cls(
+            stats=DedupStats(**summary["stats"]),
+            log_key=summary["log_key"],
+            summary_key=summary_key,
+            decisions_keys=summary["decisions_keys"],
+            signature_keys=summary["signature_keys"],
+        )
+
 
 # -- the corpus: signatures (on disk) + compact per-record columns ------------------------------
 class SignatureFile:

@@ -165,6 +165,7 @@ def test_accounting_and_log_entries(planted: Run) -> None:
     assert all(hash_of[uid] == cluster_id for uid, cluster_id in kept.items())
     summary = orjson.loads(planted.store.read_bytes(planted.result.summary_key))
     assert summary["stats"]["records_in"] == total
+    assert DedupResult.load(planted.store, WORK) == planted.result
 
 
 def test_keepers_follow_quality_then_priority_then_hash(planted: Run) -> None:
