@@ -7,7 +7,7 @@ import logging
 import sys
 
 from pixel_platform import __version__
-from pixel_platform.cli import convert, ops, run
+from pixel_platform.cli import convert, curate, ops, run
 from pixel_platform.cli.common import configure_logging
 from pixel_platform.core.errors import PixelError
 
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_parser(sub)
     run.add_parser(sub)
     ops.add_parsers(sub)
+    curate.add_parsers(sub)
     return parser
 
 

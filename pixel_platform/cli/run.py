@@ -21,7 +21,7 @@ from pixel_platform.cli.common import (
     seed_sample,
     storage_settings,
 )
-from pixel_platform.defs.curation.assets import build_curated_asset
+from pixel_platform.defs.curation.assets import build_curated_asset, build_dedup_asset
 from pixel_platform.defs.curation.resources import CurationConfigResource
 from pixel_platform.defs.ingest.assets import build_family_assets, source_inventory
 from pixel_platform.defs.ingest.partitions import family_partitions
@@ -31,6 +31,7 @@ from pixel_platform.defs.resources import (
     storage_resource_from_settings,
 )
 from pixel_platform.pipeline.curate import read_curated_stats
+from pixel_platform.pipeline.dedup import read_dedup_stats
 from pixel_platform.pipeline.partition import read_partition_stats
 from pixel_platform.registry.model import Registry, load_registry
 from pixel_platform.storage.base import ObjectStore
@@ -108,6 +109,17 @@ def run(args: argparse.Namespace) -> int:
     if failed:
         print(f"error: {len(failed)} partition(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1
+
+    if not materialize([build_dedup_asset(registry)]).success:
+        print("error: deduplicated_conversations failed; see the run in the UI", file=sys.stderr)
+        return 1
+    dedup = read_dedup_stats(store)
+    assert dedup is not None
+    print(
+        f"dedup: {dedup['records_in']} curated -> {dedup['kept']} kept"
+        f" ({dedup['dropped_exact']} exact, {dedup['dropped_near']} near duplicates dropped;"
+        f" duplicate rate after {dedup['duplicate_rate_after']:.3%})"
+    )
     return 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pixel_platform.defs.curation.assets import build_curated_assets
+from pixel_platform.defs.curation.assets import build_curated_assets, build_dedup_asset
 from pixel_platform.defs.ingest.assets import build_ingest_assets
 from pixel_platform.defs.ingest.jobs import build_ingest_jobs, gdrive_sync_job, source_inventory_job
 from pixel_platform.defs.ingest.sensors import build_sync_sensor
@@ -16,7 +16,11 @@ def build_definitions(registry_path: str | None = None) -> dg.Definitions:
     registry = load_registry(registry_path)
     ingest_jobs = build_ingest_jobs(registry)
     return dg.Definitions(
-        assets=[*build_ingest_assets(registry), *build_curated_assets(registry)],
+        assets=[
+            *build_ingest_assets(registry),
+            *build_curated_assets(registry),
+            build_dedup_asset(registry),
+        ],
         jobs=[*ingest_jobs, source_inventory_job, gdrive_sync_job],
         sensors=[build_sync_sensor(ingest_jobs)],
         resources=get_resources(registry_path),

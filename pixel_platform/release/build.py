@@ -61,7 +61,12 @@ from pixel_platform.release.publish import (
 )
 from pixel_platform.release.report import render_report
 from pixel_platform.release.results import GateResult
-from pixel_platform.release.routing import exclusion_reason, record_family, record_uid
+from pixel_platform.release.routing import (
+    UNKNOWN_FAMILY,
+    exclusion_reason,
+    record_family,
+    record_uid,
+)
 from pixel_platform.release.split import cluster_key, plan_splits
 from pixel_platform.release.stats import RecordStats, stats_document
 from pixel_platform.storage.base import ObjectInfo, ObjectStore
@@ -158,10 +163,11 @@ def _exclusion(
         except (KeyError, TypeError):
             digest = None
     return {
-        "reason": reason,
+        "reason": str(reason),
         "uid": uid,
         "content_hash": digest,
-        "family": record_family(record) if record is not None else None,
+        # An unparseable line has no family; accounting shows it under "<unknown>".
+        "family": (record_family(record) if record is not None else None) or UNKNOWN_FAMILY,
         "source_key": prov.get("source_key"),
         "line": prov.get("line"),
         "index": prov.get("index"),

@@ -35,6 +35,7 @@ PROVENANCE_FIELDS = (
 )
 NON_NULL_PROVENANCE = tuple(f for f in PROVENANCE_FIELDS if f not in ("line", "index"))
 RELEASABLE_PII = frozenset({"clean", "redacted"})
+UNKNOWN_FAMILY = "<unknown>"  # where exclusions without a readable family are counted
 
 
 def record_uid(record: dict[str, Any], input_key: str, input_line: int) -> str:

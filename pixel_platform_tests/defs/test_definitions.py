@@ -7,13 +7,22 @@ from pixel_platform.registry import load_registry
 def test_definitions_keys() -> None:
     registry = load_registry()
     graph = defs.resolve_asset_graph()
-    expected_assets = {dg.AssetKey("source_inventory")}
+    expected_assets = {dg.AssetKey("source_inventory"), dg.AssetKey("deduplicated_conversations")}
     for family in registry.families:
-        expected_assets |= {dg.AssetKey(["raw", family]), dg.AssetKey(["processed", family])}
+        expected_assets |= {
+            dg.AssetKey(["raw", family]),
+            dg.AssetKey(["processed", family]),
+            dg.AssetKey(["curated", family]),
+        }
     assert expected_assets <= set(graph.get_all_asset_keys())
 
     check_keys = {key.name for key in graph.asset_check_keys}
     assert {f"processed_{f}_accounting" for f in registry.families} <= check_keys
+    assert {f"curated_{f}_accounting" for f in registry.families} <= check_keys
+    assert {
+        "deduplicated_conversations_accounting",
+        "deduplicated_conversations_duplicate_rate",
+    } <= check_keys
 
     job_names = {job.name for job in defs.resolve_all_job_defs()}
     assert {f"ingest_{f}_job" for f in registry.families} <= job_names
@@ -27,6 +36,10 @@ def test_raw_to_processed_lineage_and_partitions() -> None:
     for family in load_registry().families:
         processed = graph.get(dg.AssetKey(["processed", family]))
         assert dg.AssetKey(["raw", family]) in processed.parent_keys
+        curated = graph.get(dg.AssetKey(["curated", family]))
+        assert dg.AssetKey(["processed", family]) in curated.parent_keys
+        dedup = graph.get(dg.AssetKey("deduplicated_conversations"))
+        assert dg.AssetKey(["curated", family]) in dedup.parent_keys
         partitions = processed.partitions_def
         assert isinstance(partitions, dg.DynamicPartitionsDefinition)
         assert partitions.name == f"{family}_sources"

@@ -32,7 +32,10 @@ def test_family_partition_on_s3(s3_server, s3_bucket: str, s3_store: S3ObjectSto
     turns = [
         {
             "conversation": [
-                {"role": "seeker", "content": f"Day {i} without drinking and the cravings are loud."},
+                {
+                    "role": "seeker",
+                    "content": f"Day {i} without drinking and the cravings are loud.",
+                },
                 {"role": "supporter", "content": "That takes real strength. What helped today?"},
             ]
         }
@@ -53,7 +56,9 @@ def test_family_partition_on_s3(s3_server, s3_bucket: str, s3_store: S3ObjectSto
             resources=resources,
         )
         assert result.success
-    stats = orjson.loads(s3_store.read_bytes(layout.processed_stats_key("addiction", "gdrive/raw/addiction/")))
+    stats = orjson.loads(
+        s3_store.read_bytes(layout.processed_stats_key("addiction", "gdrive/raw/addiction/"))
+    )
     assert (stats["units_in"], stats["records_out"], stats["quarantined"]) == (31, 30, 1)
     assert stats["ignored_objects"] == ["gdrive/raw/addiction/_SYNC_COMPLETE.json"]
     out = s3_store.read_bytes(layout.processed_key("addiction", "gdrive/raw/addiction/"))

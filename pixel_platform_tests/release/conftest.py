@@ -44,15 +44,19 @@ def registry() -> Registry:
     return load_registry(DEFAULT_REGISTRY)
 
 
-@pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory, registry: Registry) -> Built:
-    root = tmp_path_factory.mktemp("release") / "bucket"
+def build_synthetic(root: Path, registry: Registry) -> Built:
+    """Write the synthetic inputs into a local store at ``root`` and build a release there."""
     store = LocalObjectStore(root)
     inputs = write_inputs(store, registry)
     result = build_release(
         store, registry, inputs.inputs, inputs.accounting, inputs.snapshots, release_options()
     )
     return Built(root, store, registry, inputs, result)
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory, registry: Registry) -> Built:
+    return build_synthetic(tmp_path_factory.mktemp("release") / "bucket", registry)
 
 
 @pytest.fixture(autouse=True)

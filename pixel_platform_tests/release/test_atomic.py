@@ -208,3 +208,22 @@ def test_a_failing_build_publishes_a_marked_version_but_never_moves_latest(
     assert {g.name for g in waived.gates if not g.passed} == {"accounting"}
     assert not waived.published and waived.version not in list_releases(local_store)
     assert not list(local_store.list("exports/staging/"))
+
+
+def test_unreadable_lines_and_unknown_families_are_quarantined_and_accounted(
+    local_store: LocalObjectStore, registry: Registry
+) -> None:
+    inputs = write_inputs(local_store, registry)
+    stray = orjson.loads(local_store.read_bytes(inputs.inputs[0]).splitlines()[0])
+    stray["metadata"]["provenance"]["family"] = "mystery"
+    local_store.write_bytes("pipeline/dedup/extra.jsonl", b"{not json\n" + orjson.dumps(stray))
+    args = (local_store, registry, [*inputs.inputs, "pipeline/dedup/extra.jsonl"])
+    result = build_release(*args, inputs.accounting, inputs.snapshots, release_options())
+    accounting = next(g for g in result.gates if g.name == "accounting")
+    assert accounting.violations == {"family_without_accounting": 2}
+    assert result.manifest["exclusions"]["by_family"]["<unknown>"] == {"invalid_json": 1}
+    assert result.manifest["exclusions"]["by_family"]["mystery"] == {"family_unknown": 1}
+
+    books = {**inputs.accounting, "<unknown>": {"raw_in": 1}, "mystery": {"raw_in": 1}}
+    again = build_release(*args, books, inputs.snapshots, release_options())
+    assert again.passed, {g.name: g.violations for g in again.gates if not g.passed}

@@ -4,10 +4,11 @@ import dagster as dg
 
 from pixel_platform.defs.curation.resources import CurationConfigResource
 from pixel_platform.defs.ingest.assets import processed_asset_key
-from pixel_platform.defs.ingest.metadata import counter_table
+from pixel_platform.defs.ingest.metadata import counter_table, md_table
 from pixel_platform.defs.ingest.partitions import family_partitions
-from pixel_platform.defs.resources import StorageResource
+from pixel_platform.defs.resources import RegistryResource, StorageResource
 from pixel_platform.pipeline.curate import curate_partition
+from pixel_platform.pipeline.dedup import deduplicate
 from pixel_platform.registry.model import FamilySpec, Registry
 
 CURATION_GROUP = "curation"
@@ -107,3 +108,90 @@ def build_curated_asset(family: FamilySpec) -> dg.AssetsDefinition:
 
 def build_curated_assets(registry: Registry) -> list[dg.AssetsDefinition]:
     return [build_curated_asset(f) for f in registry.families.values()]
+
+
+DEDUP_ACCOUNTING_CHECK = "deduplicated_conversations_accounting"
+DEDUP_RATE_CHECK = "deduplicated_conversations_duplicate_rate"
+MAX_DUPLICATE_RATE = 0.01  # the seeds' target: < 1% duplicates after dedup
+
+
+def build_dedup_asset(registry: Registry) -> dg.AssetsDefinition:
+    @dg.asset(
+        name="deduplicated_conversations",
+        deps=[curated_asset_key(name) for name in registry.families],
+        group_name=CURATION_GROUP,
+        kinds={"s3"},
+        pool="pixel_dedup",
+        check_specs=[
+            dg.AssetCheckSpec(
+                DEDUP_ACCOUNTING_CHECK,
+                asset="deduplicated_conversations",
+                blocking=True,
+                description="Every curated record is kept or logged as a duplicate of a keeper.",
+            ),
+            dg.AssetCheckSpec(
+                DEDUP_RATE_CHECK,
+                asset="deduplicated_conversations",
+                blocking=True,
+                description="Near-duplicate rate among kept records is below 1%.",
+            ),
+        ],
+        description=(
+            "Global exact (content_hash) and near-duplicate (MinHash LSH, verified Jaccard) dedup"
+            " across every curated partition of every family. One keeper per cluster (quality,"
+            " then family priority, then hash); every dropped record is logged with its keeper."
+            " Signatures of unchanged partitions are reused."
+        ),
+    )
+    def deduplicated_conversations(
+        context: dg.AssetExecutionContext,
+        storage: StorageResource,
+        registry: RegistryResource,
+        curation: CurationConfigResource,
+    ) -> dg.MaterializeResult:
+        store = storage.store()
+        stats = deduplicate(
+            store, registry.load(), curation.load().dedup, progress=context.log.info
+        )
+        balanced = (
+            stats["records_in"] == stats["kept"] + stats["dropped_exact"] + stats["dropped_near"]
+        )
+        rate = float(stats.get("duplicate_rate_after", 0.0))
+        rows = [
+            [
+                name,
+                c["in"],
+                c["kept"],
+                c["dropped_by_kind"].get("exact", 0),
+                c["dropped_by_kind"].get("near", 0),
+            ]
+            for name, c in sorted(stats["families"].items())
+        ]
+        return dg.MaterializeResult(
+            metadata={
+                "records_in": stats["records_in"],
+                "kept": stats["kept"],
+                "dropped_exact": stats["dropped_exact"],
+                "dropped_near": stats["dropped_near"],
+                "clusters": stats["clusters"],
+                "partitions_hashed": stats["partitions_hashed"],
+                "partitions_reused": stats["partitions_reused"],
+                "duplicate_rate_after": rate,
+                "per_family": md_table(["family", "in", "kept", "exact dups", "near dups"], rows),
+                "dedup_log": dg.MetadataValue.path(store.uri(stats["log_key"])),
+            },
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name=DEDUP_ACCOUNTING_CHECK,
+                    passed=balanced,
+                    metadata={"records_in": stats["records_in"], "kept": stats["kept"]},
+                ),
+                dg.AssetCheckResult(
+                    check_name=DEDUP_RATE_CHECK,
+                    passed=rate < MAX_DUPLICATE_RATE,
+                    metadata={"duplicate_rate_after": rate, "limit": MAX_DUPLICATE_RATE},
+                ),
+            ],
+        )
+
+    return deduplicated_conversations

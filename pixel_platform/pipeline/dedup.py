@@ -1,0 +1,144 @@
+"""Global dedup over every curated partition, then one deduplicated file per partition.
+
+Wraps ``curation.dedup.run_dedup``: the inputs are the curated outputs (redacted text, quality
+scores for the keeper rule); the outputs are ``pipeline/deduplicated/<family>/<slug>/`` files of
+kept records annotated with ``metadata.dedup.cluster_id``, the dedup log (every dropped record ->
+its keeper) and ``pipeline/dedup/stats.json`` with per-family counts for the accounting gate.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from pixel_platform.curation.dedup import DedupConfig, DedupInput, filter_partition, run_dedup
+from pixel_platform.pipeline import layout
+from pixel_platform.pipeline.curate import read_curated_stats
+from pixel_platform.pipeline.partition import HashingWriter
+from pixel_platform.registry.model import Registry
+from pixel_platform.storage.base import ObjectStore
+
+log = logging.getLogger(__name__)
+
+WORK_PREFIX = layout.DEDUP_PREFIX + "run"
+SIGNATURES_PREFIX = layout.DEDUP_PREFIX + "signatures"
+
+
+@dataclass(frozen=True)
+class CuratedPartition:
+    family: str
+    partition_key: str
+    sha256: str
+    records: int
+
+    @property
+    def uid_prefix(self) -> str:
+        return f"{self.family}/{layout.partition_slug(self.partition_key)}"
+
+    def dedup_input(self) -> DedupInput:
+        return DedupInput(
+            self.uid_prefix, layout.curated_key(self.family, self.partition_key), self.sha256
+        )
+
+
+def curated_partitions(store: ObjectStore, registry: Registry) -> list[CuratedPartition]:
+    """Every registry source that has a finished curated output, in registry order."""
+    found = []
+    for name, family in registry.families.items():
+        for source in family.sources:
+            stats = read_curated_stats(store, name, source.location)
+            if stats is not None:
+                found.append(
+                    CuratedPartition(
+                        name, source.location, stats["output"]["sha256"], stats["records_out"]
+                    )
+                )
+    return found
+
+
+def deduplicate(
+    store: ObjectStore,
+    registry: Registry,
+    config: DedupConfig,
+    *,
+    write_outputs: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Run the global dedup. ``write_outputs=False`` is a dry run: clusters, log and counts are
+    computed (work files under ``pipeline/dedup/``) but no deduplicated partition is written."""
+    partitions = curated_partitions(store, registry)
+    if not partitions:
+        raise FileNotFoundError(
+            "no curated partitions to deduplicate; run the curated assets first"
+        )
+    result = run_dedup(
+        store,
+        [p.dedup_input() for p in partitions],
+        config,
+        family_priority={name: f.priority for name, f in registry.families.items()},
+        work_prefix=WORK_PREFIX,
+        signatures_prefix=SIGNATURES_PREFIX,
+    )
+    per_family: dict[str, Counter[str]] = {}
+    outputs = []
+    for part in partitions if write_outputs else []:
+        key = layout.deduplicated_key(part.family, part.partition_key)
+        with store.open_write(key) as fh:
+            writer = HashingWriter(fh)
+            for record in filter_partition(store, result, part.dedup_input()):
+                writer.write_line(record.to_json())
+        counts = per_family.setdefault(part.family, Counter())
+        counts["in"] += part.records
+        counts["kept"] += writer.records
+        counts["dropped"] += part.records - writer.records
+        outputs.append(
+            {
+                "family": part.family,
+                "partition_key": part.partition_key,
+                "key": key,
+                "records": writer.records,
+                "sha256": writer.sha256.hexdigest(),
+            }
+        )
+        if progress is not None:
+            progress(f"{part.uid_prefix}: kept {writer.records} of {part.records}")
+    dropped_by_family = _dropped_by_family(store, result.log_key)
+    stats: dict[str, Any] = {
+        **result.stats.as_dict(),
+        "dry_run": not write_outputs,
+        "log_key": result.log_key,
+        "outputs": outputs,
+        "families": {
+            name: {**dict(counts), "dropped_by_kind": dropped_by_family.get(name, {})}
+            for name, counts in per_family.items()
+        },
+        "step": result.stats.step_stats().as_dict(),
+    }
+    if write_outputs:
+        store.write_bytes(
+            layout.dedup_stats_key(),
+            orjson.dumps(stats, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS),
+        )
+    return stats
+
+
+def _dropped_by_family(store: ObjectStore, log_key: str) -> dict[str, dict[str, int]]:
+    counts: dict[str, Counter[str]] = {}
+    with store.open_read(log_key) as fh:
+        for line in fh:
+            if line.strip():
+                entry = orjson.loads(line)
+                counts.setdefault(entry["family"], Counter())[entry["kind"]] += 1
+    return {family: dict(c) for family, c in counts.items()}
+
+
+def read_dedup_stats(store: ObjectStore) -> dict[str, Any] | None:
+    if not store.exists(layout.dedup_stats_key()):
+        return None
+    stats: dict[str, Any] = orjson.loads(store.read_bytes(layout.dedup_stats_key()))
+    return stats
