@@ -1,12 +1,14 @@
-"""Run every benchmark; each writes bench/results/<name>.json."""
+"""Run every benchmark; each writes bench/results/<name>.json (see README, "Benchmarks")."""
 
 from __future__ import annotations
 
-from bench import bench_ingest
+from bench import bench_dedup, bench_ingest, bench_pii
 
 
 def main() -> None:
     bench_ingest.main([])
+    bench_pii.main([])
+    bench_dedup.main([])
 
 
 if __name__ == "__main__":
