@@ -23,7 +23,15 @@ def configure_logging(verbose: bool = False) -> None:
         stream=sys.stderr,
     )
     # Presidio, botocore and dagster are chatty at INFO; keep our own messages readable.
-    for noisy in ("botocore", "boto3", "urllib3", "s3transfer", "alembic", "presidio-analyzer"):
+    for noisy in (
+        "botocore",
+        "boto3",
+        "urllib3",
+        "s3transfer",
+        "alembic",
+        "presidio-analyzer",
+        "great_expectations",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # In-process Dagster runs log every event at DEBUG to the console; the UI keeps them all.
     # Warnings (quarantined records: file, line and reason, never text) still show.

@@ -25,6 +25,12 @@ from pixel_platform.defs.curation.assets import build_curated_asset, build_dedup
 from pixel_platform.defs.curation.resources import CurationConfigResource
 from pixel_platform.defs.ingest.assets import build_family_assets, source_inventory
 from pixel_platform.defs.ingest.partitions import family_partitions
+from pixel_platform.defs.release.assets import (
+    RELEASE_KEY,
+    dataset_release,
+    gate_check_name,
+    gate_checks,
+)
 from pixel_platform.defs.resources import (
     RegistryResource,
     get_resources,
@@ -34,6 +40,7 @@ from pixel_platform.pipeline.curate import read_curated_stats
 from pixel_platform.pipeline.dedup import read_dedup_stats
 from pixel_platform.pipeline.partition import read_partition_stats
 from pixel_platform.registry.model import Registry, load_registry
+from pixel_platform.release import GATES, load_manifest
 from pixel_platform.storage.base import ObjectStore
 from pixel_platform.storage.settings import StorageSettings, open_store
 
@@ -120,6 +127,27 @@ def run(args: argparse.Namespace) -> int:
         f" ({dedup['dropped_exact']} exact, {dedup['dropped_near']} near duplicates dropped;"
         f" duplicate rate after {dedup['duplicate_rate_after']:.3%})"
     )
+    return build_and_report_release(store, materialize)
+
+
+def build_and_report_release(store: ObjectStore, materialize: Any) -> int:
+    result = materialize([dataset_release, *gate_checks])
+    if not result.success:
+        print("error: dataset_release failed; see the run in the Dagster UI", file=sys.stderr)
+        return 1
+    event = next(e for e in result.get_asset_materialization_events() if e.asset_key == RELEASE_KEY)
+    version = str(event.materialization.metadata["version"].value)
+    manifest = load_manifest(store, version)
+    print(f"release {version}: {manifest['counts']['total']} records")
+    print(f"  {store.uri(f'exports/releases/{version}/')}")
+    print("  splits: " + ", ".join(f"{k}={v}" for k, v in manifest["counts"]["by_split"].items()))
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    for gate in GATES:
+        passed = checks.get(gate_check_name(gate))
+        print(f"  gate {gate:13} {'PASS' if passed else 'FAIL'}")
+    if not all(checks.values()):
+        print("error: the release failed a gate; LATEST did not move", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -8,6 +8,8 @@ from pixel_platform.defs.curation.assets import build_curated_assets, build_dedu
 from pixel_platform.defs.ingest.assets import build_ingest_assets
 from pixel_platform.defs.ingest.jobs import build_ingest_jobs, gdrive_sync_job, source_inventory_job
 from pixel_platform.defs.ingest.sensors import build_sync_sensor
+from pixel_platform.defs.release.assets import dataset_release, gate_checks
+from pixel_platform.defs.release.jobs import dataset_release_job, nightly_release_schedule
 from pixel_platform.defs.resources import get_resources
 from pixel_platform.registry.model import load_registry
 
@@ -20,8 +22,11 @@ def build_definitions(registry_path: str | None = None) -> dg.Definitions:
             *build_ingest_assets(registry),
             *build_curated_assets(registry),
             build_dedup_asset(registry),
+            dataset_release,
         ],
-        jobs=[*ingest_jobs, source_inventory_job, gdrive_sync_job],
+        asset_checks=gate_checks,
+        schedules=[nightly_release_schedule],
+        jobs=[*ingest_jobs, source_inventory_job, gdrive_sync_job, dataset_release_job],
         sensors=[build_sync_sensor(ingest_jobs)],
         resources=get_resources(registry_path),
     )

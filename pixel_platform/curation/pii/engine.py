@@ -117,7 +117,9 @@ _FALLBACK_WARNING = (
 
 def _load_nlp(model: str | None) -> tuple[Language, str | None]:
     if model is None:
-        logger.warning(_FALLBACK_WARNING, "no spaCy model configured")
+        # Chosen on purpose (PIXEL_PII_MODEL=none, or the release gate's pattern rescan): say so
+        # quietly; the loud warning is for a configured model that is missing.
+        logger.info("PII detection configured patterns-only (no spaCy model)")
         return spacy.blank("en"), None
     try:
         nlp = spacy.load(model, exclude=_NON_NER_PIPES)

@@ -65,7 +65,10 @@ def test_missing_model_falls_back_loudly(
 
 
 def test_explicit_patterns_only(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING):
+    # Chosen on purpose (the release gate's rescan, PIXEL_PII_MODEL=none): said at INFO, not the
+    # loud warning reserved for a configured model that is missing.
+    with caplog.at_level(logging.INFO):
         engine = PiiEngine(None, DEFAULT_ALLOWLIST)
     assert engine.mode == "patterns-only"
-    assert any("PATTERNS-ONLY" in r.getMessage() for r in caplog.records)
+    assert any("patterns-only" in r.getMessage() for r in caplog.records)
+    assert not any(r.levelno >= logging.WARNING for r in caplog.records)

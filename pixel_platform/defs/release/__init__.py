@@ -1,0 +1,1 @@
+"""Release domain: the versioned, gated training release and its ten blocking checks."""

@@ -1,0 +1,99 @@
+"""Assemble what ``release.build_release`` needs from the pipeline's own stats files.
+
+Inputs are the deduplicated partitions; accounting per family adds up ingest, curation and dedup
+counts (raw in = released + quarantined + dedup-dropped + release-excluded, checked by the
+Accounting gate); snapshots name every raw object with its ETag for the manifest.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from pixel_platform import PIPELINE_VERSION
+from pixel_platform.curation.config import CurationConfig
+from pixel_platform.pipeline.curate import read_curated_stats
+from pixel_platform.pipeline.dedup import read_dedup_stats
+from pixel_platform.pipeline.partition import read_partition_stats
+from pixel_platform.pipeline.snapshot import read_snapshot
+from pixel_platform.registry.model import Registry
+from pixel_platform.release import ReleaseOptions, ReleaseResult, build_release
+from pixel_platform.storage.base import ObjectStore
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def git_sha() -> str:
+    """``PIXEL_GIT_SHA`` (set in images), else the checkout's HEAD, else empty."""
+    if os.environ.get("PIXEL_GIT_SHA"):
+        return os.environ["PIXEL_GIT_SHA"]
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.stdout.strip()
+
+
+def release_inputs(
+    store: ObjectStore, registry: Registry
+) -> tuple[list[str], dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    dedup = read_dedup_stats(store)
+    if dedup is None or dedup.get("dry_run"):
+        raise FileNotFoundError(
+            "no deduplicated partitions; materialize deduplicated_conversations"
+        )
+    inputs = [out["key"] for out in dedup["outputs"]]
+    accounting: dict[str, dict[str, Any]] = {}
+    snapshots: list[dict[str, Any]] = []
+    for out in dedup["outputs"]:
+        family, partition = out["family"], out["partition_key"]
+        processed = read_partition_stats(store, family, partition)
+        curated = read_curated_stats(store, family, partition)
+        snapshot = read_snapshot(store, family, partition)
+        if processed is None or curated is None or snapshot is None:
+            raise FileNotFoundError(f"{family} {partition}: processed/curated stats missing")
+        entry = accounting.setdefault(
+            family, {"raw_in": 0, "quarantined": Counter(), "dedup_dropped": Counter()}
+        )
+        entry["raw_in"] += processed["units_in"]
+        entry["quarantined"].update(processed["quarantined_by_reason"])
+        entry["quarantined"].update(curated["quarantined_by_reason"])
+        snapshots += [
+            {"key": o.key, "etag": o.etag, "size": o.size, "family": family}
+            for o in snapshot.objects
+        ]
+    for family, counts in dedup["families"].items():
+        if family in accounting:
+            accounting[family]["dedup_dropped"].update(counts["dropped_by_kind"])
+    for entry in accounting.values():
+        entry["quarantined"] = dict(entry["quarantined"])
+        entry["dedup_dropped"] = dict(entry["dedup_dropped"])
+    return inputs, accounting, snapshots
+
+
+def release_options(config: CurationConfig, **overrides: Any) -> ReleaseOptions:
+    return ReleaseOptions(
+        dedup=config.dedup,
+        pipeline_version=PIPELINE_VERSION,
+        git_sha=git_sha(),
+        **overrides,
+    )
+
+
+def build_pipeline_release(
+    store: ObjectStore, registry: Registry, config: CurationConfig, **overrides: Any
+) -> ReleaseResult:
+    inputs, accounting, snapshots = release_inputs(store, registry)
+    return build_release(
+        store, registry, inputs, accounting, snapshots, release_options(config, **overrides)
+    )
