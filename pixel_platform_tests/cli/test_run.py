@@ -1,9 +1,10 @@
 """The main job end to end on the bundled sample: ingest -> curation -> dedup -> gated release.
 
-One run (about a minute) is shared by the tests of this module; the tamper test runs last
-because it changes the published release.
+One run (about a minute) is shared by the tests of this module; the tamper tests work on copies.
 """
 
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -18,6 +19,7 @@ from pixel_platform.pipeline import layout
 from pixel_platform.registry import load_registry
 from pixel_platform.release import GATES, list_releases, read_latest
 from pixel_platform.storage.local import LocalObjectStore
+from pixel_platform_tests.release.test_tamper import CASES, Records, _load, _save
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +45,9 @@ def test_run_processes_every_family_and_accounts(sample_run: tuple[Path, Path, s
             assert stats_path.is_file(), f"{name} {source.location} not processed"
             stats = orjson.loads(stats_path.read_bytes())
             assert stats["units_in"] == stats["records_out"] + stats["quarantined"]
-            curated = orjson.loads((root / layout.curated_stats_key(name, source.location)).read_bytes())
+            curated = orjson.loads(
+                (root / layout.curated_stats_key(name, source.location)).read_bytes()
+            )
             assert curated["units_in"] == stats["records_out"]
             units += stats["units_in"]
             out += stats["records_out"]
@@ -55,47 +59,57 @@ def test_run_publishes_a_release_whose_gates_pass(sample_run: tuple[Path, Path, 
     store = LocalObjectStore(root)
     versions = list_releases(store)
     assert len(versions) == 1 and read_latest(store) == versions[0]
-    manifest = orjson.loads((root / "exports/releases" / versions[0] / "manifest.json").read_bytes())
+    manifest = orjson.loads(
+        (root / "exports/releases" / versions[0] / "manifest.json").read_bytes()
+    )
     assert manifest["gates"]["passed"] is True
     assert set(manifest["counts"]["by_family"]) == set(load_registry().families)
     assert (root / "final_dataset/manifest.json").is_file()
     assert main(["verify", str(root / "exports/releases" / versions[0])]) == 0
 
 
-def test_tampered_release_fails_the_hash_check_and_verify(
-    sample_run: tuple[Path, Path, str], capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(("gate", "tamper", "also"), CASES, ids=[c[0] for c in CASES])
+def test_tampering_fails_the_named_check_and_verify(
+    sample_run: tuple[Path, Path, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    gate: str,
+    tamper: Callable[[Records], None],
+    also: set[str],
 ) -> None:
+    """The six tampers of the release issue, on the sample's release: each fails the named
+    blocking asset check (what the UI shows as check status) and ``pixel-platform verify``."""
     root, home, _ = sample_run
-    store = LocalObjectStore(root)
-    version = list_releases(store)[0]
-    shard = sorted((root / "exports/releases" / version / "shards/train").glob("*.jsonl"))[0]
-    lines = shard.read_bytes().splitlines()
-    record = orjson.loads(lines[0])
-    record["messages"][-1]["content"] += " (edited after publishing)"
-    lines[0] = orjson.dumps(record)
-    shard.chmod(0o644)
-    shard.write_bytes(b"\n".join(lines) + b"\n")
+    bucket = tmp_path / "bucket"  # a copy per case: the shared release stays untouched
+    shutil.copytree(root, bucket)
+    version = list_releases(LocalObjectStore(bucket))[0]
+    release = bucket / "exports/releases" / version
+    for path in release.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    records = _load(release)
+    tamper(records)
+    _save(records)
 
     resources = {
-        "storage": StorageResource(backend="local", local_path=str(root)),
+        "storage": StorageResource(backend="local", local_path=str(bucket)),
         "registry": RegistryResource(),
         "curation": CurationConfigResource(),
     }
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DAGSTER_HOME", str(home))
-        instance = dg.DagsterInstance.get()
         result = dg.materialize(
             [dataset_release, *gate_checks],
-            instance=instance,
+            instance=dg.DagsterInstance.get(),
             resources=resources,
             selection=dg.AssetSelection.checks_for_assets(RELEASE_KEY),
             raise_on_error=False,
         )
     evaluations = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert set(evaluations) == {f"dataset_release_{g}" for g in GATES}
-    assert evaluations["dataset_release_hash"] is False
-    assert evaluations["dataset_release_coverage"] is True
+    failed = {name.removeprefix("dataset_release_") for name, ok in evaluations.items() if not ok}
+    assert gate in failed
+    assert failed <= {gate} | also, f"unexpected failures: {failed - {gate} - also}"
 
     capsys.readouterr()
-    assert main(["verify", str(root / "exports/releases" / version)]) != 0
-    assert "hash" in capsys.readouterr().out.lower()
+    assert main(["verify", str(release)]) == 1
+    assert f"FAIL {gate}" in capsys.readouterr().out

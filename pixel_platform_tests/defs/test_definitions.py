@@ -7,7 +7,11 @@ from pixel_platform.registry import load_registry
 def test_definitions_keys() -> None:
     registry = load_registry()
     graph = defs.resolve_asset_graph()
-    expected_assets = {dg.AssetKey("source_inventory"), dg.AssetKey("deduplicated_conversations")}
+    expected_assets = {
+        dg.AssetKey("source_inventory"),
+        dg.AssetKey("deduplicated_conversations"),
+        dg.AssetKey("dataset_release"),
+    }
     for family in registry.families:
         expected_assets |= {
             dg.AssetKey(["raw", family]),
@@ -24,7 +28,20 @@ def test_definitions_keys() -> None:
         "deduplicated_conversations_duplicate_rate",
     } <= check_keys
 
+    gates = {
+        "coverage", "leakage", "distribution", "pii", "provenance",
+        "hash", "split", "stats", "dedup", "accounting",
+    }  # fmt: skip
+    release_checks = {
+        key.name for key in graph.asset_check_keys if key.asset_key == dg.AssetKey("dataset_release")
+    }
+    assert release_checks == {f"dataset_release_{g}" for g in gates}
+    for key in graph.asset_check_keys:
+        assert graph.get_check_spec(key).blocking, key
+
+    assert {s.name for s in defs.schedules or []} == {"nightly_release_schedule"}
     job_names = {job.name for job in defs.resolve_all_job_defs()}
+    assert "dataset_release_job" in job_names
     assert {f"ingest_{f}_job" for f in registry.families} <= job_names
     assert {"source_inventory_job", "gdrive_sync_job"} <= job_names
 
