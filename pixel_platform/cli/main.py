@@ -7,7 +7,7 @@ import logging
 import sys
 
 from pixel_platform import __version__
-from pixel_platform.cli import convert, curate, ops, run, verify
+from pixel_platform.cli import convert, curate, derived_edge, ops, run, verify
 from pixel_platform.cli.common import configure_logging
 from pixel_platform.core.errors import PixelError
 
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     ops.add_parsers(sub)
     curate.add_parsers(sub)
     verify.add_parser(sub)
+    derived_edge.add_parsers(sub)
     return parser
 
 

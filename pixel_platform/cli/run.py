@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ from pixel_platform.cli.common import (
 )
 from pixel_platform.defs.curation.assets import build_curated_asset, build_dedup_asset
 from pixel_platform.defs.curation.resources import CurationConfigResource
+from pixel_platform.defs.derived.assets import build_derived_assets
 from pixel_platform.defs.ingest.assets import build_family_assets, source_inventory
 from pixel_platform.defs.ingest.partitions import family_partitions
 from pixel_platform.defs.release.assets import (
@@ -108,9 +110,26 @@ def run(args: argparse.Namespace) -> int:
         print("error: source_inventory failed; see the run in the Dagster UI", file=sys.stderr)
         return 1
 
+    families = args.family or list(registry.families)
+    derived_keys = {
+        s.location for f in registry.families.values() for s in f.sources if s.produced_by
+    }
+    # 1. partitions of synced sources; 2. derived generators (they read curated outputs);
+    # 3. the inventory again to register the derived partitions; 4. those partitions.
     summaries = run_family_partitions(
-        store, registry, args.family or list(registry.families), instance, materialize
+        store, registry, families, instance, materialize, lambda key: key not in derived_keys
     )
+    if not args.family:
+        derived = build_derived_assets(registry)
+        if not materialize(derived).success:
+            print("error: a derived asset failed; see the run in the UI", file=sys.stderr)
+            return 1
+        if not materialize([source_inventory]).success:
+            return 1
+        more = run_family_partitions(
+            store, registry, families, instance, materialize, lambda key: key in derived_keys
+        )
+        summaries = merge_summaries(summaries, more)
     print_summary(summaries)
     failed = [f"{s.family}:{p}" for s in summaries for p in s.failed_partitions]
     if failed:
@@ -151,19 +170,37 @@ def build_and_report_release(store: ObjectStore, materialize: Any) -> int:
     return 0
 
 
+def merge_summaries(a: list[FamilySummary], b: list[FamilySummary]) -> list[FamilySummary]:
+    merged = {s.family: s for s in a}
+    for s in b:
+        m = merged[s.family]
+        m.partitions += s.partitions
+        m.records_in += s.records_in
+        m.processed += s.processed
+        m.quarantined += s.quarantined
+        m.curated += s.curated
+        m.failed_partitions += s.failed_partitions
+    return list(merged.values())
+
+
 def run_family_partitions(
     store: ObjectStore,
     registry: Registry,
     families: list[str],
     instance: dg.DagsterInstance,
     materialize: Any,
+    wanted: Callable[[str], bool],
 ) -> list[FamilySummary]:
     work: list[tuple[str, str]] = []
     summaries = {name: FamilySummary(name) for name in families}
     for name in families:
         partitions_name = family_partitions(registry.family(name).name).name
         assert partitions_name is not None
-        work += [(name, key) for key in sorted(instance.get_dynamic_partitions(partitions_name))]
+        work += [
+            (name, key)
+            for key in sorted(instance.get_dynamic_partitions(partitions_name))
+            if wanted(key)
+        ]
     assets = {
         name: [
             *build_family_assets(registry.family(name), registry),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pixel_platform.defs.curation.assets import build_curated_assets, build_dedup_asset
+from pixel_platform.defs.derived.assets import build_derived_assets
 from pixel_platform.defs.ingest.assets import build_ingest_assets
 from pixel_platform.defs.ingest.jobs import build_ingest_jobs, gdrive_sync_job, source_inventory_job
 from pixel_platform.defs.ingest.sensors import build_sync_sensor
@@ -22,6 +23,7 @@ def build_definitions(registry_path: str | None = None) -> dg.Definitions:
             *build_ingest_assets(registry),
             *build_curated_assets(registry),
             build_dedup_asset(registry),
+            *build_derived_assets(registry),
             dataset_release,
         ],
         asset_checks=gate_checks,

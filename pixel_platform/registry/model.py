@@ -93,6 +93,8 @@ class SourceSpec(_Strict):
         Literal["auto", "messages", "sharegpt", "turn_list", "alpaca", "transcript", "qa"] | None
     ) = None
     license: str | None = None  # overrides the family's licence for this source
+    # The Dagster asset that writes this source (a derived generator), for lineage.
+    produced_by: str | None = None
 
     @model_validator(mode="after")
     def _one_location(self) -> SourceSpec:

@@ -11,6 +11,8 @@ def test_definitions_keys() -> None:
         dg.AssetKey("source_inventory"),
         dg.AssetKey("deduplicated_conversations"),
         dg.AssetKey("dataset_release"),
+        dg.AssetKey("long_running_therapy_source"),
+        dg.AssetKey("edge_case_synthetic_source"),
     }
     for family in registry.families:
         expected_assets |= {
@@ -55,6 +57,10 @@ def test_raw_to_processed_lineage_and_partitions() -> None:
         assert dg.AssetKey(["raw", family]) in processed.parent_keys
         curated = graph.get(dg.AssetKey(["curated", family]))
         assert dg.AssetKey(["processed", family]) in curated.parent_keys
+        for source in load_registry().family(family).sources:
+            if source.produced_by:  # derived generators feed the raw asset of their family
+                raw = graph.get(dg.AssetKey(["raw", family]))
+                assert dg.AssetKey(source.produced_by) in raw.parent_keys
         dedup = graph.get(dg.AssetKey("deduplicated_conversations"))
         assert dg.AssetKey(["curated", family]) in dedup.parent_keys
         partitions = processed.partitions_def

@@ -76,8 +76,11 @@ def build_family_assets(family: FamilySpec, registry: Registry) -> list[dg.Asset
     sources = ", ".join(s.location for s in family.sources) or "(derived)"
     tags = {"stage": family.stage}
 
+    producers = sorted({s.produced_by for s in family.sources if s.produced_by})
+
     @dg.asset(
         key=raw_asset_key(name),
+        deps=[dg.AssetKey(p) for p in producers],
         partitions_def=partitions,
         group_name=INGEST_GROUP,
         kinds={"s3"},
