@@ -11,7 +11,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from pixel_platform.cli.common import storage_settings
-from pixel_platform.core.record import Conversation, content_hash
+from pixel_platform.core.record import Conversation, record_content_hash
 from pixel_platform.core.steps import ListQuarantine
 from pixel_platform.curation.config import CurationConfig
 from pixel_platform.curation.pii import RedactStep
@@ -82,7 +82,9 @@ def run_redact(args: argparse.Namespace) -> int:
     try:
         with args.output.open("wb") as out:
             for record in step.run(records(), ListQuarantine()):
-                record.metadata["content_hash"] = content_hash(record.messages)
+                record.metadata["content_hash"] = record_content_hash(
+                    record.messages, record.metadata
+                )
                 statuses[record.metadata.get("pii_status", "unknown")] += 1
                 out.write(record.to_json() + b"\n")
     finally:

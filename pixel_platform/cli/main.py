@@ -7,7 +7,16 @@ import logging
 import sys
 
 from pixel_platform import __version__
-from pixel_platform.cli import convert, curate, derived_edge, ops, run, verify
+from pixel_platform.cli import (
+    convert,
+    curate,
+    derived_data,
+    derived_edge,
+    ops,
+    run,
+    train,
+    verify,
+)
 from pixel_platform.cli.common import configure_logging
 from pixel_platform.core.errors import PixelError
 
@@ -28,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     curate.add_parsers(sub)
     verify.add_parser(sub)
     derived_edge.add_parsers(sub)
+    derived_data.add_parsers(sub)
+    train.add_parser(sub)
     return parser
 
 

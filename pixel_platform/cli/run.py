@@ -24,7 +24,7 @@ from pixel_platform.cli.common import (
 )
 from pixel_platform.defs.curation.assets import build_curated_asset, build_dedup_asset
 from pixel_platform.defs.curation.resources import CurationConfigResource
-from pixel_platform.defs.derived.assets import build_derived_assets
+from pixel_platform.defs.derived.assets import build_derived_assets, build_transcript_assets
 from pixel_platform.defs.ingest.assets import build_family_assets, source_inventory
 from pixel_platform.defs.ingest.partitions import family_partitions
 from pixel_platform.defs.release.assets import (
@@ -38,6 +38,8 @@ from pixel_platform.defs.resources import (
     get_resources,
     storage_resource_from_settings,
 )
+from pixel_platform.defs.training.assets import model_evaluation, trained_model
+from pixel_platform.defs.training.resources import training_resource_from_env
 from pixel_platform.pipeline.curate import read_curated_stats
 from pixel_platform.pipeline.dedup import read_dedup_stats
 from pixel_platform.pipeline.partition import read_partition_stats
@@ -45,6 +47,7 @@ from pixel_platform.registry.model import Registry, load_registry
 from pixel_platform.release import GATES, load_manifest
 from pixel_platform.storage.base import ObjectStore
 from pixel_platform.storage.settings import StorageSettings, open_store
+from pixel_platform.training.evaluate import TARGETS
 
 
 @dataclass
@@ -69,6 +72,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument(
         "--no-sample", action="store_true", help="do not seed an empty local store with the sample"
     )
+    p.add_argument(
+        "--no-train",
+        action="store_true",
+        help="stop after the release (no training, no evaluation)",
+    )
     p.set_defaults(func=run)
 
 
@@ -77,6 +85,12 @@ def resources_for(settings: StorageSettings, args: argparse.Namespace) -> dict[s
     resources["storage"] = storage_resource_from_settings(settings)
     resources["registry"] = RegistryResource(path=args.registry)
     resources["curation"] = CurationConfigResource(path=args.curation_config)
+    if settings.backend == "local":
+        # checkpoints and job state beside the local bucket, not in the working directory
+        root = settings.local_path.resolve().parent
+        resources["training"] = training_resource_from_env(
+            checkpoint_root=str(root / "checkpoints"), state_dir=str(root / "training_state")
+        )
     return resources
 
 
@@ -120,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
         store, registry, families, instance, materialize, lambda key: key not in derived_keys
     )
     if not args.family:
-        derived = build_derived_assets(registry)
+        derived = [*build_derived_assets(registry), *build_transcript_assets(registry)]
         if not materialize(derived).success:
             print("error: a derived asset failed; see the run in the UI", file=sys.stderr)
             return 1
@@ -146,7 +160,10 @@ def run(args: argparse.Namespace) -> int:
         f" ({dedup['dropped_exact']} exact, {dedup['dropped_near']} near duplicates dropped;"
         f" duplicate rate after {dedup['duplicate_rate_after']:.3%})"
     )
-    return build_and_report_release(store, materialize)
+    code = build_and_report_release(store, materialize)
+    if code != 0 or args.no_train:
+        return code
+    return train_and_evaluate(materialize)
 
 
 def build_and_report_release(store: ObjectStore, materialize: Any) -> int:
@@ -167,6 +184,30 @@ def build_and_report_release(store: ObjectStore, materialize: Any) -> int:
     if not all(checks.values()):
         print("error: the release failed a gate; LATEST did not move", file=sys.stderr)
         return 1
+    return 0
+
+
+def train_and_evaluate(materialize: Any) -> int:
+    """The training asset (local backend by default: a tiny model on the CPU) and evaluation."""
+    result = materialize([trained_model])
+    if not result.success:
+        print("error: trained_model failed; see the run in the Dagster UI", file=sys.stderr)
+        return 1
+    trained = next(e for e in result.get_asset_materialization_events()).materialization.metadata
+    print(
+        f"trained_model: job {trained['job_id'].value} {trained['state'].value}"
+        f" ({trained['backend'].value}), checkpoints {trained['checkpoints'].value}"
+    )
+    result = materialize([model_evaluation])
+    if not result.success:
+        print("error: model_evaluation failed; see the run in the Dagster UI", file=sys.stderr)
+        return 1
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    for name, target in TARGETS.items():
+        evaluation = checks[f"model_evaluation_{name}"]
+        score = evaluation.metadata["score"].value
+        verdict = "meets" if evaluation.passed else "below"
+        print(f"  {name:26} {score:>8} ({verdict} target {target})")
     return 0
 
 

@@ -69,12 +69,22 @@ class Conversation:
         return [m for m in self.messages if m["role"] != "system"]
 
 
-def content_hash(messages: list[Message]) -> str:
+def content_hash(messages: list[Message], rejected: str | None = None) -> str:
     """``sha256:<hex>`` over the canonical dialogue turns, in order.
 
     System prompts are excluded on purpose: they are configured per family, so the same exchange
     imported by two families must hash equal for global exact dedup. Role and content of every
-    other turn, and their order, are included.
+    other turn, and their order, are included. A preference pair's rejected reply is part of its
+    content: the pair is a different datum from the plain conversation of its chosen side.
     """
-    canonical = orjson.dumps([(m["role"], m["content"]) for m in messages if m["role"] != "system"])
-    return "sha256:" + hashlib.sha256(canonical).hexdigest()
+    turns: list[Any] = [(m["role"], m["content"]) for m in messages if m["role"] != "system"]
+    if rejected is not None:
+        turns.append(("rejected", rejected))
+    return "sha256:" + hashlib.sha256(orjson.dumps(turns)).hexdigest()
+
+
+def record_content_hash(messages: list[Message], metadata: dict[str, Any] | None) -> str:
+    """``content_hash`` of a record: its turns, plus the rejected reply of a preference pair."""
+    preference = (metadata or {}).get("preference")
+    rejected = preference.get("rejected") if isinstance(preference, dict) else None
+    return content_hash(messages, rejected if isinstance(rejected, str) else None)

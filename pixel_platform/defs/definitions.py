@@ -5,13 +5,14 @@ from __future__ import annotations
 import dagster as dg
 
 from pixel_platform.defs.curation.assets import build_curated_assets, build_dedup_asset
-from pixel_platform.defs.derived.assets import build_derived_assets
+from pixel_platform.defs.derived.assets import build_derived_assets, build_transcript_assets
 from pixel_platform.defs.ingest.assets import build_ingest_assets
 from pixel_platform.defs.ingest.jobs import build_ingest_jobs, gdrive_sync_job, source_inventory_job
 from pixel_platform.defs.ingest.sensors import build_sync_sensor
 from pixel_platform.defs.release.assets import dataset_release, gate_checks
 from pixel_platform.defs.release.jobs import dataset_release_job, nightly_release_schedule
 from pixel_platform.defs.resources import get_resources
+from pixel_platform.defs.training.assets import model_evaluation, trained_model
 from pixel_platform.registry.model import load_registry
 
 
@@ -24,7 +25,10 @@ def build_definitions(registry_path: str | None = None) -> dg.Definitions:
             *build_curated_assets(registry),
             build_dedup_asset(registry),
             *build_derived_assets(registry),
+            *build_transcript_assets(registry),
             dataset_release,
+            trained_model,
+            model_evaluation,
         ],
         asset_checks=gate_checks,
         schedules=[nightly_release_schedule],

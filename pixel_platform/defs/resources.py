@@ -17,6 +17,7 @@ from dagster_aws.s3 import S3Resource
 from pydantic import PrivateAttr
 
 from pixel_platform.defs.curation.resources import CurationConfigResource
+from pixel_platform.defs.training.resources import training_resource_from_env
 from pixel_platform.registry.model import Registry, load_registry
 from pixel_platform.storage.base import ObjectStore
 from pixel_platform.storage.settings import StorageSettings
@@ -149,4 +150,5 @@ def get_resources(registry_path: str | None = None) -> dict[str, Any]:
         "registry": RegistryResource(path=registry_path or os.environ.get("PIXEL_REGISTRY")),
         "rclone": RcloneSyncResource(source=os.environ.get("PIXEL_RCLONE_SOURCE", "")),
         "curation": CurationConfigResource(path=os.environ.get("PIXEL_CURATION_CONFIG")),
+        "training": training_resource_from_env(),
     }

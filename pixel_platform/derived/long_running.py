@@ -26,7 +26,12 @@ from typing import Any, BinaryIO
 import orjson
 
 from pixel_platform.core.errors import ConfigError
-from pixel_platform.core.record import ROLES, Conversation, Message, content_hash
+from pixel_platform.core.record import (
+    ROLES,
+    Conversation,
+    Message,
+    record_content_hash,
+)
 from pixel_platform.pipeline import layout
 from pixel_platform.storage.base import ObjectStore
 
@@ -228,12 +233,22 @@ class LongRunningExtraction:
                         stats.stopped_at_limit = True
                         break
             except (OSError, EOFError, zlib.error) as exc:  # a truncated or corrupt .gz
-                stats.add_problem(BadLine(source, line_no + 1, "unreadable",
-                                          f"the rest of the file is unreadable ({exc})"))
+                stats.add_problem(
+                    BadLine(
+                        source,
+                        line_no + 1,
+                        "unreadable",
+                        f"the rest of the file is unreadable ({exc})",
+                    )
+                )
         if self.progress is not None and pending:
             self.progress(pending)
-        log.debug("scanned %s: %d records, %d selected", source,
-                  stats.records_read - read_before, stats.selected - selected_before)
+        log.debug(
+            "scanned %s: %d records, %d selected",
+            source,
+            stats.records_read - read_before,
+            stats.selected - selected_before,
+        )
 
     def _parse(self, line: bytes, source: str, line_no: int) -> Conversation | None:
         try:
@@ -256,7 +271,8 @@ class LongRunningExtraction:
             "family": family or pipeline_family(key),
             "source_key": key,
             "line": line_no,
-            "content_hash": metadata.get("content_hash") or content_hash(record.messages),
+            "content_hash": metadata.get("content_hash")
+            or record_content_hash(record.messages, record.metadata),
         }
         return record
 
@@ -283,5 +299,6 @@ def extract_long_running(
     """
     if not keys:
         raise ConfigError("no input files: give at least one JSONL key or path")
-    return LongRunningExtraction(store, keys, min_turns=min_turns, limit=limit, stats=stats,
-                                 progress=progress)
+    return LongRunningExtraction(
+        store, keys, min_turns=min_turns, limit=limit, stats=stats, progress=progress
+    )

@@ -17,6 +17,9 @@ Decisions, so that nobody has to reverse-engineer them:
 - ``ValidateStep`` requires the dialogue to start with a user turn after any leading system
   message. Many datasets open with a counsellor greeting; we reject those (``non_alternating``)
   rather than silently drop the greeting.
+- A *text record* (``metadata["kind"] == "text"``: phase A pretraining text) is the one record
+  type holding a document: exactly one assistant message with the text, after any system
+  message, and no user turn. ``ValidateStep`` accepts that shape only for text records.
 """
 
 from __future__ import annotations
@@ -30,8 +33,10 @@ import ftfy
 
 from pixel_platform import PIPELINE_VERSION
 from pixel_platform.core.reasons import Reason
-from pixel_platform.core.record import Conversation, Message, content_hash
+from pixel_platform.core.record import Conversation, Message, record_content_hash
 from pixel_platform.core.steps import Reject, Step
+
+TEXT_KIND = "text"  # metadata["kind"] of a phase A text record
 
 
 def _cp1252(byte: int) -> str:
@@ -166,6 +171,8 @@ class ValidateStep(Step[Conversation, Conversation]):
         while start < count and messages[start]["role"] == "system":
             start += 1
         if count - start < self.min_turns or count - start < 2:
+            if item.metadata.get("kind") == TEXT_KIND:
+                return self.validate_text(item, start)
             return self.diagnose(messages)
         limit, expected = self.max_turn_chars, "user"
         for message in messages[start:] if start else messages:
@@ -178,6 +185,28 @@ class ValidateStep(Step[Conversation, Conversation]):
             ):
                 return self.diagnose(messages)
             expected = "assistant" if expected == "user" else "user"
+        return item
+
+    def validate_text(self, item: Conversation, start: int) -> Conversation | Reject:
+        """A text record: exactly one non-system message, from the assistant, within limits."""
+        body = item.messages[start:]
+        if len(body) != 1 or body[0]["role"] != "assistant":
+            roles = ", ".join(m["role"] for m in body) or "none"
+            return Reject(
+                Reason.NON_ALTERNATING.value,
+                f"a text record (metadata.kind=text) holds exactly one assistant message after"
+                f" any system message; found roles: {roles}",
+            )
+        content = body[0]["content"]
+        if not content or content.isspace():
+            return Reject(Reason.EMPTY_TURN.value, f"turn {start} (assistant) is empty")
+        if len(content) > self.max_turn_chars:
+            return Reject(
+                Reason.TURN_TOO_LONG.value,
+                f"turn {start} (assistant) has {len(content)} characters; the limit is"
+                f" {self.max_turn_chars}",
+            )
+        self.stats.changed["text_record"] += 1
         return item
 
     def diagnose(self, messages: list[Message]) -> Reject:
@@ -253,7 +282,7 @@ class FinalizeStep(Step[Conversation, Conversation]):
 
     def apply(self, item: Conversation) -> Conversation:
         metadata = item.metadata
-        metadata["content_hash"] = content_hash(item.messages)
+        metadata["content_hash"] = record_content_hash(item.messages, metadata)
         provenance = metadata.get("provenance")
         if provenance is None:
             provenance = metadata["provenance"] = {}

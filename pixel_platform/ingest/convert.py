@@ -13,6 +13,13 @@ Roles go through ``Registry.roles_for(family)``; consecutive turns of one role a
 fields no converter used are kept in ``metadata["source_fields"]``; extra keys of individual turns
 in ``metadata["source_turn_fields"]`` (by source turn index). Reject details name fields and types,
 never conversation text.
+
+One exception for records that are already ChatML (``{"messages": [...], "metadata": {...}}``, as
+the derived generators write them): the keys in ``LIFTED_METADATA`` of the source ``metadata``
+move up to ``metadata`` itself, because later steps act on them: ``kind`` (``"text"`` marks a
+phase A text record, which ``ValidateStep`` accepts with a single assistant message) and
+``preference`` (a phase C pair's rejected reply and margin, which the release exports). Everything
+else in the source ``metadata`` stays under ``source_fields["metadata"]``.
 """
 
 from __future__ import annotations
@@ -33,6 +40,8 @@ TURN_FORMATS = ("messages", "sharegpt", "turn_list")
 _FORMAT_BY_LIST_KEY = {"messages": "messages", "conversations": "sharegpt"}
 SYSTEM_FIELD = "system"  # a record-level system prompt (ShareGPT variants carry one)
 UNKNOWN = "unknown"
+SOURCE_METADATA = "metadata"
+LIFTED_METADATA = ("kind", "preference")
 
 
 def type_name(value: Any) -> str:
@@ -90,6 +99,10 @@ class ConvertStep(Step[RawRecord, Conversation]):
         metadata: dict[str, Any] = {"detected_format": fmt, "provenance": provenance}
         if type(payload) is dict and len(payload) > len(used):
             unused = {k: v for k, v in payload.items() if k not in used}
+            if type(unused.get(SOURCE_METADATA)) is dict:
+                unused[SOURCE_METADATA] = _lift(unused[SOURCE_METADATA], metadata)
+                if not unused[SOURCE_METADATA]:
+                    del unused[SOURCE_METADATA]
             if unused:
                 metadata["source_fields"] = unused
         if extra:
@@ -343,6 +356,16 @@ class ConvertStep(Step[RawRecord, Conversation]):
             else:
                 messages.append({"role": role, "content": segment.text})
         return messages, used, None, {"preamble": preamble} if preamble else None
+
+
+def _lift(source: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
+    """Move ``LIFTED_METADATA`` keys of a source ``metadata`` object into ``metadata``; return
+    the rest (a copy: the raw payload is not changed)."""
+    rest = dict(source)
+    for key in LIFTED_METADATA:
+        if key in rest:
+            metadata[key] = rest.pop(key)
+    return rest
 
 
 def _turn_keys(

@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from pixel_platform.core.record import Conversation, content_hash
+from pixel_platform.core.record import Conversation, record_content_hash
 from pixel_platform.core.steps import Step, run_chain
 from pixel_platform.curation.config import CurationConfig
 from pixel_platform.curation.crisis import CrisisTagStep
@@ -47,7 +47,7 @@ def read_conversations(store: ObjectStore, key: str) -> Iterator[Conversation]:
 
 def rehash(records: Iterator[Conversation]) -> Iterator[Conversation]:
     for record in records:
-        new_hash = content_hash(record.messages)
+        new_hash = record_content_hash(record.messages, record.metadata)
         old_hash = record.metadata.get("content_hash")
         if old_hash != new_hash:
             record.provenance["ingest_content_hash"] = old_hash

@@ -27,12 +27,14 @@ import orjson
 
 from pixel_platform.core.errors import ConfigError, TerminalError
 from pixel_platform.core.reasons import Reason
-from pixel_platform.core.record import content_hash
+from pixel_platform.core.record import record_content_hash
 from pixel_platform.registry.model import Registry
 from pixel_platform.release.curriculum import Curriculum, load_curriculum
 from pixel_platform.release.exports import (
+    EXPORT_FORMATS,
     ShardFile,
     axolotl_yaml,
+    export_line,
     llama_factory_info,
     stage_order,
 )
@@ -159,7 +161,7 @@ def _exclusion(
     digest = metadata.get("content_hash")
     if not isinstance(digest, str) and record is not None:
         try:
-            digest = content_hash(record["messages"])
+            digest = record_content_hash(record["messages"], record.get("metadata"))
         except (KeyError, TypeError):
             digest = None
     return {
@@ -209,7 +211,7 @@ def _collect(
                     out.exclusions.append(_exclusion(reason, uid, record, key, line_no))
                     continue
                 metadata = record["metadata"]
-                actual = content_hash(record["messages"])
+                actual = record_content_hash(record["messages"], record.get("metadata"))
                 if metadata.get("content_hash") != actual:
                     metadata["content_hash"] = actual
                     out.hash_repairs += 1
@@ -301,6 +303,29 @@ def _write_shards(
         COMPILED, compiled.digest, compiled.bytes, compiled.lines, "compiled"
     )
     return shards, compiled_file
+
+
+def _write_exports(
+    store: ObjectStore, staging: str, ordered: list[_Released]
+) -> list[_WrittenFile]:
+    """Phase A text and phase C preference files (``exports.EXPORT_FORMATS``), per split, in
+    shard order; a split without such records gets no file."""
+    files: list[_WrittenFile] = []
+    for fmt in EXPORT_FORMATS:
+        for split in SPLITS:
+            rows = (row for item in ordered if item.split == split for row in fmt.rows(item.record))
+            first = next(rows, None)
+            if first is None:
+                continue
+            path = fmt.path_for(split)
+            with store.open_write(key_in(staging, path)) as fh:
+                out = _Digest(fh)
+                out.write(export_line(first))
+                for row in rows:
+                    out.write(export_line(row))
+            extra = {"split": split, "format": fmt.name}
+            files.append(_WrittenFile(path, out.digest, out.bytes, out.lines, "export", extra))
+    return files
 
 
 def _write_file(
@@ -401,6 +426,7 @@ def build_release(
             store, staging, STAGE_ORDER, stage_order(curriculum, shards, families), "curriculum"
         )
     )
+    files += _write_exports(store, staging, ordered)
 
     manifest: dict[str, Any] = {
         "schema": MANIFEST_SCHEMA,

@@ -8,10 +8,24 @@
   paths relative to the release root.
 * ``curriculum/stage_order.json``: stages in training order (phase A, B1..B7, C) with weights and
   their shard files per split. Shards never mix stages, so a stage is a list of whole files.
+
+Two kinds of record are also written in the shape their trainer expects (``EXPORT_FORMATS``), per
+split, in shard order, only for splits that have such records. These files are a pure function of
+the shards; the Stats gate rebuilds them from the shards and compares digests:
+
+* phase A (``metadata.phase == "A"``): ``exports/pretraining/{split}.jsonl``, ``{"text": ...}``:
+  the dialogue turns' contents joined by a blank line (a text record has exactly one);
+* phase C records with ``metadata.preference = {"rejected": str, "margin", "source"}``: TRL's
+  conversational preference format ``{"prompt": [...], "chosen": [{assistant}], "rejected":
+  [{assistant}]}`` in ``exports/trl/preference_{split}.jsonl`` and KTO's unpaired format (one
+  ``{"prompt", "completion", "label": true}`` and one ``label: false`` row per pair) in
+  ``exports/trl/kto_{split}.jsonl``. The prompt is every message before the final (chosen)
+  assistant turn, system prompt included.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +33,7 @@ import orjson
 import yaml
 
 from pixel_platform.release.curriculum import Curriculum
-from pixel_platform.release.layout import SPLITS
+from pixel_platform.release.layout import PRETRAINING_TEXT, SPLITS, TRL_KTO, TRL_PREFERENCE
 
 CHATML_TAGS = {
     "role_tag": "role",
@@ -109,3 +123,88 @@ def stage_order(curriculum: Curriculum, shards: list[ShardFile], families: dict[
         "stages": stages,
     }
     return orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
+
+
+# -- phase A text and phase C preference exports -------------------------------------------------
+Row = dict[str, Any]
+
+
+def _metadata(record: dict[str, Any]) -> dict[str, Any]:
+    metadata = record.get("metadata")
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def _turn(message: Any) -> dict[str, str] | None:
+    if not isinstance(message, dict):
+        return None
+    role, content = message.get("role"), message.get("content")
+    if not isinstance(role, str) or not isinstance(content, str):
+        return None
+    return {"role": role, "content": content}
+
+
+def pretraining_rows(record: dict[str, Any]) -> list[Row]:
+    """``[{"text": ...}]`` for a phase A record, else ``[]``."""
+    if _metadata(record).get("phase") != "A":
+        return []
+    turns = [_turn(m) for m in record.get("messages") or ()]
+    text = "\n\n".join(t["content"] for t in turns if t and t["role"] != "system" and t["content"])
+    return [{"text": text}] if text else []
+
+
+def preference_parts(record: dict[str, Any]) -> tuple[list[Row], Row, Row] | None:
+    """(prompt, chosen, rejected) of a preference record, or ``None`` when it is not one: a
+    ``metadata.preference.rejected`` text, a final assistant turn and a user turn before it."""
+    preference = _metadata(record).get("preference")
+    if not isinstance(preference, dict):
+        return None
+    rejected = preference.get("rejected")
+    turns = [_turn(m) for m in record.get("messages") or ()]
+    if not isinstance(rejected, str) or not rejected.strip() or not turns or None in turns:
+        return None
+    prompt, chosen = turns[:-1], turns[-1]
+    if chosen is None or chosen["role"] != "assistant":
+        return None
+    if not any(t is not None and t["role"] == "user" for t in prompt):
+        return None
+    return prompt, chosen, {"role": "assistant", "content": rejected}  # type: ignore[return-value]
+
+
+def trl_preference_rows(record: dict[str, Any]) -> list[Row]:
+    parts = preference_parts(record) if _metadata(record).get("phase") == "C" else None
+    if parts is None:
+        return []
+    prompt, chosen, rejected = parts
+    return [{"prompt": prompt, "chosen": [chosen], "rejected": [rejected]}]
+
+
+def kto_rows(record: dict[str, Any]) -> list[Row]:
+    parts = preference_parts(record) if _metadata(record).get("phase") == "C" else None
+    if parts is None:
+        return []
+    prompt, chosen, rejected = parts
+    return [
+        {"prompt": prompt, "completion": [chosen], "label": True},
+        {"prompt": prompt, "completion": [rejected], "label": False},
+    ]
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    name: str
+    path: str  # with a {split} field
+    rows: Callable[[dict[str, Any]], list[Row]]
+
+    def path_for(self, split: str) -> str:
+        return self.path.format(split=split)
+
+
+EXPORT_FORMATS = (
+    ExportFormat("pretraining_text", PRETRAINING_TEXT, pretraining_rows),
+    ExportFormat("trl_preference", TRL_PREFERENCE, trl_preference_rows),
+    ExportFormat("trl_kto", TRL_KTO, kto_rows),
+)
+
+
+def export_line(row: Row) -> bytes:
+    return orjson.dumps(row) + b"\n"

@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 import orjson
 
-from pixel_platform.core.record import content_hash
+from pixel_platform.core.record import record_content_hash
 from pixel_platform.release.curriculum import PHASES
 from pixel_platform.release.expectations import Check, run_checks
+from pixel_platform.release.exports import EXPORT_FORMATS, export_line
 from pixel_platform.release.layout import COMPILED, MANIFEST, QUARANTINE, SPLITS, STATS
 from pixel_platform.release.options import GateContext
 from pixel_platform.release.results import GateResult, Violations
@@ -170,14 +171,15 @@ def gate_distribution(release: ReleaseView, ctx: GateContext) -> GateResult:
 
 # -- 4. pii ----------------------------------------------------------------------------------------
 def gate_pii(release: ReleaseView, ctx: GateContext) -> GateResult:
-    """No record awaits PII review, and a rescan of every turn finds no structured PII
-    (``scan_texts`` ignores placeholders such as ``<EMAIL_1>`` and allowlisted crisis lines)."""
+    """No record awaits PII review, and a rescan of every turn (and of every preference pair's
+    rejected reply) finds no structured PII (``scan_texts`` ignores placeholders such as
+    ``<EMAIL_1>`` and allowlisted crisis lines)."""
     from pixel_platform.curation.pii import PiiConfig, scan_texts  # spaCy + presidio: slow import
 
     v = Violations("pii", ctx.max_examples)
     config = PiiConfig(model=None, entities=ctx.pii_entities)
     texts: list[str] = []
-    where: list[tuple[ReleasedRecord, int]] = []
+    where: list[tuple[ReleasedRecord, int | str]] = []
     scanned = 0
 
     def flush() -> None:
@@ -199,6 +201,13 @@ def gate_pii(release: ReleaseView, ctx: GateContext) -> GateResult:
                 texts.append(content)
                 where.append((record, turn))
                 scanned += 1
+        # A preference pair's rejected reply ships too (the TRL/KTO exports).
+        preference = metadata.get("preference")
+        rejected = preference.get("rejected") if isinstance(preference, dict) else None
+        if isinstance(rejected, str) and rejected:
+            texts.append(rejected)
+            where.append((record, "rejected"))
+            scanned += 1
         if len(texts) >= PII_SCAN_BATCH:
             flush()
     if texts:
@@ -279,7 +288,7 @@ def gate_hash(release: ReleaseView, ctx: GateContext) -> GateResult:
         stored = (record.data.get("metadata") or {}).get("content_hash")
         rows.append({"uid": record.uid, "content_hash": stored})
         try:
-            actual = content_hash(record.data["messages"])
+            actual = record_content_hash(record.data["messages"], record.data.get("metadata"))
         except (KeyError, TypeError):
             v.add("messages_malformed", _example(record))
             continue
@@ -426,7 +435,8 @@ def _leaf_diffs(expected: Any, actual: Any, path: str = "") -> list[str]:
 
 def gate_stats(release: ReleaseView, ctx: GateContext) -> GateResult:
     """stats.json exists and its counts, histograms, PII and crisis numbers equal a recount of the
-    shards; the manifest's counts and the quarantine counts agree with the files too."""
+    shards; the manifest's counts and the quarantine counts agree with the files too, and the
+    phase A / phase C export files are exactly what the shards give."""
     v = Violations("stats", ctx.max_examples)
     recount = RecordStats()
     for record, _ in _records(release):
@@ -444,6 +454,7 @@ def gate_stats(release: ReleaseView, ctx: GateContext) -> GateResult:
     if manifest:
         for key in _leaf_diffs(manifest.get("counts"), actual["counts"], "counts"):
             v.add("manifest_counts_mismatch", {"file": MANIFEST, "key": key})
+    _check_exports(release, manifest, v)
     entries = read_quarantine(release)
     if entries is None:
         v.add("quarantine_file_missing", {"file": QUARANTINE})
@@ -454,6 +465,34 @@ def gate_stats(release: ReleaseView, ctx: GateContext) -> GateResult:
         if manifest and (manifest.get("exclusions") or {}).get("by_reason") != by_reason:
             v.add("quarantine_counts_mismatch", {"file": MANIFEST})
     return v.result(records=actual["counts"]["total"], by_split=actual["counts"]["by_split"])
+
+
+def _check_exports(release: ReleaseView, manifest: dict[str, Any], v: Violations) -> None:
+    """The phase A / phase C export files are what the shards give, byte for byte: rebuilt here
+    (records and sha256) and compared with the manifest, whose digests the Hash gate checks
+    against the files."""
+    digests: dict[str, Any] = {}
+    rows: Counter[str] = Counter()
+    for record, _ in _records(release):
+        for fmt in EXPORT_FORMATS:
+            for row in fmt.rows(record.data or {}):
+                path = fmt.path_for(record.split)
+                digests.setdefault(path, hashlib.sha256()).update(export_line(row))
+                rows[path] += 1
+    expected = {path: (rows[path], "sha256:" + d.hexdigest()) for path, d in digests.items()}
+    listed = {
+        str(f.get("path")): f
+        for f in manifest.get("files") or []
+        if isinstance(f, dict) and f.get("format") in {fmt.name for fmt in EXPORT_FORMATS}
+    }
+    for path in sorted(set(expected) - set(listed)):
+        v.add("export_missing", {"file": path, "records": expected[path][0]})
+    for path in sorted(set(listed) - set(expected)):
+        v.add("export_unexpected", {"file": path})
+    for path in sorted(set(expected) & set(listed)):
+        n, sha = expected[path]
+        if listed[path].get("records") != n or listed[path].get("sha256") != sha:
+            v.add("export_differs_from_shards", {"file": path, "records": n})
 
 
 # -- 9. dedup --------------------------------------------------------------------------------------

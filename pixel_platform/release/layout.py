@@ -10,6 +10,8 @@
         stats.json  report.html
         reports/release_quarantine.jsonl
         exports/llama_factory/dataset_info.json  exports/axolotl/datasets.yaml
+        exports/pretraining/{split}.jsonl   phase A records as {"text": ...}
+        exports/trl/preference_{split}.jsonl  exports/trl/kto_{split}.jsonl   phase C pairs
         curriculum/stage_order.json
     exports/releases/LATEST             {"version": ...}: moves only when every gate passed
     final_dataset/                      copy of the LATEST release: manifest, compiled, shards
@@ -34,6 +36,10 @@ QUARANTINE = "reports/release_quarantine.jsonl"
 LLAMA_FACTORY = "exports/llama_factory/dataset_info.json"
 AXOLOTL = "exports/axolotl/datasets.yaml"
 STAGE_ORDER = "curriculum/stage_order.json"
+# Per split, written only for splits that have such records (see exports.EXPORT_FORMATS).
+PRETRAINING_TEXT = "exports/pretraining/{split}.jsonl"
+TRL_PREFERENCE = "exports/trl/preference_{split}.jsonl"
+TRL_KTO = "exports/trl/kto_{split}.jsonl"
 
 SPLITS = ("train", "val", "test")
 SHARD_PATH = re.compile(r"^shards/(train|val|test)/part-(\d{5})\.jsonl$")

@@ -7,7 +7,8 @@ One reason per record, the first that applies, in this order:
 3. ``license_missing`` - no licence, or one the registry does not define;
 4. ``license_noncommercial`` - a non-commercial licence in a commercial build;
 5. ``provenance_incomplete`` - any other required provenance field missing;
-6. ``pii_status_missing`` / ``pii_requires_review`` - never scanned, or flagged for a person;
+6. ``pii_status_missing`` / ``pii_requires_review`` - never scanned, or flagged for a person
+   (a preference pair's rejected reply too: ``metadata.preference.pii_status``);
 7. ``crisis_response_unsafe`` - a reply that fails a person in crisis. It is kept out of every
    phase (SFT above all); the release quarantine keeps its uid and content_hash so the planned
    preference-pair feature can pair it with a safe reply for phase C.
@@ -92,7 +93,10 @@ def exclusion_reason(record: dict[str, Any], registry: Registry, commercial: boo
     if provenance_problems(prov):
         return Reason.PROVENANCE_INCOMPLETE
     pii_status = metadata.get("pii_status")
-    if pii_status == "requires_review":
+    preference = metadata.get("preference")
+    if pii_status == "requires_review" or (
+        isinstance(preference, dict) and preference.get("pii_status") == "requires_review"
+    ):
         return Reason.PII_REQUIRES_REVIEW
     if pii_status not in RELEASABLE_PII:
         return Reason.PII_STATUS_MISSING

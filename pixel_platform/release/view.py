@@ -16,7 +16,7 @@ import numpy as np
 import orjson
 from numpy.typing import NDArray
 
-from pixel_platform.core.record import content_hash
+from pixel_platform.core.record import record_content_hash
 from pixel_platform.curation.dedup import DedupConfig, MinHasher
 from pixel_platform.curation.dedup.lsh import CandidateStats, in_memory_candidates
 from pixel_platform.curation.dedup.text import dialogue_text
@@ -152,7 +152,11 @@ class ReleaseView:
                 continue
             messages = record.data.get("messages")
             try:
-                hashes.append(content_hash(messages) if isinstance(messages, list) else "")
+                hashes.append(
+                    record_content_hash(messages, record.data.get("metadata"))
+                    if isinstance(messages, list)
+                    else ""
+                )
             except (KeyError, TypeError):
                 hashes.append("")
             uids.append(record.uid)

@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from pixel_platform.core.errors import TerminalError
-from pixel_platform.core.record import content_hash as compute_content_hash
+from pixel_platform.core.record import record_content_hash
 from pixel_platform.curation.dedup.config import DedupConfig
 from pixel_platform.curation.dedup.minhash import MinHasher
 from pixel_platform.curation.dedup.text import dialogue_text
@@ -112,7 +112,7 @@ def _quality(metadata: dict[str, Any]) -> float:
 def _hash_bytes(record: dict[str, Any]) -> bytes:
     value = (record.get("metadata") or {}).get("content_hash")
     if not (isinstance(value, str) and value.startswith("sha256:") and len(value) == 71):
-        value = compute_content_hash(record["messages"])
+        value = record_content_hash(record["messages"], record.get("metadata"))
     return bytes.fromhex(value[7:])
 
 

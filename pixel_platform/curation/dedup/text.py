@@ -38,9 +38,17 @@ _M64 = (1 << 64) - 1
 
 
 def dialogue_text(record: Mapping[str, Any]) -> str:
-    """The contents of the record's non-system turns, one per line."""
+    """The contents of the record's non-system turns, one per line.
+
+    A preference pair's rejected reply is appended: the pair is compared as a whole, so it is not
+    a near-duplicate of the plain conversation of its chosen side (which stays in SFT).
+    """
     messages = record.get("messages") or ()
-    return "\n".join(str(m.get("content") or "") for m in messages if m.get("role") != "system")
+    text = "\n".join(str(m.get("content") or "") for m in messages if m.get("role") != "system")
+    preference = (record.get("metadata") or {}).get("preference")
+    if isinstance(preference, Mapping) and isinstance(preference.get("rejected"), str):
+        text += "\n" + preference["rejected"]
+    return text
 
 
 def canonical_text(text: str) -> bytes:

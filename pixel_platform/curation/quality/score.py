@@ -39,17 +39,19 @@ class QualityResult:
 
 
 def score_conversation(messages: Sequence[Message],
-                       config: QualityConfig | None = None) -> QualityResult:
+                       config: QualityConfig | None = None, *, text: bool = False) -> QualityResult:
+    """Score a conversation; ``text=True`` scores a phase A text record (one assistant message,
+    ``metadata.kind == "text"``), where the dialogue signals do not apply and count as 1."""
     config = config or QualityConfig()
     turns = sig.prepare(messages)
     values = {
-        "length_balance": sig.length_balance(turns, config.min_reply_chars),
+        "length_balance": 1.0 if text else sig.length_balance(turns, config.min_reply_chars),
         "repetition": sig.repetition(turns),
-        "echo": sig.echo(turns),
+        "echo": 1.0 if text else sig.echo(turns),
         "clean_text": sig.clean_text(turns),
         "shouting": sig.shouting(turns),
         "placeholders": sig.placeholders(turns),
-        "turn_structure": sig.turn_structure(turns),
+        "turn_structure": 1.0 if text else sig.turn_structure(turns),
         "script_consistency": sig.script_consistency(turns),
     }
     score = 1.0

@@ -22,7 +22,8 @@ class QualityStep(Step[Conversation, Conversation]):
         self.config = config or QualityConfig()
 
     def apply(self, item: Conversation) -> Conversation | Reject:
-        result = score_conversation(item.messages, self.config)
+        is_text = item.metadata.get("kind") == "text"
+        result = score_conversation(item.messages, self.config, text=is_text)
         item.metadata["quality"] = result.as_metadata()
         self.stats.changed[f"language:{result.language}"] += 1
         if result.score < self.config.threshold:

@@ -1,0 +1,164 @@
+"""``pixel-platform train submit|status|cancel|logs``: training jobs on OVH AI Training or locally.
+
+``submit`` makes a ``TrainingJobSpec`` for a published release (``latest`` = the release LATEST
+points at), stores it under ``training/specs/<version>/<spec-id>.yaml`` in the data store and
+submits it. ``--dry-run`` prints the OVH ``POST /v1/job`` body and stores nothing;
+``--k8s-manifest FILE`` also writes the multi-node PyTorchJob rendering. ``--wait`` follows the
+job (logs to stderr) and checks its checkpoints when it is DONE.
+
+Backends: ``local`` runs the trainer as a subprocess (release from the local data store,
+checkpoints under ``--checkpoint-root``); ``ovh`` needs ``OVH_AI_TOKEN`` (and ``OVH_AI_REGION``,
+default gra). ``status``/``cancel``/``logs`` take the job id; ``local-…`` ids are local jobs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import orjson
+
+from pixel_platform.cli.common import storage_settings
+from pixel_platform.core.errors import ConfigError
+from pixel_platform.release.publish import read_latest
+from pixel_platform.storage.settings import StorageSettings, open_store
+from pixel_platform.training.backends import BACKENDS, TrainingBackend, open_backend
+from pixel_platform.training.config import load_config
+from pixel_platform.training.spec import DEFAULT_IMAGE, make_spec, save_spec
+
+CHECKPOINT_BUCKET_ENV = "PIXEL_CHECKPOINT_BUCKET"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("train", help="submit and follow training jobs (OVH AI Training or local)")
+    tsub = p.add_subparsers(dest="train_command", required=True)
+
+    s = tsub.add_parser("submit", help="make a training spec for a release and submit it")
+    s.add_argument("--backend", choices=BACKENDS, default="local")
+    s.add_argument("--release", default="latest", help="a release version, or latest")
+    s.add_argument("--config", help="training config YAML (model, stages, hyperparameters)")
+    s.add_argument("--image", default=os.environ.get("PIXEL_TRAINER_IMAGE", DEFAULT_IMAGE))
+    s.add_argument("--flavor", default="h100-1-gpu")
+    s.add_argument("--gpus", type=int, default=1, help="1-4 GPUs of the flavor")
+    s.add_argument("--timeout", type=int, default=24 * 3600, help="job timeout in seconds")
+    s.add_argument(
+        "--checkpoint-bucket",
+        default=os.environ.get(CHECKPOINT_BUCKET_ENV, "pixelated-checkpoints"),
+    )
+    s.add_argument(
+        "--checkpoint-prefix", default="", help="key prefix inside the checkpoint bucket"
+    )
+    s.add_argument("--datastore-alias", default=os.environ.get("OVH_AI_DATASTORE_ALIAS", "GRA"))
+    s.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
+    s.add_argument("--storage-root", help="local data store (forces the local storage backend)")
+    s.add_argument("--checkpoint-root", help="local backend: checkpoint directory")
+    s.add_argument("--dry-run", action="store_true", help="print the OVH job body; submit nothing")
+    s.add_argument("--k8s-manifest", metavar="FILE", help="also write the multi-node PyTorchJob")
+    s.add_argument("--nodes", type=int, default=2, help="nodes of the PyTorchJob rendering")
+    s.add_argument("--wait", action="store_true", help="follow the job until it ends")
+    s.add_argument("--poll-interval", type=float, default=30.0)
+    s.set_defaults(func=submit)
+
+    for name, func, text in (
+        ("status", status, "print a job's state"),
+        ("cancel", cancel, "stop a job"),
+        ("logs", logs, "print a job's log"),
+    ):
+        c = tsub.add_parser(name, help=text)
+        c.add_argument("job", help="job id (local-… for local jobs)")
+        c.add_argument("--backend", choices=BACKENDS, help="default: from the job id")
+        c.add_argument("--checkpoint-root", help="local backend: checkpoint directory")
+        c.set_defaults(func=func)
+
+
+def _backend_for(args: argparse.Namespace, job_id: str | None = None) -> TrainingBackend:
+    name = args.backend or ("local" if (job_id or "").startswith("local-") else "ovh")
+    settings = storage_settings(getattr(args, "storage_root", None))
+    checkpoint_store = None
+    if name == "ovh" and getattr(args, "wait", False):
+        checkpoint_store = open_store(
+            StorageSettings.from_env(backend="s3", bucket=args.checkpoint_bucket, cache_dir=None)
+        )
+    return open_backend(
+        name,
+        store_root=settings.local_path
+        if settings.backend == "local"
+        else f"s3://{settings.bucket}",
+        checkpoint_root=getattr(args, "checkpoint_root", None),
+        checkpoint_store=checkpoint_store,
+    )
+
+
+def _labels(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--label {item!r}: expected KEY=VALUE")
+        out[key] = value
+    return out
+
+
+def submit(args: argparse.Namespace) -> int:
+    settings = storage_settings(args.storage_root)
+    store = open_store(settings)
+    version = read_latest(store) if args.release == "latest" else args.release
+    if not version:
+        raise ConfigError("no release is marked LATEST; pass --release VERSION")
+    spec = make_spec(
+        store,
+        version,
+        data_bucket=settings.bucket or "local",
+        checkpoint_bucket=args.checkpoint_bucket,
+        checkpoint_prefix=args.checkpoint_prefix,
+        datastore_alias=args.datastore_alias,
+        config=load_config(args.config),
+        image=args.image,
+        flavor=args.flavor,
+        gpus=args.gpus,
+        labels=_labels(args.label),
+        timeout_s=args.timeout,
+        default_deepspeed="zero2_bf16" if args.backend == "ovh" else None,
+    )
+    if args.k8s_manifest:
+        from pixel_platform.training.k8s import render_yaml
+
+        Path(args.k8s_manifest).write_text(render_yaml(spec, nodes=args.nodes))
+        print(f"k8s manifest: {args.k8s_manifest}", file=sys.stderr)
+    if args.dry_run:
+        sys.stdout.write(orjson.dumps(spec.ovh_job_body(), option=orjson.OPT_INDENT_2).decode())
+        print(f"\nspec {spec.spec_id} (dry run: nothing stored or submitted)", file=sys.stderr)
+        return 0
+    key = save_spec(store, spec)
+    backend = _backend_for(args)
+    job_id = backend.submit(spec)
+    print(job_id)
+    print(f"spec: {store.uri(key)}", file=sys.stderr)
+    if args.wait:
+        outcome = backend.wait(
+            job_id, args.poll_interval, on_log=lambda line: print(line, file=sys.stderr)
+        )
+        print(
+            f"{job_id}: {outcome.state.value}; checkpoints verified "
+            f"({len(outcome.checkpoints.get('final_model') or [])} final model files)"
+        )
+    return 0
+
+
+def status(args: argparse.Namespace) -> int:
+    print(_backend_for(args, args.job).status(args.job).value)
+    return 0
+
+
+def cancel(args: argparse.Namespace) -> int:
+    _backend_for(args, args.job).cancel(args.job)
+    print(f"{args.job}: cancel requested")
+    return 0
+
+
+def logs(args: argparse.Namespace) -> int:
+    for line in _backend_for(args, args.job).logs(args.job):
+        print(line)
+    return 0

@@ -1,0 +1,54 @@
+"""Where training runs: ``local`` (a subprocess; the embedded default) or ``ovh`` (AI Training)."""
+
+import os
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from pixel_platform.training.backends import open_backend
+from pixel_platform.training.backends.base import TrainingBackend
+
+LOCAL_TINY_CONFIG = str(Path(__file__).resolve().parents[2] / "training" / "local_tiny.yaml")
+
+
+class TrainingBackendResource(dg.ConfigurableResource):
+    backend: str = "local"
+    config_path: str | None = LOCAL_TINY_CONFIG  # a TrainConfig YAML (None: bundled defaults)
+    checkpoint_root: str = "data/checkpoints"  # local backend: where runs are written
+    state_dir: str = "data/training/state"
+    region: str | None = None  # ovh: OVH_AI_REGION (default gra); token from OVH_AI_TOKEN
+    data_bucket: str = "local"  # ovh: the bucket the release volume mounts
+    checkpoint_bucket: str = "pixelated-checkpoints"
+    image: str | None = None
+    flavor: str = "h100-1-gpu"
+    gpus: int = 1
+    poll_interval_s: float = 5.0
+
+    def open(self, store_root: str, checkpoint_store: Any = None) -> TrainingBackend:
+        return open_backend(
+            self.backend,
+            store_root=store_root,
+            checkpoint_root=self.checkpoint_root,
+            checkpoint_store=checkpoint_store,
+            state_dir=self.state_dir,
+            region=self.region,
+        )
+
+
+def training_resource_from_env(
+    checkpoint_root: str | None = None, state_dir: str | None = None
+) -> TrainingBackendResource:
+    backend = os.environ.get("PIXEL_TRAINING_BACKEND", "local")
+    return TrainingBackendResource(
+        backend=backend,
+        config_path=os.environ.get("PIXEL_TRAINING_CONFIG")
+        or (LOCAL_TINY_CONFIG if backend == "local" else None),
+        checkpoint_root=checkpoint_root
+        or os.environ.get("PIXEL_CHECKPOINT_ROOT", "data/checkpoints"),
+        state_dir=state_dir or os.environ.get("PIXEL_TRAINING_STATE_DIR", "data/training/state"),
+        region=os.environ.get("OVH_AI_REGION"),
+        data_bucket=os.environ.get("OVH_S3_BUCKET", "local"),
+        checkpoint_bucket=os.environ.get("PIXEL_CHECKPOINT_BUCKET", "pixelated-checkpoints"),
+        image=os.environ.get("PIXEL_TRAINER_IMAGE"),
+    )

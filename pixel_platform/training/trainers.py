@@ -1,0 +1,173 @@
+"""TRL trainers for one stage: ``SFTTrainer`` for phases A/B, DPO/ORPO/KTO for phase C.
+
+Every heavy import (torch, transformers, trl, datasets) happens inside these functions, so the
+rest of the package imports in milliseconds and without the ``train`` extra.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pixel_platform.core.errors import MissingDependencyError
+from pixel_platform.training.chat_template import fit_chatml
+from pixel_platform.training.config import TrainConfig, TrainerArgs
+from pixel_platform.training.launch import check_precision, deepspeed_config_path
+
+
+def require_training_stack() -> None:
+    for module in ("torch", "transformers", "trl", "datasets"):
+        try:
+            __import__(module)
+        except ImportError:
+            raise MissingDependencyError(module, "train") from None
+
+
+def load_model_and_tokenizer(config: TrainConfig, path: str) -> tuple[Any, Any]:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    kwargs: dict[str, Any] = {
+        "dtype": torch.bfloat16 if config.runtime.precision == "bf16" else torch.float32,
+        "trust_remote_code": config.model.trust_remote_code,
+    }
+    if config.model.attn_implementation:
+        kwargs["attn_implementation"] = config.model.attn_implementation
+    model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+    tokenizer = AutoTokenizer.from_pretrained(
+        path, trust_remote_code=config.model.trust_remote_code
+    )
+    fit_chatml(tokenizer, model, config.model.chat_template)
+    return model, tokenizer
+
+
+def _common_args(
+    config: TrainConfig, hp: TrainerArgs, output_dir: Path, max_steps: int, run_name: str
+) -> dict[str, Any]:
+    runtime = config.runtime
+    deepspeed = None
+    if runtime.deepspeed:
+        check_precision(runtime.deepspeed, runtime.precision)
+        deepspeed = str(deepspeed_config_path(runtime.deepspeed))
+    return {
+        "output_dir": str(output_dir),
+        "run_name": run_name,
+        "learning_rate": hp.learning_rate,
+        "num_train_epochs": hp.num_train_epochs,
+        "max_steps": max_steps,
+        "per_device_train_batch_size": hp.per_device_train_batch_size,
+        "per_device_eval_batch_size": hp.per_device_eval_batch_size,
+        "gradient_accumulation_steps": hp.gradient_accumulation_steps,
+        "warmup_steps": hp.warmup_ratio,  # a float below 1 is a ratio of the total steps
+        "lr_scheduler_type": hp.lr_scheduler_type,
+        "weight_decay": hp.weight_decay,
+        "max_grad_norm": hp.max_grad_norm,
+        "logging_steps": hp.logging_steps,
+        "save_strategy": "steps",
+        "save_steps": hp.save_steps,
+        "save_total_limit": hp.save_total_limit,
+        "eval_strategy": "no",  # each stage is evaluated once, at its end
+        "bf16": runtime.precision == "bf16",
+        "fp16": False,
+        "use_cpu": runtime.use_cpu,
+        "seed": runtime.seed,
+        "data_seed": runtime.seed,
+        "dataloader_num_workers": runtime.dataloader_num_workers,
+        "ddp_backend": runtime.ddp_backend,
+        "deepspeed": deepspeed,
+        "activation_checkpointing": config.model.gradient_checkpointing,
+        "report_to": ["wandb"] if config.logging.wandb else "none",
+        "disable_tqdm": True,
+        "max_length": config.data.max_length,
+    }
+
+
+def build_sft_trainer(
+    config: TrainConfig,
+    model: Any,
+    tokenizer: Any,
+    train_rows: list[dict[str, Any]],
+    eval_rows: list[dict[str, Any]],
+    *,
+    output_dir: Path,
+    max_steps: int,
+    run_name: str,
+    assistant_only: bool,
+    callbacks: list[Any],
+) -> Any:
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    args = SFTConfig(
+        **_common_args(config, config.sft, output_dir, max_steps, run_name),
+        assistant_only_loss=assistant_only,
+        packing=config.sft.packing,
+        dataset_num_proc=None,
+    )
+    return SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=Dataset.from_list(train_rows),
+        eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
+        processing_class=tokenizer,
+        callbacks=callbacks,
+    )
+
+
+def build_preference_trainer(
+    config: TrainConfig,
+    model: Any,
+    tokenizer: Any,
+    train_rows: list[dict[str, Any]],
+    eval_rows: list[dict[str, Any]],
+    *,
+    output_dir: Path,
+    max_steps: int,
+    run_name: str,
+    callbacks: list[Any],
+) -> Any:
+    """DPO and ORPO take pairs; KTO takes the rows of ``data.kto_rows``."""
+    from datasets import Dataset
+
+    method = config.preference.method
+    common = _common_args(config, config.preference, output_dir, max_steps, run_name)
+    train = Dataset.from_list(train_rows)
+    evaluation = Dataset.from_list(eval_rows) if eval_rows else None
+    if method == "dpo":
+        from trl import DPOConfig, DPOTrainer
+
+        dpo_args = DPOConfig(**common, beta=config.preference.beta)
+        return DPOTrainer(
+            model=model,
+            args=dpo_args,
+            train_dataset=train,
+            eval_dataset=evaluation,
+            processing_class=tokenizer,
+            callbacks=callbacks,
+        )
+    if method == "kto":
+        from trl import KTOConfig, KTOTrainer
+
+        kto_args = KTOConfig(**common, beta=config.preference.beta)
+        return KTOTrainer(
+            model=model,
+            args=kto_args,
+            train_dataset=train,
+            eval_dataset=evaluation,
+            processing_class=tokenizer,
+            callbacks=callbacks,
+        )
+    import os
+
+    os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
+    from trl.experimental.orpo import ORPOConfig, ORPOTrainer  # ORPO lives in trl.experimental
+
+    orpo_args = ORPOConfig(**common, beta=config.preference.beta)
+    return ORPOTrainer(
+        model=model,
+        args=orpo_args,
+        train_dataset=train,
+        eval_dataset=evaluation,
+        processing_class=tokenizer,
+        callbacks=callbacks,
+    )

@@ -1,0 +1,96 @@
+"""``pixel-platform train``: submit --dry-run prints the OVH body; status/logs/cancel of a job."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+import yaml
+
+from pixel_platform.cli import train as train_cli
+from pixel_platform.storage.local import LocalObjectStore
+from pixel_platform.training.backends import JobNotFoundError, LocalBackend
+from pixel_platform.training.spec import make_spec
+
+
+def run_cli(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="pixel-platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+    train_cli.add_parser(sub)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+def test_submit_dry_run_prints_the_ovh_body(
+    bucket: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (bucket / "exports/releases/LATEST").write_bytes(orjson.dumps({"version": "v2026-01-05"}))
+    config = tmp_path / "train.yaml"
+    config.write_text("model:\n  base_model: my-org/my-model\nsft:\n  max_steps: 100\n")
+    manifest = tmp_path / "job.yaml"
+    code = run_cli(
+        [
+            "train",
+            "submit",
+            "--backend",
+            "ovh",
+            "--release",
+            "latest",
+            "--dry-run",
+            "--storage-root",
+            str(bucket),
+            "--config",
+            str(config),
+            "--gpus",
+            "2",
+            "--image",
+            "registry.example/trainer:1",
+            "--k8s-manifest",
+            str(manifest),
+        ]
+    )
+    assert code == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["image"] == "registry.example/trainer:1"
+    assert body["resources"] == {"flavor": "h100-1-gpu", "gpu": 2}
+    assert "my-org/my-model" in body["command"]
+    assert body["command"][body["command"].index("--sft.max_steps") + 1] == "100"
+    assert yaml.safe_load(manifest.read_text())["kind"] == "PyTorchJob"
+    assert not (bucket / "training").exists()  # a dry run stores nothing
+
+
+def test_status_logs_cancel_of_a_local_job(
+    bucket: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PIXEL_TRAIN_STATE_DIR", str(tmp_path / "state"))
+    backend = LocalBackend(bucket, tmp_path / "ckpt")
+    monkeypatch.setattr(
+        backend,
+        "command",
+        lambda spec: [
+            sys.executable,
+            "-c",
+            "import time\nprint('hello', flush=True)\ntime.sleep(60)",
+        ],
+    )
+    spec = make_spec(
+        LocalObjectStore(bucket), "v2026-01-05", data_bucket="local", default_deepspeed=None
+    )
+    job_id = backend.submit(spec)
+    assert run_cli(["train", "status", job_id]) == 0
+    assert capsys.readouterr().out.strip() == "RUNNING"
+    assert run_cli(["train", "cancel", job_id]) == 0
+    assert run_cli(["train", "status", job_id]) == 0
+    assert capsys.readouterr().out.strip().endswith("INTERRUPTED")
+    with pytest.raises(JobNotFoundError):
+        run_cli(["train", "status", "local-000000000000"])
