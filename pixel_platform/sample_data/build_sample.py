@@ -1444,6 +1444,9 @@ def build_sarcasm(bucket: Bucket) -> None:
     )
 
 
+HAND_WRITTEN = "voice/transcripts_raw/"  # not generated; read by the derived generators
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -1461,8 +1464,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"note: {source} not found; keeping the committed counsel-chat subset", file=sys.stderr
         )
-    if BUCKET.exists():
-        shutil.rmtree(BUCKET)
+    # Everything here is generated, except the hand-written transcripts the derived generators
+    # read (voice/transcripts_raw/), which are kept as they are.
+    for child in BUCKET.iterdir() if BUCKET.exists() else ():
+        if child.name != "voice":
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+    for child in (BUCKET / "voice").iterdir() if (BUCKET / "voice").exists() else ():
+        if child.name != HAND_WRITTEN.split("/")[1]:
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
     bucket = Bucket(BUCKET)
     build_counsel_chat(bucket, source if source.exists() else None, kept, kept_license)
     for build in (

@@ -118,6 +118,11 @@ def render_readme(reports: list[FileReport]) -> str:
         "labels) for the builders that derive CPTSD and persona data. No registry source covers",
         "`voice/monologues/` (video_transcripts reads `voice/transcripts/`), so ingestion never reads them.",
         "",
+        "`bucket/voice/transcripts_raw/` holds four more teaching transcripts written by hand for this",
+        "project (one as JSON segments with timestamps). They are not generated (`build_sample.py`",
+        "keeps them) and not a source: `cptsd_transcripts_source`, `voice_persona_source` and",
+        "`pretraining_text_source` read them with `voice/monologues/`.",
+        "",
         "`sample_manifest.json` lists, per file, every record that carries a planted defect.",
         "",
     ]
