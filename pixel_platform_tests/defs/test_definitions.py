@@ -35,11 +35,15 @@ def test_definitions_keys() -> None:
         "hash", "split", "stats", "dedup", "accounting",
     }  # fmt: skip
     release_checks = {
-        key.name for key in graph.asset_check_keys if key.asset_key == dg.AssetKey("dataset_release")
+        key.name
+        for key in graph.asset_check_keys
+        if key.asset_key == dg.AssetKey("dataset_release")
     }
     assert release_checks == {f"dataset_release_{g}" for g in gates}
     for key in graph.asset_check_keys:
-        assert graph.get_check_spec(key).blocking, key
+        # evaluation metrics are reports against targets, not gates: everything else blocks
+        if key.asset_key != dg.AssetKey("model_evaluation"):
+            assert graph.get_check_spec(key).blocking, key
 
     assert {s.name for s in defs.schedules or []} == {"nightly_release_schedule"}
     job_names = {job.name for job in defs.resolve_all_job_defs()}

@@ -83,7 +83,10 @@ def test_manifest_is_complete_and_matches_the_files(built: Built) -> None:
     counts = manifest["counts"]
     assert counts["total"] == sum(built.inputs.released_per_family.values())
     assert counts["by_family"] == built.inputs.released_per_family
-    assert set(counts["by_phase"]) == {"B"}
+    expected_phases = {
+        _phase(built.registry.families[f].stage) for f in built.inputs.released_per_family
+    }
+    assert set(counts["by_phase"]) == expected_phases
     assert manifest["exclusions"]["by_reason"] == dict(
         sorted(built.inputs.excluded_by_reason.items())
     )
@@ -117,7 +120,7 @@ def test_records_carry_stage_phase_split_and_splits_follow_the_rules(built: Buil
             family = metadata["provenance"]["family"]
             assert metadata["split"] == split
             assert metadata["stage"] == built.registry.families[family].stage
-            assert metadata["phase"] == "B"
+            assert metadata["phase"] == _phase(metadata["stage"])
             assert metadata["uid"]
             clusters[metadata["dedup"]["cluster_id"]].add(split)
             per_family[family][split] += 1
@@ -201,3 +204,8 @@ def test_report_is_a_self_contained_page_with_plots(built: Built) -> None:
         assert f"<td>{gate}</td>" in page
     first = _shard_records(built)["train"][0]["messages"][1]["content"]
     assert first[:40] not in page, "the report shows no conversation text"
+
+
+def _phase(stage: str) -> str:
+    """Phase of a registry stage: A (pretraining text), C (preference pairs), else B (SFT)."""
+    return {"phaseA_pretraining": "A", "phaseC_preference": "C"}.get(stage, "B")

@@ -41,8 +41,14 @@ def _rehash(record: dict[str, Any]) -> None:
     record["metadata"]["content_hash"] = content_hash(record["messages"])
 
 
+def _dialogue(records: Records, split: str, nth: int = 0) -> dict[str, Any]:
+    """The ``nth`` record of ``split`` that is a dialogue (not a phase A text record)."""
+    dialogues = [r for _, items in records[split] for r in items if len(r["messages"]) >= 2]
+    return dialogues[nth]
+
+
 def change_one_message(records: Records) -> None:
-    message = records["train"][0][1][0]["messages"][1]
+    message = _dialogue(records, "train")["messages"][1]
     message["content"] = message["content"].replace("a", "e", 1)
 
 
@@ -57,7 +63,7 @@ def move_holdout_to_train(records: Records) -> None:
 
 
 def near_duplicate_into_test(records: Records) -> None:
-    original = records["train"][0][1][0]
+    original = _dialogue(records, "train")
     copy = orjson.loads(orjson.dumps(original))
     words = copy["messages"][1]["content"].split(" ")
     words[3] = "changed"
@@ -70,13 +76,13 @@ def near_duplicate_into_test(records: Records) -> None:
 
 
 def add_email(records: Records) -> None:
-    record = records["val"][0][1][0]
+    record = _dialogue(records, "val")
     record["messages"][-1]["content"] += " Write to me at jordan.alvarez@example.com tonight."
     _rehash(record)
 
 
 def delete_provenance_field(records: Records) -> None:
-    del records["train"][1][1][0]["metadata"]["provenance"]["source_etag"]
+    del _dialogue(records, "train", 1)["metadata"]["provenance"]["source_etag"]
 
 
 def drop_family(records: Records) -> None:

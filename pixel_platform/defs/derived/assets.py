@@ -31,6 +31,8 @@ from pixel_platform.registry.model import Registry
 
 DERIVED_GROUP = "derived"
 LONG_RUNNING_FAMILY = "long_running_therapy"
+# Families fed by generators that read other families' curated output.
+CURATED_READERS = [LONG_RUNNING_FAMILY, PREFERENCE_FAMILY]
 EDGE_CASE_FAMILY = "edge_case_synthetic"
 LONG_RUNNING_KEY = f"derived/{LONG_RUNNING_FAMILY}/long_running.jsonl"
 EDGE_CASE_KEY = f"derived/{EDGE_CASE_FAMILY}/edge_cases.jsonl"
@@ -49,7 +51,9 @@ class EdgeCaseConfig(dg.Config):
 
 
 def build_derived_assets(registry: Registry) -> list[dg.AssetsDefinition]:
-    others = [curated_asset_key(n) for n in registry.families if n != LONG_RUNNING_FAMILY]
+    # Generators that read curated outputs skip the families fed by such generators, or the
+    # graph would have a cycle (long-running reads preference pairs that read long-running …).
+    others = [curated_asset_key(n) for n in registry.families if n not in CURATED_READERS]
 
     @dg.asset(
         name="long_running_therapy_source",
@@ -66,7 +70,7 @@ def build_derived_assets(registry: Registry) -> list[dg.AssetsDefinition]:
         context: dg.AssetExecutionContext, config: LongRunningConfig, storage: StorageResource
     ) -> dg.MaterializeResult:
         store = storage.store()
-        keys = find_jsonl_keys(store, "pipeline/curated/", exclude_families=[LONG_RUNNING_FAMILY])
+        keys = find_jsonl_keys(store, "pipeline/curated/", exclude_families=CURATED_READERS)
         if not keys:
             raise dg.Failure("no curated partitions yet; materialize the curated assets first")
         run = extract_long_running(store, keys, min_turns=config.min_turns, limit=config.limit)
@@ -234,7 +238,7 @@ def build_transcript_assets(registry: Registry) -> list[dg.AssetsDefinition]:
         report = generate_pretraining_text(store, config.input_prefixes, store, PRETRAINING_KEY)
         return dg.MaterializeResult(metadata=_report_metadata(report, store))
 
-    others = [curated_asset_key(n) for n in registry.families if n != PREFERENCE_FAMILY]
+    others = [curated_asset_key(n) for n in registry.families if n not in CURATED_READERS]
 
     @dg.asset(
         name="preference_pairs_source",
@@ -262,7 +266,14 @@ def build_transcript_assets(registry: Registry) -> list[dg.AssetsDefinition]:
             pairing=config.pairing,
             pii=pii,
         )
-        crisis = generate_crisis_pairs(store, "pipeline/curated/", store, seed=config.seed, pii=pii)
+        crisis = generate_crisis_pairs(
+            store,
+            "pipeline/curated/",
+            store,
+            seed=config.seed,
+            exclude_families=CURATED_READERS,
+            pii=pii,
+        )
         metadata = {f"counsel_chat_{k}": v for k, v in _report_metadata(counsel, store).items()}
         metadata.update({f"crisis_{k}": v for k, v in _report_metadata(crisis, store).items()})
         return dg.MaterializeResult(metadata=metadata)
