@@ -85,8 +85,9 @@ def latest_release_version(context: dg.AssetCheckExecutionContext) -> str | None
 
 
 def build_gate_check(gate: str) -> dg.AssetChecksDefinition:
-    doc = (GATES[gate].__doc__ or "").strip().splitlines()
-    description = doc[0] if doc else f"The {gate} gate."
+    # The gate's docstring, first paragraph, as one line.
+    paragraph = (GATES[gate].__doc__ or "").strip().split("\n\n")[0]
+    description = " ".join(paragraph.split()) or f"The {gate} gate."
 
     @dg.asset_check(
         asset=RELEASE_KEY,
