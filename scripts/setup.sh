@@ -13,6 +13,11 @@ PY=${PYTHON:-python3}
 # System packages: rclone (the GDrive sync job). Debian's package; installed only if missing.
 need_apt=()
 command -v rclone >/dev/null 2>&1 || need_apt+=(rclone)
+# --dev: Debian's chromium, which the UI tests drive headless through Playwright (they never
+# download a browser of their own).
+if ((DEV)) && ! command -v chromium >/dev/null 2>&1; then
+  need_apt+=(chromium)
+fi
 if ((${#need_apt[@]})); then
   SUDO=""
   [[ $(id -u) -ne 0 ]] && SUDO="sudo"

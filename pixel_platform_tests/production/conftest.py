@@ -1,0 +1,70 @@
+"""Fixtures of the production tests: a fresh PostgreSQL database per module.
+
+The database lives on the machine's PostgreSQL (127.0.0.1:5432, trust auth; user ``postgres``,
+else ``root``): ``CREATE DATABASE pixel_test_<random>``, dropped afterwards. Where no PostgreSQL
+answers, the tests that need it are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+PG_HOST = "127.0.0.1"
+PG_PORT = 5432
+PG_USERS = ("postgres", "root")
+
+
+@dataclass(frozen=True)
+class PgDatabase:
+    host: str
+    port: int
+    user: str
+    name: str
+
+    def env(self) -> dict[str, str]:
+        """The ``DAGSTER_PG_*`` variables deploy/dagster.postgres.yaml reads."""
+        return {
+            "DAGSTER_PG_HOST": self.host,
+            "DAGSTER_PG_PORT": str(self.port),
+            "DAGSTER_PG_USER": self.user,
+            "DAGSTER_PG_PASSWORD": "",  # trust auth
+            "DAGSTER_PG_DB": self.name,
+        }
+
+
+def _admin_connection() -> tuple[object, str]:
+    import psycopg2
+
+    errors = []
+    for user in PG_USERS:
+        try:
+            conn = psycopg2.connect(
+                host=PG_HOST, port=PG_PORT, user=user, dbname="postgres", connect_timeout=5
+            )
+        except psycopg2.OperationalError as exc:
+            errors.append(f"{user}: {str(exc).strip().splitlines()[0]}")
+            continue
+        conn.autocommit = True
+        return conn, user
+    reason = f"PostgreSQL not reachable at {PG_HOST}:{PG_PORT} ({'; '.join(errors)})"
+    print(f"SKIP: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def pg_database() -> Iterator[PgDatabase]:
+    """A fresh, empty database for one test module, dropped (with its connections) afterwards."""
+    conn, user = _admin_connection()
+    name = f"pixel_test_{secrets.token_hex(6)}"
+    with conn.cursor() as cur:  # type: ignore[attr-defined]
+        cur.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PgDatabase(PG_HOST, PG_PORT, user, name)
+    finally:
+        with conn.cursor() as cur:  # type: ignore[attr-defined]
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.close()  # type: ignore[attr-defined]
