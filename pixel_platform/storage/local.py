@@ -7,6 +7,7 @@ directory, fsync, ``os.replace``) or not at all.
 
 from __future__ import annotations
 
+import filecmp
 import hashlib
 import os
 import shutil
@@ -112,6 +113,12 @@ class LocalObjectStore(ObjectStore):
                 fh.flush()
                 os.fsync(fh.fileno())  # the bytes are on disk before the name points at them
             os.chmod(tmp_name, _FILE_MODE)
+            if _same_content(tmp_name, path):
+                # As on S3, where the ETag is the MD5 of the bytes: rewriting identical bytes
+                # leaves the object (and its ETag) as it was, so change detection and snapshots
+                # see no change where there is none.
+                os.unlink(tmp_name)
+                return
             try:
                 os.replace(tmp_name, path)
             except IsADirectoryError:
@@ -157,6 +164,15 @@ class LocalObjectStore(ObjectStore):
             except OSError:  # not empty, already gone, or raced with a writer: stop quietly
                 return
             directory = directory.parent
+
+
+def _same_content(new: str, existing: Path) -> bool:
+    try:
+        if not existing.is_file() or os.path.getsize(new) != existing.stat().st_size:
+            return False
+    except OSError:
+        return False
+    return filecmp.cmp(new, existing, shallow=False)
 
 
 def local_etag(stat: os.stat_result) -> str:

@@ -1,16 +1,21 @@
 """The S3-compatible backend (OVH Object Storage in production, SeaweedFS in tests).
 
 Retries of throttling, 5xx and dropped connections are botocore's "standard" retry mode, bounded by
-``StorageSettings.max_attempts``; whatever survives them is translated here into the platform's
-error types (see ``translate_error``) with messages that say what to fix and never carry a
-credential.
+``StorageSettings.max_attempts``. botocore retries *requests*, not the reading of a response body:
+a connection reset half-way through a GET body surfaces as ``ResponseStreamingError`` after the
+request already succeeded. ``_ResumableBody`` covers that gap: it re-issues the GET with a
+``Range`` from the byte where the body broke, pinned to the same version with ``If-Match``, up to
+the same bound. Whatever survives the retries is translated here into the platform's error types
+(see ``translate_error``) with messages that say what to fix and never carry a credential.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC
@@ -28,6 +33,7 @@ from botocore.exceptions import (
     IncompleteReadError,
     NoCredentialsError,
     PartialCredentialsError,
+    ReadTimeoutError,
     SSLError,
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
@@ -47,6 +53,10 @@ from pixel_platform.storage.settings import StorageSettings
 S3Client = Any  # botocore builds the client class at run time; no static type without stubs
 READ_CHUNK_BYTES = 1024 * 1024
 _CA_BUNDLE_VARS = ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE")
+DEFAULT_BODY_ATTEMPTS = 5
+# A body read that broke after its request succeeded: reset, timeout, or fewer bytes than
+# Content-Length (botocore's ResponseStreamingError is an HTTPClientError).
+_BODY_ERRORS = (HTTPClientError, IncompleteReadError, ReadTimeoutError, BotoConnectionError)
 
 
 # -- client -------------------------------------------------------------------------------------
@@ -118,8 +128,12 @@ class S3ObjectStore(ObjectStore):
         multipart_threshold_bytes: int = 64 * 1024 * 1024,
         multipart_chunk_bytes: int = 16 * 1024 * 1024,
         spool_dir: Path | None = None,
+        body_attempts: int = DEFAULT_BODY_ATTEMPTS,
     ) -> None:
+        if body_attempts < 1:
+            raise ConfigError(f"body_attempts must be >= 1, got {body_attempts}")
         self._client = client
+        self._body_attempts = body_attempts
         self.bucket = bucket
         self._cache = ReadCache(cache_dir) if cache_dir is not None else None
         self._transfer_config = TransferConfig(
@@ -138,6 +152,7 @@ class S3ObjectStore(ObjectStore):
             cache_dir=settings.cache_dir,
             multipart_threshold_bytes=settings.multipart_threshold_bytes,
             multipart_chunk_bytes=settings.multipart_chunk_bytes,
+            body_attempts=settings.max_attempts,
         )
 
     @property
@@ -210,10 +225,31 @@ class S3ObjectStore(ObjectStore):
                 yield fh
             return
         with self._translated("read", key):
-            body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"]
+            resp = self._client.get_object(Bucket=self.bucket, Key=key)
+        body = self._resumable(key, resp)
         raw = _StreamingBodyIO(body, on_error=lambda exc: self._error(exc, "read", key))
         with io.BufferedReader(raw, buffer_size=READ_CHUNK_BYTES) as reader:
             yield reader  # type: ignore[misc]  # BufferedReader is a BinaryIO at run time
+
+    def _resumable(self, key: str, resp: dict[str, Any]) -> _ResumableBody:
+        etag = str(resp["ETag"])
+
+        def reopen(offset: int) -> Any:
+            try:
+                return self._client.get_object(
+                    Bucket=self.bucket, Key=key, IfMatch=etag, Range=f"bytes={offset}-"
+                )["Body"]
+            except ClientError as exc:
+                if _code(exc) == "PreconditionFailed":
+                    raise _ObjectChanged(key) from None
+                raise
+
+        return _ResumableBody(
+            resp["Body"],
+            size=int(resp["ContentLength"]),
+            reopen=reopen,
+            attempts=self._body_attempts,
+        )
 
     def _cached_copy(self, key: str, cache: ReadCache, attempts: int = 3) -> Path:
         for _ in range(attempts):
@@ -237,9 +273,12 @@ class S3ObjectStore(ObjectStore):
                 if _code(exc) == "PreconditionFailed":
                     return None
                 raise
-            with closing(resp["Body"]) as body:
+            with closing(self._resumable(key, resp)) as body:
                 chunks = iter(lambda: body.read(READ_CHUNK_BYTES), b"")
-                return cache.store(self.bucket, key, info.etag, chunks, expected_size=info.size)
+                try:
+                    return cache.store(self.bucket, key, info.etag, chunks, expected_size=info.size)
+                except _ObjectChanged:
+                    return None
 
     def _missing(self, key: str) -> Exception:
         # HEAD of a missing key and of a missing bucket both answer a bare 404; tell them apart
@@ -307,8 +346,60 @@ class S3ObjectStore(ObjectStore):
             self._client.delete_object(Bucket=self.bucket, Key=key)
 
 
+class _ObjectChanged(Exception):
+    """The object was replaced while its body was being read (a resumed GET's If-Match failed)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"{key!r} changed while being read")
+
+
+class _ResumableBody:
+    """One object version's bytes; a body read that breaks is resumed with a ranged GET.
+
+    ``reopen(offset)`` returns a new body starting at ``offset`` of the same version (or raises
+    ``_ObjectChanged``). At most ``attempts`` bodies are read in all, with a short backoff between
+    them; the last failure is raised as it came, for the caller to translate.
+    """
+
+    def __init__(
+        self, body: Any, *, size: int, reopen: Callable[[int], Any], attempts: int
+    ) -> None:
+        self._body = body
+        self._size = size
+        self._reopen = reopen
+        self._attempts_left = attempts - 1
+        self._offset = 0
+        self.resumed = 0
+
+    def read(self, amount: int) -> bytes:
+        while True:
+            if self._offset >= self._size:
+                return b""
+            try:
+                data: bytes = self._body.read(amount)
+            except _BODY_ERRORS:
+                if self._attempts_left <= 0:
+                    raise
+                self._attempts_left -= 1
+                self.resumed += 1
+                self._close_body()
+                time.sleep(min(2.0, 0.1 * 2**self.resumed))
+                self._body = self._reopen(self._offset)
+                continue
+            self._offset += len(data)
+            return data
+
+    def _close_body(self) -> None:
+        # A broken connection may fail to close; it is dropped either way.
+        with contextlib.suppress(Exception):
+            self._body.close()
+
+    def close(self) -> None:
+        self._close_body()
+
+
 class _StreamingBodyIO(io.RawIOBase):
-    """botocore's StreamingBody as a raw binary stream, so BufferedReader (and through it gzip,
+    """An object body as a raw binary stream, so BufferedReader (and through it gzip,
     TextIOWrapper, readline) can consume an object without holding it in memory."""
 
     def __init__(self, body: Any, *, on_error: Callable[[Exception], Exception]) -> None:
@@ -325,6 +416,8 @@ class _StreamingBodyIO(io.RawIOBase):
             data = self._body.read(len(view))
         except (ClientError, BotoCoreError) as exc:
             raise self._on_error(exc) from None
+        except _ObjectChanged as exc:
+            raise TransientStorageError(f"{exc}; read it again") from None
         view[: len(data)] = data
         return len(data)
 
