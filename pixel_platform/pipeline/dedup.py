@@ -4,10 +4,16 @@ Wraps ``curation.dedup.run_dedup``: the inputs are the curated outputs (redacted
 scores for the keeper rule); the outputs are ``pipeline/deduplicated/<family>/<slug>/`` files of
 kept records annotated with ``metadata.dedup.cluster_id``, the dedup log (every dropped record ->
 its keeper) and ``pipeline/dedup/stats.json`` with per-family counts for the accounting gate.
+
+A run whose inputs are exactly those of the last run (every curated output's sha256, the dedup
+settings, the pipeline version: ``inputs_fingerprint`` in the stats) and whose outputs are all
+still there does nothing and returns the last stats marked ``up_to_date``: a nightly run after a
+sync that brought nothing new costs a few small reads.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -16,7 +22,9 @@ from typing import Any
 
 import orjson
 
+from pixel_platform import PIPELINE_VERSION
 from pixel_platform.curation.dedup import DedupConfig, DedupInput, filter_partition, run_dedup
+from pixel_platform.curation.dedup.config import RESULT_FIELDS
 from pixel_platform.pipeline import layout
 from pixel_platform.pipeline.curate import read_curated_stats
 from pixel_platform.pipeline.partition import HashingWriter
@@ -76,6 +84,15 @@ def deduplicate(
         raise FileNotFoundError(
             "no curated partitions to deduplicate; run the curated assets first"
         )
+    fingerprint = inputs_fingerprint(partitions, config)
+    if write_outputs:
+        previous = read_dedup_stats(store)
+        if _still_valid(store, previous, fingerprint):
+            assert previous is not None
+            log.info("dedup inputs unchanged since the last run: outputs are up to date")
+            if progress is not None:
+                progress(f"{len(partitions)} curated partitions unchanged: dedup is up to date")
+            return {**previous, "up_to_date": True}
     result = run_dedup(
         store,
         [p.dedup_input() for p in partitions],
@@ -110,6 +127,8 @@ def deduplicate(
     dropped_by_family = _dropped_by_family(store, result.log_key)
     stats: dict[str, Any] = {
         **result.stats.as_dict(),
+        "inputs_fingerprint": fingerprint,
+        "up_to_date": False,
         "dry_run": not write_outputs,
         "log_key": result.log_key,
         "outputs": outputs,
@@ -125,6 +144,26 @@ def deduplicate(
             orjson.dumps(stats, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS),
         )
     return stats
+
+
+def inputs_fingerprint(partitions: list[CuratedPartition], config: DedupConfig) -> str:
+    """What the dedup outputs are a function of: the curated outputs' bytes (their sha256), the
+    settings that change results, and the code version."""
+    document = {
+        "partitions": [[p.family, p.partition_key, p.sha256, p.records] for p in partitions],
+        "config": {name: getattr(config, name) for name in RESULT_FIELDS},
+        "pipeline_version": PIPELINE_VERSION,
+    }
+    return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _still_valid(store: ObjectStore, previous: dict[str, Any] | None, fingerprint: str) -> bool:
+    if previous is None or previous.get("dry_run"):
+        return False
+    if previous.get("inputs_fingerprint") != fingerprint:
+        return False
+    keys = [out["key"] for out in previous.get("outputs", ())] + [previous.get("log_key", "")]
+    return all(key and store.head(key) is not None for key in keys)
 
 
 def _dropped_by_family(store: ObjectStore, log_key: str) -> dict[str, dict[str, int]]:

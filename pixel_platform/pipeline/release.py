@@ -3,15 +3,24 @@
 Inputs are the deduplicated partitions; accounting per family adds up ingest, curation and dedup
 counts (raw in = released + quarantined + dedup-dropped + release-excluded, checked by the
 Accounting gate); snapshots name every raw object with its ETag for the manifest.
+
+A build is skipped when ``LATEST`` is a release that passed its gates and was built from exactly
+these inputs (``inputs_fingerprint``: deduplicated outputs by sha256, accounting, raw snapshots,
+registry, curriculum, gate options, code version): it would only publish the same records again
+under a new version number.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from pixel_platform import PIPELINE_VERSION
 from pixel_platform.curation.config import CurationConfig
@@ -20,7 +29,14 @@ from pixel_platform.pipeline.dedup import read_dedup_stats
 from pixel_platform.pipeline.partition import read_partition_stats
 from pixel_platform.pipeline.snapshot import read_snapshot
 from pixel_platform.registry.model import Registry
-from pixel_platform.release import ReleaseOptions, ReleaseResult, build_release
+from pixel_platform.release import (
+    ReleaseOptions,
+    ReleaseResult,
+    build_release,
+    load_curriculum,
+    load_manifest,
+    read_latest,
+)
 from pixel_platform.storage.base import ObjectStore
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -44,9 +60,25 @@ def git_sha() -> str:
     return out.stdout.strip()
 
 
+@dataclass(frozen=True)
+class UpToDate:
+    """No build: ``LATEST`` (``version``) was built from the same inputs and passed its gates."""
+
+    version: str
+    manifest: dict[str, Any]
+    fingerprint: str
+
+
 def release_inputs(
     store: ObjectStore, registry: Registry
 ) -> tuple[list[str], dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    inputs, accounting, snapshots, _ = _release_inputs(store)
+    return inputs, accounting, snapshots
+
+
+def _release_inputs(
+    store: ObjectStore,
+) -> tuple[list[str], dict[str, dict[str, Any]], list[dict[str, Any]], list[list[str]]]:
     dedup = read_dedup_stats(store)
     if dedup is None or dedup.get("dry_run"):
         raise FileNotFoundError(
@@ -78,7 +110,28 @@ def release_inputs(
     for entry in accounting.values():
         entry["quarantined"] = dict(entry["quarantined"])
         entry["dedup_dropped"] = dict(entry["dedup_dropped"])
-    return inputs, accounting, snapshots
+    contents = [[out["key"], out["sha256"]] for out in dedup["outputs"]]
+    return inputs, accounting, snapshots, contents
+
+
+def inputs_fingerprint(
+    contents: list[list[str]],
+    accounting: dict[str, dict[str, Any]],
+    snapshots: list[dict[str, Any]],
+    registry: Registry,
+    options: ReleaseOptions,
+) -> str:
+    """Everything a release's files are a function of, hashed."""
+    document = {
+        "inputs": contents,
+        "accounting": accounting,
+        "raw_objects": [[s["key"], s["etag"], s["size"]] for s in snapshots],
+        "registry": registry.source_hash,
+        "curriculum": load_curriculum(options.curriculum_path).as_dict(),
+        "options": options.gate_options(),
+        "pipeline": [options.pipeline_version, options.git_sha],
+    }
+    return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def release_options(config: CurationConfig, **overrides: Any) -> ReleaseOptions:
@@ -91,9 +144,34 @@ def release_options(config: CurationConfig, **overrides: Any) -> ReleaseOptions:
 
 
 def build_pipeline_release(
-    store: ObjectStore, registry: Registry, config: CurationConfig, **overrides: Any
-) -> ReleaseResult:
-    inputs, accounting, snapshots = release_inputs(store, registry)
-    return build_release(
-        store, registry, inputs, accounting, snapshots, release_options(config, **overrides)
-    )
+    store: ObjectStore,
+    registry: Registry,
+    config: CurationConfig,
+    *,
+    force: bool = False,
+    **overrides: Any,
+) -> ReleaseResult | UpToDate:
+    """Build a release from the deduplicated partitions, unless ``LATEST`` already is that
+    release (see the module docstring); ``force`` builds regardless."""
+    inputs, accounting, snapshots, contents = _release_inputs(store)
+    options = release_options(config, **overrides)
+    fingerprint = inputs_fingerprint(contents, accounting, snapshots, registry, options)
+    if not force and options.version is None:
+        current = _latest_if_same(store, options, fingerprint)
+        if current is not None:
+            return current
+    options = release_options(config, inputs_fingerprint=fingerprint, **overrides)
+    return build_release(store, registry, inputs, accounting, snapshots, options)
+
+
+def _latest_if_same(
+    store: ObjectStore, options: ReleaseOptions, fingerprint: str
+) -> UpToDate | None:
+    version = read_latest(store, options.releases_prefix)
+    if version is None:
+        return None
+    manifest = load_manifest(store, version, options.releases_prefix)
+    passed = (manifest.get("gates") or {}).get("passed") is True
+    if passed and (manifest.get("inputs") or {}).get("fingerprint") == fingerprint:
+        return UpToDate(version, manifest, fingerprint)
+    return None

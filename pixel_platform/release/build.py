@@ -1,5 +1,7 @@
 """``build_release``: deduplicated partitions -> one versioned, gated release.
 
+0. Remove what dead builds left, then claim a version with a build marker (``ownership``): builds
+   running at the same time never share a version or delete each other's files.
 1. Read every input partition; route each record (``routing``): it ships, or goes to the release
    quarantine with its reason, uid and content hash. Content hashes are recomputed (a record whose
    text changed after hashing, e.g. by redaction, gets the hash of what ships; counted).
@@ -10,15 +12,17 @@
    manifest. Shards and compiled depend only on the inputs and the code: no timestamps.
 4. Run the gates on the staged files, render the report, write the final manifest.
 5. Publish: copy to ``exports/releases/<version>/``, manifest last. Only when every gate passed,
-   refresh ``final_dataset/`` and move ``exports/releases/LATEST``. Remove the staging folder.
+   refresh ``final_dataset/`` and move ``exports/releases/LATEST`` (never backwards). Remove the
+   staging folder and the build marker, whether the build succeeded or failed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
@@ -54,10 +58,10 @@ from pixel_platform.release.layout import (
     shard_path,
 )
 from pixel_platform.release.options import GateContext, ReleaseOptions
+from pixel_platform.release.ownership import BuildLease, claim_version, clean_abandoned
 from pixel_platform.release.publish import (
-    choose_version,
-    clean_abandoned,
     copy_release,
+    is_newest,
     update_canonical,
     write_latest,
 )
@@ -72,6 +76,8 @@ from pixel_platform.release.routing import (
 from pixel_platform.release.split import cluster_key, plan_splits
 from pixel_platform.release.stats import RecordStats, stats_document
 from pixel_platform.storage.base import ObjectInfo, ObjectStore
+
+log = logging.getLogger(__name__)
 
 MANIFEST_SCHEMA = "pixel-release-manifest/1"
 JSON_PRETTY = orjson.OPT_INDENT_2  # insertion order: deterministic and readable
@@ -357,12 +363,82 @@ def build_release(
     created_at = clock().astimezone(UTC)
     curriculum = load_curriculum(options.curriculum_path)
     curriculum.check_registry(registry)
-    clean_abandoned(store, options.staging_prefix, options.releases_prefix)
-    version = choose_version(store, options.version, created_at, options.releases_prefix)
-    build_id = f"{version}-{created_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    clean_abandoned(
+        store,
+        staging_prefix=options.staging_prefix,
+        releases_prefix=options.releases_prefix,
+        builds_prefix=options.builds_prefix,
+        stale_after_s=options.stale_build_after_s,
+    )
+    build_id = f"{created_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
+    lease = claim_version(
+        store,
+        requested=options.version,
+        build_id=build_id,
+        now=created_at,
+        releases_prefix=options.releases_prefix,
+        builds_prefix=options.builds_prefix,
+        stale_after_s=options.stale_build_after_s,
+    )
+    user_hook = options.hook or (lambda stage: None)
+
+    def hook(stage: str) -> None:
+        lease.beat()  # each stage is a heartbeat: other builds see this one is alive
+        user_hook(stage)
+
+    try:
+        return _build(
+            store,
+            registry,
+            inputs,
+            accounting,
+            snapshots,
+            options,
+            curriculum,
+            lease,
+            hook,
+            created_at,
+        )
+    finally:
+        _end_build(store, options, lease)
+
+
+def _end_build(store: ObjectStore, options: ReleaseOptions, lease: BuildLease) -> None:
+    """Success or failure, this build's staging goes, and a version folder it left without a
+    manifest (a failed publish), then its marker. A killed build leaves all three for the next
+    build's ``clean_abandoned``; so does a cleanup that fails here. That is logged, not raised:
+    a failed build's own error is the one to report, and a published release stays published."""
+    try:
+        store.delete_prefix(prefix_of(options.staging_prefix, lease.marker.build_id))
+        release_prefix = prefix_of(options.releases_prefix, lease.marker.version)
+        if store.head(key_in(release_prefix, MANIFEST)) is None:
+            store.delete_prefix(release_prefix)
+        lease.release()
+    except Exception as exc:
+        log.warning(
+            "could not clean up after build %s (%s); the next build will",
+            lease.marker.build_id,
+            type(exc).__name__,
+        )
+
+
+def _build(
+    store: ObjectStore,
+    registry: Registry,
+    inputs: Sequence[str],
+    accounting: Mapping[str, Mapping[str, Any]] | None,
+    snapshots: Iterable[Any],
+    options: ReleaseOptions,
+    curriculum: Curriculum,
+    lease: BuildLease,
+    hook: Callable[[str], None],
+    created_at: datetime,
+) -> ReleaseResult:
+    clock = options.clock or (lambda: datetime.now(UTC))
+    version, build_id = lease.marker.version, lease.marker.build_id
     staging = prefix_of(options.staging_prefix, build_id)
     release_prefix = prefix_of(options.releases_prefix, version)
-    hook = options.hook or (lambda stage: None)
+    hook("chosen")
 
     collected = _collect(store, inputs, registry, curriculum, options)
     holdout = [name for name, spec in registry.families.items() if spec.holdout]
@@ -438,6 +514,7 @@ def build_release(
         "curriculum": curriculum.as_dict(),
         "options": options.gate_options(),
         "inputs": {
+            "fingerprint": options.inputs_fingerprint,
             "partitions": collected.partitions,
             "raw_objects": _snapshot_entries(snapshots),
         },
@@ -476,11 +553,16 @@ def build_release(
         copy_release(store, staging, release_prefix, paths, hook)
         published = True
         hook("published")
-        if passed:
+        if passed and is_newest(store, version, options.releases_prefix):
             update_canonical(store, release_prefix, options.final_prefix, paths)
             write_latest(store, options.releases_prefix, version, published_at)
             latest_moved = True
-    store.delete_prefix(staging)
+        elif passed:
+            log.warning(
+                "release %s passed, but LATEST already points at a later version; "
+                "LATEST and final_dataset/ stay where they are",
+                version,
+            )
     return ReleaseResult(
         version, release_prefix, manifest, gates, published, latest_moved, build_id
     )

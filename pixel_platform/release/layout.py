@@ -3,6 +3,7 @@
 ::
 
     exports/staging/<build-id>/...      a build in progress (removed by the next build if killed)
+    exports/builds/<build-id>.json      its marker: claimed version, host, pid, heartbeat
     exports/releases/<version>/         a release; it exists only once manifest.json is there
         manifest.json                   authoritative index, written last
         compiled/final_training_dataset.jsonl
@@ -25,6 +26,7 @@ from pixel_platform.storage.keys import join_key
 
 RELEASES_PREFIX = "exports/releases/"
 STAGING_PREFIX = "exports/staging/"
+BUILDS_PREFIX = "exports/builds/"
 FINAL_PREFIX = "final_dataset/"
 LATEST = "LATEST"
 

@@ -11,7 +11,13 @@ from pixel_platform.core.errors import ConfigError
 from pixel_platform.curation.dedup import DedupConfig
 from pixel_platform.registry.model import Registry
 from pixel_platform.release.curriculum import Curriculum, load_curriculum
-from pixel_platform.release.layout import FINAL_PREFIX, RELEASES_PREFIX, STAGING_PREFIX
+from pixel_platform.release.layout import (
+    BUILDS_PREFIX,
+    FINAL_PREFIX,
+    RELEASES_PREFIX,
+    STAGING_PREFIX,
+)
+from pixel_platform.release.ownership import DEFAULT_STALE_AFTER_S
 from pixel_platform.release.split import DEFAULT_RATIOS, MIN_CLUSTERS_FOR_SPLIT, SPLIT_SALT
 
 DEFAULT_SHARD_MAX_BYTES = 128 * 1024 * 1024
@@ -36,13 +42,20 @@ class ReleaseOptions:
     dedup: DedupConfig = field(default_factory=DedupConfig)
     pipeline_version: str = ""
     git_sha: str = ""
+    # What the caller's inputs hash to (pipeline.release.inputs_fingerprint), recorded in the
+    # manifest so that the next build can tell it would rebuild the same release.
+    inputs_fingerprint: str = ""
     curriculum_path: str | None = None
     split_salt: str = SPLIT_SALT
     releases_prefix: str = RELEASES_PREFIX
     staging_prefix: str = STAGING_PREFIX
     final_prefix: str = FINAL_PREFIX
+    builds_prefix: str = BUILDS_PREFIX
+    # A build on another host whose marker was not refreshed for this long counts as dead.
+    stale_build_after_s: float = DEFAULT_STALE_AFTER_S
     publish_on_failure: bool = True  # publish the version (marked failed) when a gate fails
-    # Called with "staged", "gated", "publishing" and "published": a test hook (kill tests).
+    # Called with "chosen" (version claimed), "staged", "gated", "publishing" and "published":
+    # a test hook (kill and concurrency tests).
     hook: Callable[[str], None] | None = field(default=None, compare=False)
     clock: Callable[[], datetime] | None = field(default=None, compare=False)
 

@@ -1,19 +1,19 @@
-"""Releases in the bucket: listing, versions, cleanup of killed builds, and publishing.
+"""Releases in the bucket: listing, publishing, and the LATEST pointer.
 
 A release exists only if ``<releases>/<version>/manifest.json`` exists, and publishing copies
 every other file first and the manifest last. A build killed at any point therefore leaves either
-staging files or a version folder without a manifest; the next build deletes both. This assumes one
-build at a time per bucket (the Dagster job runs with a concurrency limit of one).
+staging files or a version folder without a manifest; ``ownership.clean_abandoned`` removes them
+once the build is known dead, and ``ownership.claim_version`` keeps two builds out of one version.
 
 Published versions are never written again: a build whose version is taken takes the next
-suffix (``v2025-12-29``, ``v2025-12-29-2``, ...).
+suffix (``v2025-12-29``, ``v2025-12-29-2``, ...). ``LATEST`` never moves backwards: a build that
+finishes after a newer version was published leaves the pointer (and ``final_dataset/``) alone.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -79,31 +79,10 @@ def read_latest(store: ObjectStore, releases_prefix: str = RELEASES_PREFIX) -> s
     return str(orjson.loads(store.read_bytes(key)).get("version"))
 
 
-def clean_abandoned(
-    store: ObjectStore, staging_prefix: str, releases_prefix: str
-) -> dict[str, int]:
-    """Delete every staged build and every version folder without a manifest (killed builds)."""
-    removed = {"staging_objects": store.delete_prefix(staging_prefix), "partial_release_objects": 0}
-    for name, paths in _top_level(store, releases_prefix).items():
-        if MANIFEST not in paths:
-            log.warning("removing unpublished release folder %s (a killed build)", name)
-            removed["partial_release_objects"] += store.delete_prefix(
-                prefix_of(releases_prefix, name)
-            )
-    return removed
-
-
-def choose_version(
-    store: ObjectStore, requested: str | None, now: datetime, releases_prefix: str
-) -> str:
-    base = requested or f"v{now:%Y-%m-%d}"
-    taken = set(_top_level(store, releases_prefix))
-    if base not in taken:
-        return base
-    suffix = 2
-    while f"{base}-{suffix}" in taken:
-        suffix += 1
-    return f"{base}-{suffix}"
+def is_newest(store: ObjectStore, version: str, releases_prefix: str = RELEASES_PREFIX) -> bool:
+    """True unless ``LATEST`` already points at a later version than ``version``."""
+    current = read_latest(store, releases_prefix)
+    return current is None or version_sort_key(version) >= version_sort_key(current)
 
 
 def copy_release(

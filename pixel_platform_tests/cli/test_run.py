@@ -113,3 +113,68 @@ def test_tampering_fails_the_named_check_and_verify(
     capsys.readouterr()
     assert main(["verify", str(release)]) == 1
     assert f"FAIL {gate}" in capsys.readouterr().out
+
+
+def test_nothing_new_builds_nothing_and_force_builds_a_version(
+    sample_run: tuple[Path, Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second run over the same data (the nightly after a sync that brought nothing): every
+    partition's output is byte-identical, dedup finds its inputs unchanged, and the release asset
+    materializes nothing (its checks are skipped), so no version is added and LATEST stays. With
+    ``force`` a new version of the same records is built.
+
+    This works on the module's bucket itself, not a copy (a copied file is a new inode, hence a
+    new local ETag, which rightly counts as a change), so it is the module's last test."""
+    root, home, _ = sample_run
+    store = LocalObjectStore(root)
+    before = list_releases(store)
+    capsys.readouterr()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DAGSTER_HOME", str(home))
+        assert main(["run", "--no-train", "--no-sample", "--storage-root", str(root)]) == 0
+    assert f"release {before[-1]} is up to date with its inputs" in capsys.readouterr().out
+    assert list_releases(store) == before and read_latest(store) == before[-1]
+
+    resources = {
+        "storage": StorageResource(backend="local", local_path=str(root)),
+        "registry": RegistryResource(),
+        "curation": CurationConfigResource(),
+    }
+    from pixel_platform.defs.curation.assets import build_dedup_asset
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DAGSTER_HOME", str(home))
+        instance = dg.DagsterInstance.get()
+        dedup = dg.materialize(
+            [build_dedup_asset(load_registry())], instance=instance, resources=resources
+        )
+        (event,) = dedup.get_asset_materialization_events()
+        assert event.materialization.metadata["up_to_date"].value is True
+        idle = dg.materialize(
+            [dataset_release, *gate_checks], instance=instance, resources=resources
+        )
+        assert idle.success
+        assert idle.get_asset_materialization_events() == []
+        assert idle.get_asset_check_evaluations() == []
+        assert list_releases(store) == before
+
+        forced = dg.materialize(
+            [dataset_release, *gate_checks],
+            instance=instance,
+            resources=resources,
+            run_config={"ops": {"dataset_release": {"config": {"force": True}}}},
+        )
+    assert forced.success
+    (new,) = [v for v in list_releases(store) if v not in before]
+    assert read_latest(store) == new
+    evaluations = forced.get_asset_check_evaluations()
+    assert all(e.passed for e in evaluations) and len(evaluations) == len(GATES)
+    # The build's results stand for the untouched release; only the hash gate runs again.
+    sources = {e.check_name: e.metadata["result_from"].value for e in evaluations}
+    assert sources.pop("dataset_release_hash") == "recomputed on the published files"
+    assert set(sources.values()) == {"the build's result (files verified against the manifest)"}
+    same = [
+        (root / "exports/releases" / v / "compiled/final_training_dataset.jsonl").read_bytes()
+        for v in (before[-1], new)
+    ]
+    assert same[0] == same[1], "a forced build of the same inputs has the same records"

@@ -1,5 +1,7 @@
 """Curation and global dedup over partitions written by the real ingest pipeline."""
 
+import dataclasses
+
 import orjson
 import pytest
 
@@ -96,4 +98,15 @@ def test_global_dedup_across_families_is_incremental(corpus: LocalObjectStore) -
     assert all(r["metadata"]["dedup"]["cluster_id"] for r in kept)
     assert read_dedup_stats(corpus)["families"]["addiction"]["in"] == 1
     again = deduplicate(corpus, registry, config.dedup)
-    assert again["partitions_hashed"] == 0 and again["partitions_reused"] == 2
+    assert again["up_to_date"] and again["kept"] == stats["kept"], "same inputs: nothing redone"
+    # A setting that changes results (not signatures): a real run, every signature reused.
+    stricter = dataclasses.replace(config.dedup, threshold=0.9)
+    rerun = deduplicate(corpus, registry, stricter)
+    assert not rerun["up_to_date"]
+    assert rerun["partitions_hashed"] == 0 and rerun["partitions_reused"] == 2
+    # An output that went missing is rebuilt, not trusted.
+    corpus.delete(layout.deduplicated_key("addiction", ADDICTION))
+    rebuilt = deduplicate(corpus, registry, stricter)
+    assert not rebuilt["up_to_date"] and corpus.exists(
+        layout.deduplicated_key("addiction", ADDICTION)
+    )

@@ -52,6 +52,19 @@ SHINGLE_HASH = "poly64(P=0x9E3779B97F4A7C15)-fmix64-high32"
 NORMALIZATION = "lower+alnum-words+cjk-chars/1"
 
 
+# The settings that change which records are kept (the others only change how the work is done).
+RESULT_FIELDS = (
+    "shingle_size",
+    "num_perm",
+    "bands",
+    "rows",
+    "threshold",
+    "seed",
+    "scheme",
+    "bucket_all_pairs_max",
+)
+
+
 @dataclass(frozen=True)
 class DedupConfig:
     shingle_size: int = 5  # words per shingle

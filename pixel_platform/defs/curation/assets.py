@@ -176,6 +176,7 @@ def build_dedup_asset(registry: Registry) -> dg.AssetsDefinition:
                 "clusters": stats["clusters"],
                 "partitions_hashed": stats["partitions_hashed"],
                 "partitions_reused": stats["partitions_reused"],
+                "up_to_date": bool(stats.get("up_to_date")),
                 "duplicate_rate_after": rate,
                 "per_family": md_table(["family", "in", "kept", "exact dups", "near dups"], rows),
                 "dedup_log": dg.MetadataValue.path(store.uri(stats["log_key"])),

@@ -2,17 +2,40 @@
 
 The asset builds the release (the build itself runs every gate on the staged files and moves
 ``LATEST``/``final_dataset/`` only when all pass). Each gate is also a separate blocking asset
-check that re-reads the *published* release, so a check can be re-executed from the UI at any
-time and catches anything changed after publishing.
+check on the *published* release, which can be re-executed from the UI at any time: it reports
+the build's recorded result while the published files are provably the built ones (manifest
+sha256 from the materialization, every file's sha256 from the manifest; the hash gate always
+recomputes), and recomputes the gate otherwise, so anything changed after publishing is caught.
+``pixel-platform verify`` always recomputes every gate.
+
+When ``LATEST`` already is the release these inputs would make (same deduplicated data, registry,
+curriculum, options and code; see ``pipeline.release``), the asset materializes nothing: the run
+succeeds, its log says which version is current, the checks (which would re-read an unchanged
+release) are skipped, and no new version is published. Set ``force: true`` in the run config to
+build anyway.
 """
+
+import hashlib
+from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
 
+from pixel_platform import PIPELINE_VERSION
 from pixel_platform.defs.curation.resources import CurationConfigResource
 from pixel_platform.defs.ingest.metadata import counter_table, md_table
 from pixel_platform.defs.resources import RegistryResource, StorageResource
-from pixel_platform.pipeline.release import build_pipeline_release
-from pixel_platform.release import GATES, GateContext, ReleaseView, load_manifest, run_gate
+from pixel_platform.pipeline.release import UpToDate, build_pipeline_release
+from pixel_platform.release import (
+    GATES,
+    GateContext,
+    GateResult,
+    ReleaseView,
+    load_manifest,
+    run_gate,
+)
+from pixel_platform.release.layout import MANIFEST
+from pixel_platform.storage.base import ObjectStore
 
 RELEASE_GROUP = "release"
 RELEASE_KEY = dg.AssetKey("dataset_release")
@@ -23,28 +46,43 @@ def gate_check_name(gate: str) -> str:
     return f"dataset_release_{gate}"
 
 
+class ReleaseBuildConfig(dg.Config):
+    force: bool = False  # build a new version even when LATEST was built from the same inputs
+
+
 @dg.asset(
     key=RELEASE_KEY,
     deps=["deduplicated_conversations"],
     group_name=RELEASE_GROUP,
     kinds={"s3"},
     pool="pixel_release",
+    output_required=False,
     description=(
         "The training release under `exports/releases/<version>/`: curriculum stage and phase per"
         " record, a 90/5/5 split by dedup cluster (holdout families in test only), size-bounded"
         " shards, the compiled file, `manifest.json` (written last), `stats.json`, `report.html`"
         " and trainer exports (TRL, LLaMA-Factory, axolotl). `LATEST` and `final_dataset/` move"
-        " only when every gate passes."
+        " only when every gate passes. Nothing is built when LATEST already holds exactly these"
+        " inputs (config `force: true` builds anyway)."
     ),
 )
 def dataset_release(
     context: dg.AssetExecutionContext,
+    config: ReleaseBuildConfig,
     storage: StorageResource,
     registry: RegistryResource,
     curation: CurationConfigResource,
-) -> dg.MaterializeResult:
+) -> Iterator[dg.MaterializeResult]:
     store = storage.store()
-    result = build_pipeline_release(store, registry.load(), curation.load())
+    result = build_pipeline_release(store, registry.load(), curation.load(), force=config.force)
+    if isinstance(result, UpToDate):
+        context.log.info(
+            "release %s was built from these same inputs and passed every gate; nothing to build "
+            "(inputs fingerprint %s). Run with config force: true for a new version anyway.",
+            result.version,
+            result.fingerprint[:12],
+        )
+        return
     manifest = result.manifest
     counts = manifest["counts"]
     failed = [g.name for g in result.gates if not g.passed]
@@ -52,7 +90,7 @@ def dataset_release(
         context.log.error("release %s failed gates: %s", result.version, ", ".join(failed))
     else:
         context.log.info("release %s passed every gate", result.version)
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             "version": result.version,
             "prefix": result.prefix,
@@ -71,17 +109,80 @@ def dataset_release(
             "records_per_family": counter_table("family", counts["by_family"]),
             "exclusions": counter_table("reason", manifest["exclusions"]["by_reason"]),
             "manifest": dg.MetadataValue.path(store.uri(result.prefix + "manifest.json")),
+            "manifest_sha256": hashlib.sha256(
+                store.read_bytes(result.prefix + MANIFEST)
+            ).hexdigest(),
             "report": dg.MetadataValue.path(store.uri(result.prefix + "report.html")),
         }
     )
 
 
-def latest_release_version(context: dg.AssetCheckExecutionContext) -> str | None:
+def latest_release(context: dg.AssetCheckExecutionContext) -> tuple[str, str] | None:
+    """(version, manifest sha256 at build time) of the latest materialization, if any."""
     event = context.instance.get_latest_materialization_event(RELEASE_KEY)
     if event is None or event.asset_materialization is None:
         return None
-    version = event.asset_materialization.metadata.get("version")
-    return str(version.value) if version is not None else None
+    metadata = event.asset_materialization.metadata
+    version = metadata.get("version")
+    if version is None:
+        return None
+    built = metadata.get("manifest_sha256")
+    return str(version.value), str(built.value) if built is not None else ""
+
+
+# (release prefix, manifest sha256, listing) -> whether every file matches the manifest. The
+# ten checks of one run share it when they run in one process (the in-process executor).
+_VERIFIED_FILES: dict[tuple[str, str, tuple[tuple[str, str, int], ...]], bool] = {}
+
+
+def files_match_manifest(store: ObjectStore, prefix: str, manifest: dict[str, Any]) -> bool:
+    """Every file the manifest lists has its sha256 and size, and nothing else is there."""
+    listing = tuple(sorted((i.key, i.etag, i.size) for i in store.list(prefix)))
+    key = (store.uri(prefix), hashlib.sha256(repr(manifest).encode()).hexdigest(), listing)
+    if key not in _VERIFIED_FILES:
+        listed = {prefix + entry["path"]: entry for entry in manifest.get("files", [])}
+        present = {k for k, _, _ in listing} - {prefix + MANIFEST}
+        ok = present == set(listed)
+        for path, entry in listed.items() if ok else ():
+            digest = hashlib.sha256()
+            with store.open_read(path) as fh:
+                for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+                    digest.update(chunk)
+            if f"sha256:{digest.hexdigest()}" != entry.get("sha256"):  # the manifest's form
+                ok = False
+                break
+        _VERIFIED_FILES[key] = ok
+    return _VERIFIED_FILES[key]
+
+
+def recorded_result(
+    gate: str,
+    store: ObjectStore,
+    prefix: str,
+    manifest: dict[str, Any],
+    built_sha256: str,
+    registry_hash: str,
+) -> GateResult | None:
+    """The build's own result for ``gate``, when it still holds for what is published.
+
+    The build ran every gate on the staged files and recorded the results in the manifest. They
+    are those of the published release as long as the manifest is the one the build wrote (its
+    sha256 is in the materialization's metadata), every file matches the manifest's sha256, and
+    the registry and code are those of the build. Otherwise (anything edited after publishing,
+    a new registry or code version) the gate runs again. The hash gate always runs.
+    """
+    if gate == "hash" or not built_sha256:
+        return None
+    manifest_bytes_sha = hashlib.sha256(store.read_bytes(prefix + MANIFEST)).hexdigest()
+    same_build = manifest_bytes_sha == built_sha256
+    same_code = (manifest.get("pipeline") or {}).get("version") == PIPELINE_VERSION
+    same_registry = (manifest.get("registry") or {}).get("hash") == registry_hash
+    if not (same_build and same_code and same_registry):
+        return None
+    results = {r["name"]: r for r in (manifest.get("gates") or {}).get("results", [])}
+    if gate not in results or not files_match_manifest(store, prefix, manifest):
+        return None
+    return GateResult.from_dict(results[gate])
 
 
 def build_gate_check(gate: str) -> dg.AssetChecksDefinition:
@@ -100,21 +201,29 @@ def build_gate_check(gate: str) -> dg.AssetChecksDefinition:
         storage: StorageResource,
         registry: RegistryResource,
     ) -> dg.AssetCheckResult:
-        version = latest_release_version(context)
-        if version is None:
+        latest = latest_release(context)
+        if latest is None:
             return dg.AssetCheckResult(
                 passed=False, metadata={"error": "no dataset_release materialization yet"}
             )
+        version, built_sha256 = latest
         store = storage.store()
         manifest = load_manifest(store, version)
         reg = registry.load()
-        view = ReleaseView(store, f"exports/releases/{version}/")
-        result = run_gate(gate, view, GateContext.from_manifest(reg, manifest))
+        prefix = f"exports/releases/{version}/"
+        result = recorded_result(gate, store, prefix, manifest, built_sha256, reg.source_hash)
+        source = "the build's result (files verified against the manifest)"
+        if result is None:
+            result = run_gate(
+                gate, ReleaseView(store, prefix), GateContext.from_manifest(reg, manifest)
+            )
+            source = "recomputed on the published files"
         return dg.AssetCheckResult(
             passed=result.passed,
             severity=dg.AssetCheckSeverity.ERROR,
             metadata={
                 "version": version,
+                "result_from": source,
                 "violations": counter_table("violation", result.violations),
                 "violation_total": sum(result.violations.values()),
                 "examples": dg.MetadataValue.json(result.examples[:20]),

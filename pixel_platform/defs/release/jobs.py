@@ -1,5 +1,7 @@
 """The release build job and its nightly schedule (one build at a time, by run tag and pool)."""
 
+import os
+
 import dagster as dg
 
 from pixel_platform.defs.release.assets import RELEASE_KEY, RELEASE_TAG
@@ -11,11 +13,17 @@ dataset_release_job = dg.define_asset_job(
     description="Deduplicate every curated partition and build a gated release.",
 )
 
+# 02:00 UTC by default; PIXEL_RELEASE_CRON moves it (a deployment's own hour, or a test's minute).
+RELEASE_CRON = os.environ.get("PIXEL_RELEASE_CRON", "0 2 * * *")
+
 nightly_release_schedule = dg.ScheduleDefinition(
     name="nightly_release_schedule",
     job=dataset_release_job,
-    cron_schedule="0 2 * * *",
+    cron_schedule=RELEASE_CRON,
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every night at 02:00 UTC: dedup + a new release version (gated).",
+    description=(
+        f"Cron `{RELEASE_CRON}` (UTC; nightly at 02:00 unless PIXEL_RELEASE_CRON says otherwise):"
+        " dedup + a new gated release version, or nothing when LATEST already holds these inputs."
+    ),
 )
