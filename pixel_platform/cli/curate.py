@@ -14,8 +14,6 @@ from pixel_platform.cli.common import storage_settings
 from pixel_platform.core.record import Conversation, record_content_hash
 from pixel_platform.core.steps import ListQuarantine
 from pixel_platform.curation.config import CurationConfig
-from pixel_platform.curation.pii import RedactStep
-from pixel_platform.pipeline.dedup import deduplicate
 from pixel_platform.registry.model import load_registry
 from pixel_platform.storage.settings import open_store
 
@@ -40,6 +38,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 
 
 def run_dedup(args: argparse.Namespace) -> int:
+    from pixel_platform.pipeline.dedup import deduplicate  # heavy (polars, numpy): on use only
+
     store = open_store(storage_settings(args.storage_root))
     config = CurationConfig.load(args.curation_config)
     stats = deduplicate(
@@ -65,6 +65,8 @@ def run_dedup(args: argparse.Namespace) -> int:
 
 
 def run_redact(args: argparse.Namespace) -> int:
+    from pixel_platform.curation.pii import RedactStep  # spaCy + presidio: on use only
+
     if not args.input.is_file():
         print(f"error: cannot read {args.input}", file=sys.stderr)
         return 2

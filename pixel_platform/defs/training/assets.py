@@ -17,7 +17,7 @@ from pixel_platform.defs.training.resources import TrainingBackendResource
 from pixel_platform.release import GateContext, load_manifest, run_gates
 from pixel_platform.training.config import load_config
 from pixel_platform.training.evaluate import TARGETS
-from pixel_platform.training.spec import make_spec, save_spec
+from pixel_platform.training.spec import DEFAULT_IMAGE, make_spec, save_spec
 
 TRAINING_GROUP = "training"
 METRIC_TARGETS = TARGETS  # the seeds' success metrics: crisis ≥0.85, clinical ≥0.80, …
@@ -59,7 +59,6 @@ def trained_model(
         raise dg.Failure(f"release {version} fails gates now ({', '.join(failed)}); not training")
 
     config = load_config(training.config_path)
-    extra = {"image": training.image} if training.image else {}
     spec = make_spec(
         store,
         version,
@@ -69,7 +68,7 @@ def trained_model(
         flavor=training.flavor,
         gpus=training.gpus,
         default_deepspeed=None if training.backend == "local" else "zero2_bf16",
-        **extra,
+        image=training.image or DEFAULT_IMAGE,
     )
     spec_key = save_spec(store, spec)
     store_root = storage.local_path if storage.backend == "local" else f"s3://{storage.bucket}"

@@ -160,6 +160,11 @@ class LocalBackend(TrainingBackend):
         if self._runner_alive(job_id, job_dir):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pgid, signal.SIGKILL)
+            # SIGKILL is delivered asynchronously: return only once the runner is gone, so the
+            # status a caller reads next is INTERRUPTED, not INTERRUPTING.
+            deadline = time.monotonic() + grace_s
+            while time.monotonic() < deadline and self._runner_alive(job_id, job_dir):
+                time.sleep(0.05)
 
     def run_prefix(self, job_id: str) -> str:
         spec = TrainingJobSpec.from_yaml((self.job_dir(job_id) / "spec.yaml").read_text())

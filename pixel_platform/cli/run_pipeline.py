@@ -1,0 +1,281 @@
+"""What ``pixel-platform run`` does: materialize every asset in-process on the configured storage.
+
+The same Dagster assets as the UI, executed with ``dg.materialize`` against the Dagster instance
+in ``$DAGSTER_HOME`` (so the runs show up in the UI's history): the inventory, then one run per
+family partition (raw -> processed -> curated), then the global assets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+from tqdm import tqdm
+
+from pixel_platform.cli.common import (
+    ensure_dagster_home,
+    has_source_objects,
+    seed_sample,
+    storage_settings,
+)
+from pixel_platform.defs.curation.assets import build_curated_asset, build_dedup_asset
+from pixel_platform.defs.curation.resources import CurationConfigResource
+from pixel_platform.defs.derived.assets import build_derived_assets, build_transcript_assets
+from pixel_platform.defs.ingest.assets import build_family_assets, source_inventory
+from pixel_platform.defs.ingest.partitions import family_partitions
+from pixel_platform.defs.release.assets import (
+    RELEASE_KEY,
+    dataset_release,
+    gate_check_name,
+    gate_checks,
+)
+from pixel_platform.defs.resources import (
+    RegistryResource,
+    get_resources,
+    storage_resource_from_settings,
+)
+from pixel_platform.defs.training.assets import model_evaluation, trained_model
+from pixel_platform.defs.training.resources import training_resource_from_env
+from pixel_platform.pipeline.curate import read_curated_stats
+from pixel_platform.pipeline.dedup import read_dedup_stats
+from pixel_platform.pipeline.partition import read_partition_stats
+from pixel_platform.registry.model import Registry, load_registry
+from pixel_platform.release import GATES, load_manifest, read_latest
+from pixel_platform.storage.base import ObjectStore
+from pixel_platform.storage.settings import StorageSettings, open_store
+from pixel_platform.training.evaluate import TARGETS
+
+
+@dataclass
+class FamilySummary:
+    family: str
+    partitions: int = 0
+    records_in: int = 0
+    processed: int = 0
+    quarantined: int = 0
+    curated: int = 0
+    failed_partitions: list[str] = field(default_factory=list)
+
+
+def resources_for(settings: StorageSettings, args: argparse.Namespace) -> dict[str, Any]:
+    resources = get_resources(args.registry)
+    resources["storage"] = storage_resource_from_settings(settings)
+    resources["registry"] = RegistryResource(path=args.registry)
+    resources["curation"] = CurationConfigResource(path=args.curation_config)
+    if settings.backend == "local":
+        # checkpoints and job state beside the local bucket, not in the working directory
+        root = settings.local_path.resolve().parent
+        resources["training"] = training_resource_from_env(
+            checkpoint_root=str(root / "checkpoints"), state_dir=str(root / "training_state")
+        )
+    return resources
+
+
+def run_pipeline(args: argparse.Namespace) -> int:
+    settings = storage_settings(args.storage_root)
+    store = open_store(settings)
+    if settings.backend == "local" and not args.no_sample and not has_source_objects(store):
+        copied = seed_sample(store)
+        print(f"seeded {store.uri()} with the bundled sample corpus ({copied} objects)")
+    registry = load_registry(args.registry)
+    home = ensure_dagster_home()
+    instance = dg.DagsterInstance.get()
+    resources = resources_for(settings, args)
+    # Dagster's console logger prints every event at DEBUG; the UI keeps them all anyway.
+    level = "DEBUG" if args.verbose else "WARNING"
+    run_config = {"loggers": {"console": {"config": {"log_level": level}}}}
+    print(f"storage: {store.uri()}  dagster home: {home}")
+
+    def materialize(assets: list[Any], **kwargs: Any) -> dg.ExecuteInProcessResult:
+        return dg.materialize(
+            assets,
+            instance=instance,
+            resources=resources,
+            run_config=run_config,
+            raise_on_error=False,
+            tags={"pixel/trigger": "cli-run"},
+            **kwargs,
+        )
+
+    if not materialize([source_inventory]).success:
+        print("error: source_inventory failed; see the run in the Dagster UI", file=sys.stderr)
+        return 1
+
+    families = args.family or list(registry.families)
+    derived_keys = {
+        s.location for f in registry.families.values() for s in f.sources if s.produced_by
+    }
+    # 1. partitions of synced sources; 2. derived generators (they read curated outputs);
+    # 3. the inventory again to register the derived partitions; 4. those partitions.
+    summaries = run_family_partitions(
+        store, registry, families, instance, materialize, lambda key: key not in derived_keys
+    )
+    if not args.family:
+        derived = [*build_derived_assets(registry), *build_transcript_assets(registry)]
+        if not materialize(derived).success:
+            print("error: a derived asset failed; see the run in the UI", file=sys.stderr)
+            return 1
+        if not materialize([source_inventory]).success:
+            return 1
+        more = run_family_partitions(
+            store, registry, families, instance, materialize, lambda key: key in derived_keys
+        )
+        summaries = merge_summaries(summaries, more)
+    print_summary(summaries)
+    failed = [f"{s.family}:{p}" for s in summaries for p in s.failed_partitions]
+    if failed:
+        print(f"error: {len(failed)} partition(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+
+    if not materialize([build_dedup_asset(registry)]).success:
+        print("error: deduplicated_conversations failed; see the run in the UI", file=sys.stderr)
+        return 1
+    dedup = read_dedup_stats(store)
+    assert dedup is not None
+    print(
+        f"dedup: {dedup['records_in']} curated -> {dedup['kept']} kept"
+        f" ({dedup['dropped_exact']} exact, {dedup['dropped_near']} near duplicates dropped;"
+        f" duplicate rate after {dedup['duplicate_rate_after']:.3%})"
+    )
+    code = build_and_report_release(store, materialize)
+    if code != 0 or args.no_train:
+        return code
+    return train_and_evaluate(materialize)
+
+
+def build_and_report_release(store: ObjectStore, materialize: Any) -> int:
+    result = materialize([dataset_release, *gate_checks])
+    if not result.success:
+        print("error: dataset_release failed; see the run in the Dagster UI", file=sys.stderr)
+        return 1
+    events = [e for e in result.get_asset_materialization_events() if e.asset_key == RELEASE_KEY]
+    if events:
+        version = str(events[0].materialization.metadata["version"].value)
+        checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    else:  # LATEST was built from these same inputs: nothing built, its recorded gates stand
+        version = read_latest(store) or ""
+        manifest = load_manifest(store, version)
+        print(f"release {version} is up to date with its inputs: no new version built")
+        checks = {
+            gate_check_name(g["name"]): bool(g["passed"]) for g in manifest["gates"]["results"]
+        }
+    manifest = load_manifest(store, version)
+    print(f"release {version}: {manifest['counts']['total']} records")
+    print(f"  {store.uri(f'exports/releases/{version}/')}")
+    print("  splits: " + ", ".join(f"{k}={v}" for k, v in manifest["counts"]["by_split"].items()))
+    for gate in GATES:
+        passed = checks.get(gate_check_name(gate))
+        print(f"  gate {gate:13} {'PASS' if passed else 'FAIL'}")
+    if not all(checks.values()):
+        print("error: the release failed a gate; LATEST did not move", file=sys.stderr)
+        return 1
+    return 0
+
+
+def train_and_evaluate(materialize: Any) -> int:
+    """The training asset (local backend by default: a tiny model on the CPU) and evaluation."""
+    result = materialize([trained_model])
+    if not result.success:
+        print("error: trained_model failed; see the run in the Dagster UI", file=sys.stderr)
+        return 1
+    trained = next(e for e in result.get_asset_materialization_events()).materialization.metadata
+    print(
+        f"trained_model: job {trained['job_id'].value} {trained['state'].value}"
+        f" ({trained['backend'].value}), checkpoints {trained['checkpoints'].value}"
+    )
+    result = materialize([model_evaluation])
+    if not result.success:
+        print("error: model_evaluation failed; see the run in the Dagster UI", file=sys.stderr)
+        return 1
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    for name, target in TARGETS.items():
+        evaluation = checks[f"model_evaluation_{name}"]
+        score = evaluation.metadata["score"].value
+        verdict = "meets" if evaluation.passed else "below"
+        print(f"  {name:26} {score:>8} ({verdict} target {target})")
+    return 0
+
+
+def merge_summaries(a: list[FamilySummary], b: list[FamilySummary]) -> list[FamilySummary]:
+    merged = {s.family: s for s in a}
+    for s in b:
+        m = merged[s.family]
+        m.partitions += s.partitions
+        m.records_in += s.records_in
+        m.processed += s.processed
+        m.quarantined += s.quarantined
+        m.curated += s.curated
+        m.failed_partitions += s.failed_partitions
+    return list(merged.values())
+
+
+def run_family_partitions(
+    store: ObjectStore,
+    registry: Registry,
+    families: list[str],
+    instance: dg.DagsterInstance,
+    materialize: Any,
+    wanted: Callable[[str], bool],
+) -> list[FamilySummary]:
+    work: list[tuple[str, str]] = []
+    summaries = {name: FamilySummary(name) for name in families}
+    for name in families:
+        partitions_name = family_partitions(registry.family(name).name).name
+        assert partitions_name is not None
+        work += [
+            (name, key)
+            for key in sorted(instance.get_dynamic_partitions(partitions_name))
+            if wanted(key)
+        ]
+    assets = {
+        name: [
+            *build_family_assets(registry.family(name), registry),
+            build_curated_asset(registry.family(name)),
+        ]
+        for name in families
+    }
+    progress = tqdm(work, desc="partitions", unit=" partition", file=sys.stderr, disable=None)
+    for name, key in progress:
+        summary = summaries[name]
+        summary.partitions += 1
+        result = materialize(assets[name], partition_key=key)
+        processed = read_partition_stats(store, name, key)
+        curated = read_curated_stats(store, name, key)
+        if not result.success or processed is None or curated is None:
+            summary.failed_partitions.append(key)
+            continue
+        summary.records_in += processed["units_in"]
+        summary.processed += processed["records_out"]
+        summary.quarantined += processed["quarantined"] + curated["quarantined"]
+        summary.curated += curated["records_out"]
+    return list(summaries.values())
+
+
+def print_summary(summaries: list[FamilySummary]) -> None:
+    header = (
+        f"{'family':32} {'parts':>5} {'raw in':>8} {'processed':>9} {'curated':>8}"
+        f" {'quarantined':>11}"
+    )
+    print(header)
+    print("-" * len(header))
+    total = FamilySummary("total")
+    for s in summaries:
+        flag = "  FAILED: " + ", ".join(s.failed_partitions) if s.failed_partitions else ""
+        print(
+            f"{s.family:32} {s.partitions:>5} {s.records_in:>8} {s.processed:>9} {s.curated:>8}"
+            f" {s.quarantined:>11}{flag}"
+        )
+        total.partitions += s.partitions
+        total.records_in += s.records_in
+        total.processed += s.processed
+        total.curated += s.curated
+        total.quarantined += s.quarantined
+    print("-" * len(header))
+    print(
+        f"{'total':32} {total.partitions:>5} {total.records_in:>8} {total.processed:>9}"
+        f" {total.curated:>8} {total.quarantined:>11}"
+    )
