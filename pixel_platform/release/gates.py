@@ -24,6 +24,7 @@ from pixel_platform.release.expectations import Check, run_checks
 from pixel_platform.release.exports import EXPORT_FORMATS, export_line
 from pixel_platform.release.layout import COMPILED, MANIFEST, QUARANTINE, SPLITS, STATS
 from pixel_platform.release.options import GateContext
+from pixel_platform.release.pii_memo import ScanMemo, digests, memo_key
 from pixel_platform.release.results import GateResult, Violations
 from pixel_platform.release.routing import NON_NULL_PROVENANCE, RELEASABLE_PII
 from pixel_platform.release.split import RULE_STRATIFIED, cluster_key, family_rule
@@ -173,19 +174,40 @@ def gate_distribution(release: ReleaseView, ctx: GateContext) -> GateResult:
 def gate_pii(release: ReleaseView, ctx: GateContext) -> GateResult:
     """No record awaits PII review, and a rescan of every turn (and of every preference pair's
     rejected reply) finds no structured PII (``scan_texts`` ignores placeholders such as
-    ``<EMAIL_1>`` and allowlisted crisis lines)."""
+    ``<EMAIL_1>`` and allowlisted crisis lines). In a build (``ctx.pii_memo_prefix`` set), turns
+    the last build's scan found clean with the same scanner are not scanned again (``pii_memo``)."""
     from pixel_platform.curation.pii import PiiConfig, scan_texts  # spaCy + presidio: slow import
 
     v = Violations("pii", ctx.max_examples)
     config = PiiConfig(model=None, entities=ctx.pii_entities)
+    memo = (
+        ScanMemo(
+            release.store, ctx.pii_memo_prefix, memo_key(config.entities, config.score_threshold)
+        )
+        if ctx.pii_memo_prefix
+        else None
+    )
     texts: list[str] = []
     where: list[tuple[ReleasedRecord, int | str]] = []
-    scanned = 0
+    turns = 0
 
     def flush() -> None:
-        for (record, turn), spans in zip(where, scan_texts(texts, config), strict=True):
+        batch = digests(texts) if memo is not None else None
+        todo = list(range(len(texts)))
+        if memo is not None and batch is not None:
+            seen = memo.seen_clean(batch)
+            memo.add_clean(batch[seen])
+            todo = [i for i in todo if not seen[i]]
+        scans = scan_texts([texts[i] for i in todo], config)
+        clean = []
+        for i, spans in zip(todo, scans, strict=True):
+            record, turn = where[i]
             for span in spans:
                 v.add(f"pii_{span.type.lower()}", _example(record, turn=turn, type=span.type))
+            if not spans:
+                clean.append(i)
+        if memo is not None and batch is not None:
+            memo.add_clean(batch[clean])
         texts.clear()
         where.clear()
 
@@ -200,19 +222,27 @@ def gate_pii(release: ReleaseView, ctx: GateContext) -> GateResult:
             if isinstance(content, str) and content:
                 texts.append(content)
                 where.append((record, turn))
-                scanned += 1
+                turns += 1
         # A preference pair's rejected reply ships too (the TRL/KTO exports).
         preference = metadata.get("preference")
         rejected = preference.get("rejected") if isinstance(preference, dict) else None
         if isinstance(rejected, str) and rejected:
             texts.append(rejected)
             where.append((record, "rejected"))
-            scanned += 1
+            turns += 1
         if len(texts) >= PII_SCAN_BATCH:
             flush()
     if texts:
         flush()
-    return v.result(turns_scanned=scanned, entities=list(ctx.pii_entities))
+    memo_stats: dict[str, Any] = {}
+    if memo is not None:
+        memo_stats = {"turns_clean_in_memo": memo.hits, "memo_size": memo.save()}
+    return v.result(
+        turns_scanned=turns - int(memo_stats.get("turns_clean_in_memo", 0)),
+        turns_checked=turns,
+        **memo_stats,
+        entities=list(ctx.pii_entities),
+    )
 
 
 # -- 5. provenance ---------------------------------------------------------------------------------

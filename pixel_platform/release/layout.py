@@ -16,6 +16,7 @@
         curriculum/stage_order.json
     exports/releases/LATEST             {"version": ...}: moves only when every gate passed
     final_dataset/                      copy of the LATEST release: manifest, compiled, shards
+    exports/cache/pii_gate/<key>.bin    digests of turns the last build's PII gate found clean
 """
 
 from __future__ import annotations

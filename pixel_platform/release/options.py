@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from pixel_platform.release.layout import (
     STAGING_PREFIX,
 )
 from pixel_platform.release.ownership import DEFAULT_STALE_AFTER_S
+from pixel_platform.release.pii_memo import PII_MEMO_PREFIX
 from pixel_platform.release.split import DEFAULT_RATIOS, MIN_CLUSTERS_FOR_SPLIT, SPLIT_SALT
 
 DEFAULT_SHARD_MAX_BYTES = 128 * 1024 * 1024
@@ -54,6 +55,9 @@ class ReleaseOptions:
     # A build on another host whose marker was not refreshed for this long counts as dead.
     stale_build_after_s: float = DEFAULT_STALE_AFTER_S
     publish_on_failure: bool = True  # publish the version (marked failed) when a gate fails
+    # Where the build's PII gate remembers the turns it found clean (release.pii_memo); None:
+    # scan every turn.
+    pii_memo_prefix: str | None = PII_MEMO_PREFIX
     # Called with "chosen" (version claimed), "staged", "gated", "publishing" and "published":
     # a test hook (kill and concurrency tests).
     hook: Callable[[str], None] | None = field(default=None, compare=False)
@@ -103,12 +107,15 @@ class GateContext:
     dedup: DedupConfig = field(default_factory=DedupConfig)
     pii_entities: tuple[str, ...] = STRUCTURED_PII
     max_examples: int = 20
+    # Set by a build only (see release.pii_memo): audits scan every turn.
+    pii_memo_prefix: str | None = None
 
     @classmethod
     def from_options(
         cls, registry: Registry, curriculum: Curriculum, options: ReleaseOptions
     ) -> GateContext:
-        return cls.from_dict(registry, curriculum, options.gate_options())
+        ctx = cls.from_dict(registry, curriculum, options.gate_options())
+        return replace(ctx, pii_memo_prefix=options.pii_memo_prefix)
 
     @classmethod
     def from_dict(
