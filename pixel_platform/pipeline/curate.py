@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -22,7 +22,6 @@ from pixel_platform.core.record import Conversation, record_content_hash
 from pixel_platform.core.steps import Step, run_chain
 from pixel_platform.curation.config import CurationConfig
 from pixel_platform.curation.crisis import CrisisTagStep
-from pixel_platform.curation.pii import PiiRedactor, RedactStep
 from pixel_platform.curation.quality import QualityStep
 from pixel_platform.pipeline import layout
 from pixel_platform.pipeline.partition import (
@@ -32,6 +31,9 @@ from pixel_platform.pipeline.partition import (
     read_partition_stats,
 )
 from pixel_platform.storage.base import ObjectStore
+
+if TYPE_CHECKING:  # presidio and spaCy load when a partition is curated, not on import
+    from pixel_platform.curation.pii import PiiRedactor
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 500
@@ -79,6 +81,8 @@ def curate_partition(
         QualityStep(family, config=config.quality),
         CrisisTagStep(family, lexicon_path=config.crisis_lexicon),
     ]
+    from pixel_platform.curation.pii import RedactStep
+
     redact = RedactStep(redactor, config=config.pii, family=family)
 
     def counted(records: Iterator[Conversation]) -> Iterator[Conversation]:

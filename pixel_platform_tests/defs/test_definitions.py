@@ -74,3 +74,24 @@ def test_raw_to_processed_lineage_and_partitions() -> None:
 
 def test_definitions_validate_loadable() -> None:
     dg.Definitions.validate_loadable(defs)
+
+
+HEAVY_MODULES = ("presidio_analyzer", "spacy", "torch", "transformers", "great_expectations")
+
+
+def test_loading_the_code_location_imports_no_model_library() -> None:
+    """Every run worker and step process loads the code location; presidio, spaCy, torch and
+    Great Expectations load only in the steps that use them (8 s saved per process)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from pixel_platform.defs.definitions import defs\n"
+        "defs.get_repository_def()\n"
+        f"print(sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.core.record import Conversation
-from pixel_platform.curation.pii import PiiConfig, PiiRedactor
+from pixel_platform.curation.pii import PiiConfig
 from pixel_platform.derived.cptsd.output import GeneratorReport, write_jsonl
 from pixel_platform.derived.preferences.counsel_chat import (
     GENERATOR as COUNSEL_CHAT_GENERATOR,
@@ -32,11 +32,20 @@ from pixel_platform.derived.preferences.crisis import crisis_records
 from pixel_platform.pipeline.layout import is_ignored_object
 from pixel_platform.storage.base import ObjectStore
 
+if TYPE_CHECKING:  # presidio and spaCy load when a generator redacts, not on import
+    from pixel_platform.curation.pii import PiiRedactor
+
 FAMILY = "preference_pairs"
 DEFAULT_COUNSEL_CHAT_OUTPUT = f"derived/{FAMILY}/counsel_chat/pairs.jsonl"
 DEFAULT_CRISIS_OUTPUT = f"derived/{FAMILY}/crisis_safety/pairs.jsonl"
 DEFAULT_CRISIS_INPUT = "pipeline/curated/"
 REDACT_BATCH = 64
+
+
+def _redactor(pii: PiiConfig | None) -> PiiRedactor:
+    from pixel_platform.curation.pii import PiiRedactor
+
+    return PiiRedactor(pii or PiiConfig())
 
 
 def redact_rejected(
@@ -107,7 +116,7 @@ def generate_counsel_chat_pairs(
     margins: list[float] = []
     try:
         if redact:
-            with PiiRedactor(pii or PiiConfig()) as redactor:
+            with _redactor(pii) as redactor:
                 records = redact_rejected(records, redactor, report)
                 write_jsonl(target, output_key, _margins(records, margins), report)
         else:
@@ -185,5 +194,5 @@ def generate_crisis_pairs(
     records: Iterable[Conversation] = crisis_records(wanted(), seed=seed, report=report)
     if not redact:
         return write_jsonl(target, output_key, records, report)
-    with PiiRedactor(pii or PiiConfig()) as redactor:
+    with _redactor(pii) as redactor:
         return write_jsonl(target, output_key, redact_rejected(records, redactor, report), report)
