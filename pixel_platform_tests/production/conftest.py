@@ -68,3 +68,12 @@ def pg_database() -> Iterator[PgDatabase]:
         with conn.cursor() as cur:  # type: ignore[attr-defined]
             cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.close()  # type: ignore[attr-defined]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Keep each phase's report on the item (``rep_call``), so fixtures can tell a failed test
+    from a passed one when they tear down (the UI test saves a screenshot of a failure)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

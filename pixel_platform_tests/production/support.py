@@ -189,17 +189,24 @@ class GraphQL:
         assert result["__typename"] == "LaunchRunSuccess", result
         return str(result["run"]["runId"])
 
-    def terminate(self, run_id: str) -> None:
+    def terminate(self, run_id: str) -> bool:
+        """Ask the instance to stop a run. False when it could not, which Dagster also answers for
+        a run that has already finished (the caller decides whether that is acceptable)."""
         data = self(
             """
             mutation Terminate($runId: String!) {
-              terminateRun(runId: $runId) { __typename ... on PythonError { message } }
+              terminateRun(runId: $runId) {
+                __typename
+                ... on TerminateRunFailure { message }
+                ... on PythonError { message }
+              }
             }
             """,
             runId=run_id,
         )
         result = data["terminateRun"]
-        assert result["__typename"] == "TerminateRunSuccess", result
+        assert result["__typename"] in ("TerminateRunSuccess", "TerminateRunFailure"), result
+        return bool(result["__typename"] == "TerminateRunSuccess")
 
     def runs(self, **filter_: Any) -> list[dict[str, Any]]:
         data = self(
