@@ -204,6 +204,27 @@ def partition_task(family: str, key: str) -> dict[str, Any]:
     }
 
 
+def _step_seconds(run_id: str) -> dict[str, float]:
+    """Wall seconds of each step of a run (STEP_START to its end), from the event log."""
+    import dagster as dg
+
+    started: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    for entry in dg.DagsterInstance.get().all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or not entry.step_key:
+            continue
+        if event.event_type_value == "STEP_START":
+            started[entry.step_key] = entry.timestamp
+        elif entry.step_key in started and event.event_type_value in (
+            "STEP_SUCCESS",
+            "STEP_FAILURE",
+            "STEP_SKIPPED",
+        ):
+            seconds[entry.step_key] = round(entry.timestamp - started[entry.step_key], 2)
+    return seconds
+
+
 def run_stage(stage: str) -> dict[str, Any]:
     """One global stage in this process; prints its timing and peak RSS as JSON."""
     from pixel_platform.defs.curation.assets import build_dedup_asset
@@ -219,8 +240,25 @@ def run_stage(stage: str) -> dict[str, Any]:
         _materialize([build_dedup_asset(registry)])
     elif stage == "release":
         result = _materialize([dataset_release, *gate_checks])
-        checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
-        return {"seconds": time.perf_counter() - t0, "rss_mb": _peak_rss_mb(), "checks": checks}
+        evaluations = result.get_asset_check_evaluations()
+        checks = {e.check_name: e.passed for e in evaluations}
+        gate_s = {
+            e.check_name: e.metadata["seconds"].value
+            for e in evaluations
+            if "seconds" in e.metadata
+        }
+        return {
+            "seconds": time.perf_counter() - t0,
+            "rss_mb": _peak_rss_mb(),
+            "checks": checks,
+            "step_s": _step_seconds(result.run_id),
+            "gate_s": gate_s,
+            "result_from": {
+                e.check_name: e.metadata["result_from"].value
+                for e in evaluations
+                if "result_from" in e.metadata
+            },
+        }
     else:
         raise SystemExit(f"unknown stage {stage}")
     return {"seconds": time.perf_counter() - t0, "rss_mb": _peak_rss_mb()}
@@ -296,7 +334,9 @@ def changed_partitions(env: dict[str, str], state: dict[str, str]) -> tuple[list
 
 
 # -- one size --------------------------------------------------------------------------------------
-def run_size(size: int, args: argparse.Namespace, root: Path) -> dict[str, Any]:
+def run_size(
+    size: int, args: argparse.Namespace, root: Path, partial: Path | None = None
+) -> dict[str, Any]:
     work_dir = root / f"scale-{size}"
     shutil.rmtree(work_dir, ignore_errors=True)
     bucket, home = work_dir / "bucket", work_dir / "dagster_home"
@@ -347,6 +387,8 @@ def run_size(size: int, args: argparse.Namespace, root: Path) -> dict[str, Any]:
     full["dedup"] = stage("dedup", env)
     full["release"] = release_stage(env, args)
     full_s = time.perf_counter() - t_full
+    if partial is not None:  # a long run that dies later still leaves its full-build numbers
+        partial.write_text(json.dumps({"full_wall_s": full_s, **full}, indent=1, default=str))
 
     # 2. No new data: the sensor finds nothing changed; dedup + release only.
     print("  no new data", flush=True)
@@ -416,6 +458,8 @@ def run_size(size: int, args: argparse.Namespace, root: Path) -> dict[str, Any]:
                 "release": round(full["release"]["rss_mb"]),
             },
             "gates": full["release"].get("checks", {}),
+            "release_step_s": full["release"].get("step_s", {}),
+            "gate_compute_s": full["release"].get("gate_s", {}),
         },
         "no_new_data": {
             "wall_s": round(none_s, 1),
@@ -439,6 +483,8 @@ def run_size(size: int, args: argparse.Namespace, root: Path) -> dict[str, Any]:
                 "dedup": round(inc["dedup"]["seconds"], 1),
                 "release_and_checks": round(inc["release"]["seconds"], 1),
             },
+            "release_step_s": inc["release"].get("step_s", {}),
+            "check_result_from": inc["release"].get("result_from", {}),
         },
     }
     print(
@@ -447,6 +493,8 @@ def run_size(size: int, args: argparse.Namespace, root: Path) -> dict[str, Any]:
     )
     if not args.keep:
         shutil.rmtree(work_dir, ignore_errors=True)
+    if partial is not None:
+        partial.unlink(missing_ok=True)
     return result
 
 
@@ -480,7 +528,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for size in args.sizes:
         key = f"{size}-{'patterns-only' if args.pii_model == 'none' else 'ner'}"
         key += "-no-release" if args.no_release else ""
-        runs[key] = run_size(size, args, root)
+        runs[key] = run_size(size, args, root, RESULTS_DIR / f"scale-{key}.json.tmp")
         payload = {"cpu_count": os.cpu_count(), "runs": runs}
         write_result(
             "scale",
