@@ -398,7 +398,7 @@ def run_size(
     none = {
         "detect_changes_s": detect_s,
         "dedup": stage("dedup", env),
-        "release": stage("release", env),
+        "release": release_stage(env, args),
     }
     none_s = time.perf_counter() - t_none
 
