@@ -70,15 +70,10 @@ class UpToDate:
 
 
 def release_inputs(
-    store: ObjectStore, registry: Registry
-) -> tuple[list[str], dict[str, dict[str, Any]], list[dict[str, Any]]]:
-    inputs, accounting, snapshots, _ = _release_inputs(store)
-    return inputs, accounting, snapshots
-
-
-def _release_inputs(
     store: ObjectStore,
 ) -> tuple[list[str], dict[str, dict[str, Any]], list[dict[str, Any]], list[list[str]]]:
+    """The deduplicated partitions' keys, per-family accounting, raw snapshots, and each
+    partition's (key, sha256) for the inputs fingerprint."""
     dedup = read_dedup_stats(store)
     if dedup is None or dedup.get("dry_run"):
         raise FileNotFoundError(
@@ -153,7 +148,7 @@ def build_pipeline_release(
 ) -> ReleaseResult | UpToDate:
     """Build a release from the deduplicated partitions, unless ``LATEST`` already is that
     release (see the module docstring); ``force`` builds regardless."""
-    inputs, accounting, snapshots, contents = _release_inputs(store)
+    inputs, accounting, snapshots, contents = release_inputs(store)
     options = release_options(config, **overrides)
     fingerprint = inputs_fingerprint(contents, accounting, snapshots, registry, options)
     if not force and options.version is None:

@@ -294,7 +294,7 @@ def gate_provenance(release: ReleaseView, ctx: GateContext) -> GateResult:
 
 
 # -- 6. hash ---------------------------------------------------------------------------------------
-def _digest_object(release: ReleaseView, path: str) -> tuple[str, int, int]:
+def digest_object(release: ReleaseView, path: str) -> tuple[str, int, int]:
     """sha256, bytes and newline count of one object, streamed."""
     digest = hashlib.sha256()
     size = lines = 0
@@ -353,7 +353,7 @@ def gate_hash(release: ReleaseView, ctx: GateContext) -> GateResult:
         if info is None:
             v.add("file_missing", {"file": path})
             continue
-        sha, size, lines = _digest_object(release, path)
+        sha, size, lines = digest_object(release, path)
         digests[path] = sha
         if size != entry.get("bytes"):
             v.add(
@@ -376,7 +376,7 @@ def gate_hash(release: ReleaseView, ctx: GateContext) -> GateResult:
                 with release.store.open_read(release.key(path)) as fh:
                     while chunk := fh.read(READ_CHUNK):
                         concatenated.update(chunk)
-        compiled = digests.get(COMPILED) or _digest_object(release, COMPILED)[0]
+        compiled = digests.get(COMPILED) or digest_object(release, COMPILED)[0]
         if compiled != "sha256:" + concatenated.hexdigest():
             v.add("compiled_differs_from_shards", {"file": COMPILED})
     return v.result(files_checked=len(listed), records_checked=len(rows))

@@ -24,6 +24,15 @@ from pixel_platform_tests.release.test_tamper import CASES, Records, _load, _sav
 pytestmark = pytest.mark.integration
 
 
+def _local_resources(bucket: Path) -> dict[str, object]:
+    """The resources the release asset needs, on a local bucket and the bundled registry."""
+    return {
+        "storage": StorageResource(backend="local", local_path=str(bucket)),
+        "registry": RegistryResource(),
+        "curation": CurationConfigResource(),
+    }
+
+
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
     tmp = tmp_path_factory.mktemp("run")
@@ -90,11 +99,7 @@ def test_tampering_fails_the_named_check_and_verify(
     tamper(records)
     _save(records)
 
-    resources = {
-        "storage": StorageResource(backend="local", local_path=str(bucket)),
-        "registry": RegistryResource(),
-        "curation": CurationConfigResource(),
-    }
+    resources = _local_resources(bucket)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DAGSTER_HOME", str(home))
         result = dg.materialize(
@@ -135,11 +140,7 @@ def test_nothing_new_builds_nothing_and_force_builds_a_version(
     assert f"release {before[-1]} is up to date with its inputs" in capsys.readouterr().out
     assert list_releases(store) == before and read_latest(store) == before[-1]
 
-    resources = {
-        "storage": StorageResource(backend="local", local_path=str(root)),
-        "registry": RegistryResource(),
-        "curation": CurationConfigResource(),
-    }
+    resources = _local_resources(root)
     from pixel_platform.defs.curation.assets import build_dedup_asset
 
     with pytest.MonkeyPatch.context() as mp:

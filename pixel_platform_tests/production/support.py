@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -238,3 +238,58 @@ def base_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     env.update(extra)
     return env
+
+
+@dataclass
+class DagsterServices:
+    """A webserver and a daemon on one instance (``DAGSTER_HOME`` in the env)."""
+
+    port: int
+    gql: GraphQL
+    procs: list[Proc]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@contextlib.contextmanager
+def dagster_services(env: dict[str, str], log_dir: Path) -> Iterator[DagsterServices]:
+    """Migrate the instance, start ``dagster-webserver`` and ``dagster-daemon`` on the project's
+    workspace, wait until the code location is served, stop both on exit.
+
+    Migrating first is what a deployment does (the Helm chart's migrate job): on an empty
+    instance the webserver and the daemon otherwise race to create the schema (SQLite:
+    "alembic_version has more than one head")."""
+    migrate = start(
+        "migrate", [str(BIN / "dagster"), "instance", "migrate"], env=env, log_dir=log_dir
+    )
+    assert migrate.popen.wait(timeout=120) == 0, migrate.log_tail()
+    (port,) = free_ports(1)
+    webserver = [
+        str(BIN / "dagster-webserver"),
+        "-w",
+        "workspace.yaml",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]
+    daemon = [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"]
+    procs = [
+        start("webserver", webserver, env=env, log_dir=log_dir),
+        start("daemon", daemon, env=env, log_dir=log_dir),
+    ]
+    try:
+        gql = GraphQL(port)
+        wait_for(
+            "the webserver to serve the code location",
+            gql.ready,
+            timeout_s=120,
+            interval_s=1.0,
+            procs=procs,
+        )
+        yield DagsterServices(port, gql, procs)
+    finally:
+        for proc in reversed(procs):
+            proc.stop()

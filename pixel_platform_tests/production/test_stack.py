@@ -36,14 +36,12 @@ from pixel_platform.cli.common import SAMPLE_BUCKET
 from pixel_platform.pipeline import layout
 from pixel_platform_tests.production.conftest import PgDatabase
 from pixel_platform_tests.production.support import (
-    BIN,
     ROOT,
     GraphQL,
     Proc,
     base_env,
-    free_ports,
+    dagster_services,
     run_tags,
-    start,
     wait_for,
 )
 
@@ -124,47 +122,8 @@ def stack(
         **pg_database.env(),
         **s3_server.env(bucket),
     )
-    # What a deployment does first (the Helm chart's migrate job): create the schema once, so
-    # the webserver and the daemon do not race to create tables in the empty database.
-    migrate = start("migrate", [str(BIN / "dagster"), "instance", "migrate"], env=env, log_dir=work)
-    assert migrate.popen.wait(timeout=120) == 0, migrate.log_tail()
-
-    (port,) = free_ports(1)
-    procs = [
-        start(
-            "webserver",
-            [
-                str(BIN / "dagster-webserver"),
-                "-w",
-                "workspace.yaml",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port),
-            ],
-            env=env,
-            log_dir=work,
-        ),
-        start(
-            "daemon",
-            [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"],
-            env=env,
-            log_dir=work,
-        ),
-    ]
-    try:
-        gql = GraphQL(port)
-        wait_for(
-            "the webserver to serve the code location",
-            gql.ready,
-            timeout_s=120,
-            interval_s=1.0,
-            procs=procs,
-        )
-        yield Stack(gql, procs, bucket, s3_client, tick_at)
-    finally:
-        for proc in reversed(procs):
-            proc.stop()
+    with dagster_services(env, work) as services:
+        yield Stack(services.gql, services.procs, bucket, s3_client, tick_at)
 
 
 def test_instance_is_postgres_and_the_daemon_heartbeats(stack: Stack) -> None:

@@ -33,13 +33,10 @@ from pixel_platform.release import GATES
 from pixel_platform.storage.local import LocalObjectStore
 from pixel_platform_tests.production.support import (
     ARTIFACTS,
-    BIN,
     ROOT,
     GraphQL,
-    Proc,
     base_env,
-    free_ports,
-    start,
+    dagster_services,
     wait_for,
 )
 
@@ -83,47 +80,8 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, G
         DATASET_STORAGE_LOCAL_PATH=str(bucket),
         PIXEL_CACHE_DIR=str(work / "cache"),
     )
-    # Create the instance's tables once before the two processes start: on an empty
-    # DAGSTER_HOME the webserver and the daemon otherwise race to stamp SQLite's schema
-    # ("alembic_version has more than one head").
-    migrate = start("migrate", [str(BIN / "dagster"), "instance", "migrate"], env=env, log_dir=work)
-    assert migrate.popen.wait(timeout=120) == 0, migrate.log_tail()
-    (port,) = free_ports(1)
-    procs: list[Proc] = [
-        start(
-            "webserver",
-            [
-                str(BIN / "dagster-webserver"),
-                "-w",
-                "workspace.yaml",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port),
-            ],
-            env=env,
-            log_dir=work,
-        ),
-        start(
-            "daemon",
-            [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"],
-            env=env,
-            log_dir=work,
-        ),
-    ]
-    try:
-        gql = GraphQL(port)
-        wait_for(
-            "the webserver to load the code location",
-            gql.ready,
-            timeout_s=120,
-            interval_s=1.0,
-            procs=procs,
-        )
-        yield f"http://127.0.0.1:{port}", gql
-    finally:
-        for proc in reversed(procs):
-            proc.stop()
+    with dagster_services(env, work) as services:
+        yield services.url, services.gql
 
 
 @pytest.fixture

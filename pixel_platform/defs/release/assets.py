@@ -34,6 +34,7 @@ from pixel_platform.release import (
     load_manifest,
     run_gate,
 )
+from pixel_platform.release.gates import digest_object
 from pixel_platform.release.layout import MANIFEST
 from pixel_platform.storage.base import ObjectStore
 
@@ -135,20 +136,19 @@ def latest_release(context: dg.AssetCheckExecutionContext) -> tuple[str, str] | 
 _VERIFIED_FILES: dict[tuple[str, str, tuple[tuple[str, str, int], ...]], bool] = {}
 
 
-def files_match_manifest(store: ObjectStore, prefix: str, manifest: dict[str, Any]) -> bool:
+def files_match_manifest(
+    store: ObjectStore, prefix: str, manifest: dict[str, Any], manifest_sha256: str
+) -> bool:
     """Every file the manifest lists has its sha256 and size, and nothing else is there."""
-    listing = tuple(sorted((i.key, i.etag, i.size) for i in store.list(prefix)))
-    key = (store.uri(prefix), hashlib.sha256(repr(manifest).encode()).hexdigest(), listing)
+    view = ReleaseView(store, prefix)
+    listing = tuple(sorted((path, i.etag, i.size) for path, i in view.objects.items()))
+    key = (view.uri(), manifest_sha256, listing)
     if key not in _VERIFIED_FILES:
-        listed = {prefix + entry["path"]: entry for entry in manifest.get("files", [])}
-        present = {k for k, _, _ in listing} - {prefix + MANIFEST}
-        ok = present == set(listed)
+        listed = {entry["path"]: entry for entry in manifest.get("files", [])}
+        ok = set(view.objects) - {MANIFEST} == set(listed)
         for path, entry in listed.items() if ok else ():
-            digest = hashlib.sha256()
-            with store.open_read(path) as fh:
-                for chunk in iter(lambda: fh.read(1024 * 1024), b""):
-                    digest.update(chunk)
-            if f"sha256:{digest.hexdigest()}" != entry.get("sha256"):  # the manifest's form
+            sha256, size, _ = digest_object(view, path)
+            if (sha256, size) != (entry.get("sha256"), entry.get("bytes")):
                 ok = False
                 break
         _VERIFIED_FILES[key] = ok
@@ -180,7 +180,7 @@ def recorded_result(
     if not (same_build and same_code and same_registry):
         return None
     results = {r["name"]: r for r in (manifest.get("gates") or {}).get("results", [])}
-    if gate not in results or not files_match_manifest(store, prefix, manifest):
+    if gate not in results or not files_match_manifest(store, prefix, manifest, built_sha256):
         return None
     return GateResult.from_dict(results[gate])
 
