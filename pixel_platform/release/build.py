@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import tempfile
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
@@ -73,6 +75,7 @@ from pixel_platform.release.routing import (
     record_family,
     record_uid,
 )
+from pixel_platform.release.spill import ExternalSort
 from pixel_platform.release.split import cluster_key, plan_splits
 from pixel_platform.release.stats import RecordStats, stats_document
 from pixel_platform.storage.base import ObjectInfo, ObjectStore
@@ -99,20 +102,26 @@ class ReleaseResult:
 
 
 @dataclass
-class _Released:
-    sort_key: tuple[Any, ...]
-    family: str
-    stage: str
-    split: str
-    record: dict[str, Any]
-
-
-@dataclass
 class _Collected:
-    released: list[_Released] = field(default_factory=list)
+    """What pass 1 keeps in memory: everything but the released records themselves, which are
+    in ``spill`` (a local file, one ``<header JSON> TAB <record JSON>`` line each, input order;
+    the header is ``[cluster, family, stage rank, content hash, uid]``)."""
+
+    spill: Path
+    released: int = 0
     exclusions: list[dict[str, Any]] = field(default_factory=list)
     partitions: list[dict[str, Any]] = field(default_factory=list)
     hash_repairs: int = 0
+
+    def headers(self) -> Iterator[list[Any]]:
+        for header, _ in self.lines(parse_records=False):
+            yield header
+
+    def lines(self, *, parse_records: bool = True) -> Iterator[tuple[list[Any], Any]]:
+        with self.spill.open("rb") as fh:
+            for line in fh:
+                header, _, record = line[:-1].partition(b"\t")
+                yield orjson.loads(header), orjson.loads(record) if parse_records else record
 
 
 @dataclass
@@ -190,45 +199,54 @@ def _collect(
     registry: Registry,
     curriculum: Curriculum,
     options: ReleaseOptions,
+    spill: Path,
 ) -> _Collected:
-    out = _Collected()
+    """Pass 1: read every input, route each record; released ones go to ``spill``."""
+    out = _Collected(spill)
     stage_rank = {stage: i for i, stage in enumerate(curriculum.stage_ids)}
-    for key in sorted(set(inputs)):
-        info = store.head(key)
-        if info is None:
-            raise TerminalError(f"release input {store.uri(key)} does not exist; rerun dedup")
-        records = 0
-        with store.open_read(key) as fh:
-            for line_no, raw in enumerate(fh, 1):
-                if not raw.strip():
-                    continue
-                records += 1
-                try:
-                    record = orjson.loads(raw)
-                    if not isinstance(record, dict) or not isinstance(record.get("messages"), list):
-                        raise ValueError("not a conversation")
-                except (orjson.JSONDecodeError, ValueError):
-                    uid = f"{key}@L{line_no}"
-                    out.exclusions.append(_exclusion(Reason.INVALID_JSON, uid, None, key, line_no))
-                    continue
-                uid = record_uid(record, key, line_no)
-                reason = exclusion_reason(record, registry, options.commercial)
-                if reason is not None:
-                    out.exclusions.append(_exclusion(reason, uid, record, key, line_no))
-                    continue
-                metadata = record["metadata"]
-                actual = record_content_hash(record["messages"], record.get("metadata"))
-                if metadata.get("content_hash") != actual:
-                    metadata["content_hash"] = actual
-                    out.hash_repairs += 1
-                family = str(record_family(record))
-                stage = curriculum.stage_for(registry, family)
-                metadata["uid"] = uid
-                metadata["stage"] = stage
-                metadata["phase"] = curriculum.phase_of(stage)
-                sort_key = (stage_rank[stage], family, actual, uid)
-                out.released.append(_Released(sort_key, family, stage, "", record))
-        out.partitions.append(_object_entry(info, records=records))
+    with spill.open("wb") as spill_fh:
+        for key in sorted(set(inputs)):
+            info = store.head(key)
+            if info is None:
+                raise TerminalError(f"release input {store.uri(key)} does not exist; rerun dedup")
+            records = 0
+            with store.open_read(key) as fh:
+                for line_no, raw in enumerate(fh, 1):
+                    if not raw.strip():
+                        continue
+                    records += 1
+                    try:
+                        record = orjson.loads(raw)
+                        if not isinstance(record, dict) or not isinstance(
+                            record.get("messages"), list
+                        ):
+                            raise ValueError("not a conversation")
+                    except (orjson.JSONDecodeError, ValueError):
+                        uid = f"{key}@L{line_no}"
+                        out.exclusions.append(
+                            _exclusion(Reason.INVALID_JSON, uid, None, key, line_no)
+                        )
+                        continue
+                    uid = record_uid(record, key, line_no)
+                    reason = exclusion_reason(record, registry, options.commercial)
+                    if reason is not None:
+                        out.exclusions.append(_exclusion(reason, uid, record, key, line_no))
+                        continue
+                    metadata = record["metadata"]
+                    actual = record_content_hash(record["messages"], record.get("metadata"))
+                    if metadata.get("content_hash") != actual:
+                        metadata["content_hash"] = actual
+                        out.hash_repairs += 1
+                    family = str(record_family(record))
+                    stage = curriculum.stage_for(registry, family)
+                    metadata["uid"] = uid
+                    metadata["stage"] = stage
+                    metadata["phase"] = curriculum.phase_of(stage)
+                    header = [cluster_key(record), family, stage_rank[stage], actual, uid]
+                    spill_fh.write(orjson.dumps(header) + b"\t" + orjson.dumps(record) + b"\n")
+                    out.released += 1
+            out.partitions.append(_object_entry(info, records=records))
+            log.info("release inputs: %s read (%d records so far)", key, out.released)
     return out
 
 
@@ -281,57 +299,126 @@ def _accounting(
 
 
 # -- staging ---------------------------------------------------------------------------------------
-def _write_shards(
-    store: ObjectStore, staging: str, ordered: list[_Released], max_bytes: int
-) -> tuple[list[ShardFile], _WrittenFile]:
-    shards: list[ShardFile] = []
-    with store.open_write(key_in(staging, COMPILED)) as compiled_fh:
-        compiled = _Digest(compiled_fh)
-        for split in SPLITS:
-            rows = [r for r in ordered if r.split == split]
-            number = 0
-            i = 0
-            while i < len(rows):
-                stage = rows[i].stage
-                path = shard_path(split, number)
-                with store.open_write(key_in(staging, path)) as fh:
-                    shard = _Digest(fh)
-                    while i < len(rows) and rows[i].stage == stage:
-                        line = orjson.dumps(rows[i].record) + b"\n"
-                        if shard.bytes and shard.bytes + len(line) > max_bytes:
-                            break
-                        shard.write(line)
-                        compiled.write(line)
-                        i += 1
-                shards.append(ShardFile(path, split, stage, shard.lines, shard.bytes, shard.digest))
-                number += 1
-    compiled_file = _WrittenFile(
-        COMPILED, compiled.digest, compiled.bytes, compiled.lines, "compiled"
-    )
-    return shards, compiled_file
+class _Sink:
+    """One staged file written as a stream: ``close`` commits it, ``abort`` discards it."""
+
+    def __init__(self, store: ObjectStore, key: str) -> None:
+        self._cm = store.open_write(key)
+        self.out = _Digest(self._cm.__enter__())
+        self._open = True
+
+    def close(self) -> None:
+        self._open = False
+        self._cm.__exit__(None, None, None)
+
+    def abort(self, exc: BaseException) -> None:
+        if self._open:
+            self._open = False
+            self._cm.__exit__(type(exc), exc, exc.__traceback__)
 
 
-def _write_exports(
-    store: ObjectStore, staging: str, ordered: list[_Released]
-) -> list[_WrittenFile]:
-    """Phase A text and phase C preference files (``exports.EXPORT_FORMATS``), per split, in
-    shard order; a split without such records gets no file."""
-    files: list[_WrittenFile] = []
+@dataclass
+class _Staged:
+    shards: list[ShardFile]
+    compiled: _WrittenFile
+    exports: list[_WrittenFile]
+
+
+def _write_sorted(
+    store: ObjectStore,
+    staging: str,
+    rows: Iterable[tuple[list[Any], bytes]],
+    curriculum: Curriculum,
+    max_bytes: int,
+) -> _Staged:
+    """Pass 3: the sorted ``([split rank, stage rank, ...], line)`` pairs become the shards (a new
+    part at every split or stage change and at ``max_bytes``), the compiled file (the shards
+    concatenated) and the phase A/C trainer exports (``exports.EXPORT_FORMATS``, per split, in
+    shard order; a split without such records gets no file). Only records of a phase some
+    export format reads are parsed again."""
+    stages = curriculum.stage_ids
+    formats_of_phase: dict[str, list[Any]] = defaultdict(list)
     for fmt in EXPORT_FORMATS:
-        for split in SPLITS:
-            rows = (row for item in ordered if item.split == split for row in fmt.rows(item.record))
-            first = next(rows, None)
-            if first is None:
+        formats_of_phase[fmt.phase].append(fmt)
+    shards: list[ShardFile] = []
+    exports: list[_WrittenFile] = []
+    compiled = _Sink(store, key_in(staging, COMPILED))
+    shard: _Sink | None = None
+    shard_meta: tuple[str, str, str] = ("", "", "")  # split, stage, path
+    number = 0
+    export_sinks: dict[str, tuple[str, _Sink]] = {}  # format name -> (split, sink)
+
+    def close_shard() -> None:
+        if shard is not None:
+            shard.close()
+            split, stage, path = shard_meta
+            out = shard.out
+            shards.append(ShardFile(path, split, stage, out.lines, out.bytes, out.digest))
+
+    def close_export(name: str) -> None:
+        split, sink = export_sinks.pop(name)
+        sink.close()
+        fmt = next(f for f in EXPORT_FORMATS if f.name == name)
+        extra = {"split": split, "format": name}
+        exports.append(
+            _WrittenFile(
+                fmt.path_for(split),
+                sink.out.digest,
+                sink.out.bytes,
+                sink.out.lines,
+                "export",
+                extra,
+            )
+        )
+
+    try:
+        for key, line in rows:
+            split, stage = SPLITS[key[0]], stages[key[1]]
+            data = line + b"\n"
+            if (
+                shard is None
+                or (split, stage) != shard_meta[:2]
+                or (shard.out.bytes and shard.out.bytes + len(data) > max_bytes)
+            ):
+                close_shard()
+                number = 0 if shard is None or split != shard_meta[0] else number + 1
+                path = shard_path(split, number)
+                shard, shard_meta = _Sink(store, key_in(staging, path)), (split, stage, path)
+            shard.out.write(data)
+            compiled.out.write(data)
+            formats = formats_of_phase.get(curriculum.phase_of(stage))
+            if not formats:
                 continue
-            path = fmt.path_for(split)
-            with store.open_write(key_in(staging, path)) as fh:
-                out = _Digest(fh)
-                out.write(export_line(first))
-                for row in rows:
-                    out.write(export_line(row))
-            extra = {"split": split, "format": fmt.name}
-            files.append(_WrittenFile(path, out.digest, out.bytes, out.lines, "export", extra))
-    return files
+            record = orjson.loads(line)
+            for fmt in formats:
+                for row in fmt.rows(record):
+                    current = export_sinks.get(fmt.name)
+                    if current is not None and current[0] != split:
+                        close_export(fmt.name)
+                        current = None
+                    if current is None:
+                        current = (split, _Sink(store, key_in(staging, fmt.path_for(split))))
+                        export_sinks[fmt.name] = current
+                    current[1].out.write(export_line(row))
+        close_shard()
+        shard = None
+        for name in list(export_sinks):
+            close_export(name)
+        compiled.close()
+    except BaseException as exc:
+        for sink in [shard, compiled, *(s for _, s in export_sinks.values())]:
+            if sink is not None:
+                sink.abort(exc)
+        raise
+    order = {
+        (f.name, split): i
+        for i, (f, split) in enumerate((f, split) for f in EXPORT_FORMATS for split in SPLITS)
+    }
+    exports.sort(key=lambda f: order[(f.extra["format"], f.extra["split"])])
+    out = compiled.out
+    return _Staged(
+        shards, _WrittenFile(COMPILED, out.digest, out.bytes, out.lines, "compiled"), exports
+    )
 
 
 def _write_file(
@@ -440,23 +527,42 @@ def _build(
     release_prefix = prefix_of(options.releases_prefix, version)
     hook("chosen")
 
-    collected = _collect(store, inputs, registry, curriculum, options)
-    holdout = [name for name, spec in registry.families.items() if spec.holdout]
-    plan = plan_splits(
-        ((cluster_key(r.record), r.family) for r in collected.released),
-        holdout,
-        ratios=options.split_ratios,
-        min_clusters=options.min_clusters_for_split,
-        salt=options.split_salt,
-    )
-    split_rank = {split: i for i, split in enumerate(SPLITS)}
-    for item in collected.released:
-        item.split = plan.split(cluster_key(item.record))
-        item.record["metadata"]["split"] = item.split
-    ordered = sorted(collected.released, key=lambda r: (split_rank[r.split], *r.sort_key))
-
-    shards, compiled = _write_shards(store, staging, ordered, options.shard_max_bytes)
-    files: list[_WrittenFile] = [compiled]
+    with tempfile.TemporaryDirectory(
+        prefix=f"pixel-release-{build_id}-", dir=options.spill_dir
+    ) as tmp:
+        work = Path(tmp)
+        collected = _collect(store, inputs, registry, curriculum, options, work / "collected.bin")
+        holdout = [name for name, spec in registry.families.items() if spec.holdout]
+        plan = plan_splits(
+            ((h[0], h[1]) for h in collected.headers()),
+            holdout,
+            ratios=options.split_ratios,
+            min_clusters=options.min_clusters_for_split,
+            salt=options.split_salt,
+        )
+        # Pass 2: label each record's split, count it, and queue it for the sort.
+        split_rank = {split: i for i, split in enumerate(SPLITS)}
+        record_stats = RecordStats()
+        released_by_family: Counter[str] = Counter()
+        families: dict[str, str] = {}  # family -> stage
+        order = ExternalSort(work, buffer_bytes=options.sort_buffer_bytes)
+        for (cluster, family, stage_rank, digest, uid), record in collected.lines():
+            split = plan.split(cluster)
+            record["metadata"]["split"] = split
+            record_stats.add(record, split)
+            released_by_family[family] += 1
+            families[family] = record["metadata"]["stage"]
+            order.add([split_rank[split], stage_rank, family, digest, uid], orjson.dumps(record))
+        collected.spill.unlink()
+        log.info(
+            "release %s: %d records split and sorted (%d runs on disk)",
+            version,
+            order.count,
+            len(order.runs),
+        )
+        staged = _write_sorted(store, staging, order, curriculum, options.shard_max_bytes)
+    shards = staged.shards
+    files: list[_WrittenFile] = [staged.compiled]
     files += [
         _WrittenFile(
             s.path, s.sha256, s.bytes, s.records, "shard", {"split": s.split, "stage": s.stage}
@@ -471,13 +577,9 @@ def _build(
         _write_file(store, staging, QUARANTINE, quarantine_bytes, "quarantine", len(exclusions))
     )
 
-    record_stats = RecordStats()
-    for item in ordered:
-        record_stats.add(item.record, item.split)
     excluded_by_family: dict[str, Counter[str]] = defaultdict(Counter)
     for e in exclusions:
         excluded_by_family[str(e["family"])][str(e["reason"])] += 1
-    released_by_family = Counter(item.family for item in ordered)
     accounting_section = _accounting(accounting, released_by_family, excluded_by_family)
     by_reason = dict(sorted(Counter(str(e["reason"]) for e in exclusions).items()))
     stats = stats_document(
@@ -494,7 +596,6 @@ def _build(
     files.append(
         _write_file(store, staging, STATS, orjson.dumps(stats, option=JSON_PRETTY) + b"\n", "stats")
     )
-    families = {item.family: item.stage for item in ordered}
     files.append(_write_file(store, staging, LLAMA_FACTORY, llama_factory_info(), "export"))
     files.append(_write_file(store, staging, AXOLOTL, axolotl_yaml(shards), "export"))
     files.append(
@@ -502,7 +603,7 @@ def _build(
             store, staging, STAGE_ORDER, stage_order(curriculum, shards, families), "curriculum"
         )
     )
-    files += _write_exports(store, staging, ordered)
+    files += staged.exports
 
     manifest: dict[str, Any] = {
         "schema": MANIFEST_SCHEMA,

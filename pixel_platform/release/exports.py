@@ -194,15 +194,16 @@ class ExportFormat:
     name: str
     path: str  # with a {split} field
     rows: Callable[[dict[str, Any]], list[Row]]
+    phase: str  # the curriculum phase whose records it reads; rows() is [] for any other
 
     def path_for(self, split: str) -> str:
         return self.path.format(split=split)
 
 
 EXPORT_FORMATS = (
-    ExportFormat("pretraining_text", PRETRAINING_TEXT, pretraining_rows),
-    ExportFormat("trl_preference", TRL_PREFERENCE, trl_preference_rows),
-    ExportFormat("trl_kto", TRL_KTO, kto_rows),
+    ExportFormat("pretraining_text", PRETRAINING_TEXT, pretraining_rows, "A"),
+    ExportFormat("trl_preference", TRL_PREFERENCE, trl_preference_rows, "C"),
+    ExportFormat("trl_kto", TRL_KTO, kto_rows, "C"),
 )
 
 

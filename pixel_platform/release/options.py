@@ -19,6 +19,7 @@ from pixel_platform.release.layout import (
 )
 from pixel_platform.release.ownership import DEFAULT_STALE_AFTER_S
 from pixel_platform.release.pii_memo import PII_MEMO_PREFIX
+from pixel_platform.release.spill import DEFAULT_BUFFER_BYTES as DEFAULT_SORT_BUFFER_BYTES
 from pixel_platform.release.split import DEFAULT_RATIOS, MIN_CLUSTERS_FOR_SPLIT, SPLIT_SALT
 
 DEFAULT_SHARD_MAX_BYTES = 128 * 1024 * 1024
@@ -58,6 +59,11 @@ class ReleaseOptions:
     # Where the build's PII gate remembers the turns it found clean (release.pii_memo); None:
     # scan every turn.
     pii_memo_prefix: str | None = PII_MEMO_PREFIX
+    # Local scratch for the record spill and the sort's runs (about twice the release's size at
+    # peak); None: the system's temporary directory ($TMPDIR). Memory stays about
+    # sort_buffer_bytes plus the split plan, however large the release.
+    spill_dir: str | None = None
+    sort_buffer_bytes: int = DEFAULT_SORT_BUFFER_BYTES
     # Called with "chosen" (version claimed), "staged", "gated", "publishing" and "published":
     # a test hook (kill and concurrency tests).
     hook: Callable[[str], None] | None = field(default=None, compare=False)
@@ -69,6 +75,8 @@ class ReleaseOptions:
             raise ConfigError(f"split_ratios must be three shares adding up to 1, got {ratios}")
         if self.shard_max_bytes < 1024:
             raise ConfigError("shard_max_bytes must be at least 1024")
+        if self.sort_buffer_bytes < 1:
+            raise ConfigError("sort_buffer_bytes must be positive")
         for family, (low, high) in self.family_share_bounds.items():
             if not 0.0 <= low <= high <= 1.0:
                 raise ConfigError(f"family_share_bounds[{family!r}] must be 0 <= min <= max <= 1")

@@ -178,8 +178,11 @@ class PiiEngine:
     ) -> list[TextScan]:
         protected = [self._protected(t) for t in texts]
         cased = [is_cased(t) for t in texts]
+        # Name hints only steer the name finders; a scan for structured identifiers alone (the
+        # release gate's) skips them.
+        names = bool(entities & NER_ENTITIES)
         hints = [
-            name_hints(t, self.words, p, self.allowlist.public_places) if c else []
+            name_hints(t, self.words, p, self.allowlist.public_places) if c and names else []
             for t, p, c in zip(texts, protected, cased, strict=True)
         ]
         ner, explained = self._run_ner(texts, cased, hints, entities, prefilter, batch_size)
@@ -187,7 +190,7 @@ class PiiEngine:
         scans = []
         for i, text in enumerate(texts):
             spans = [s for s in ner[i] if s.score >= score_threshold]
-            if cased[i] and (hints[i] or not prefilter):
+            if names and cased[i] and (hints[i] or not prefilter):
                 spans += self._name_context(text, entities, score_threshold)
             if fallback and hints[i]:
                 spans += self._unexplained_names(

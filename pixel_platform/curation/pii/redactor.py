@@ -45,6 +45,7 @@ from pixel_platform.curation.pii.engine import (
 )
 from pixel_platform.curation.pii.prefilter import PLACEHOLDER, inside, is_sentence_initial, word_key
 from pixel_platform.curation.pii.settings import (
+    NER_ENTITIES,
     PLACEHOLDER_LABELS,
     STATUS_CLEAN,
     STATUS_REDACTED,
@@ -366,6 +367,8 @@ def scan_texts(texts: Sequence[str], config: PiiConfig | None = None) -> list[li
         score_threshold=config.score_threshold,
         prefilter=config.prefilter,
     )
+    if not frozenset(config.entities) & NER_ENTITIES:  # nothing to link
+        return [list(s.spans) for s in scans]
     return [link_names([t], [s], engine, config)[0] for t, s in zip(texts, scans, strict=True)]
 
 
