@@ -509,7 +509,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--no-release",
         action="store_true",
-        help="skip dataset_release (its time and memory grow linearly; see the 100k run)",
+        help="skip dataset_release (its time grows linearly with the corpus; see the 1M run)",
     )
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -4,12 +4,17 @@
    running at the same time never share a version or delete each other's files.
 1. Read every input partition; route each record (``routing``): it ships, or goes to the release
    quarantine with its reason, uid and content hash. Content hashes are recomputed (a record whose
-   text changed after hashing, e.g. by redaction, gets the hash of what ships; counted).
-2. Split by cluster, stratified per family (``split``); label ``metadata.uid/stage/phase/split``.
-3. Stage everything under ``exports/staging/<build-id>/``: shards (sorted by split, curriculum
-   stage, family, content hash, uid; a new part at every stage change and at ``shard_max_bytes``),
-   the compiled file (the shards concatenated), quarantine, stats, trainer exports and a draft
-   manifest. Shards and compiled depend only on the inputs and the code: no timestamps.
+   text changed after hashing, e.g. by redaction, gets the hash of what ships; counted). Released
+   records go to a local spill file as JSON lines, never all into memory.
+2. Split by cluster, stratified per family (``split``); label ``metadata.uid/stage/phase/split``
+   and count (``RecordStats``) in a second pass over the spill file, feeding an external merge
+   sort (``spill.ExternalSort``) by split, curriculum stage, family, content hash, uid.
+3. Stage everything under ``exports/staging/<build-id>/``: shards (a new part at every stage
+   change and at ``shard_max_bytes``), the compiled file (the shards concatenated) and the trainer
+   exports, all in one pass over the sorted records; then quarantine, stats and a draft manifest.
+   Shards and compiled depend only on the inputs and the code: no timestamps. Memory stays about
+   ``sort_buffer_bytes`` plus the split plan; local disk holds about twice the release meanwhile
+   (``spill_dir``).
 4. Run the gates on the staged files, render the report, write the final manifest.
 5. Publish: copy to ``exports/releases/<version>/``, manifest last. Only when every gate passed,
    refresh ``final_dataset/`` and move ``exports/releases/LATEST`` (never backwards). Remove the
