@@ -305,16 +305,22 @@ def _accounting(
 
 # -- staging ---------------------------------------------------------------------------------------
 class _Sink:
-    """One staged file written as a stream: ``close`` commits it, ``abort`` discards it."""
+    """One staged file written as a stream: ``close`` commits it and describes it, ``abort``
+    discards it."""
 
-    def __init__(self, store: ObjectStore, key: str) -> None:
-        self._cm = store.open_write(key)
+    def __init__(
+        self, store: ObjectStore, staging: str, path: str, kind: str, **extra: Any
+    ) -> None:
+        self.path, self.kind, self.extra = path, kind, extra
+        self._cm = store.open_write(key_in(staging, path))
         self.out = _Digest(self._cm.__enter__())
         self._open = True
 
-    def close(self) -> None:
+    def close(self) -> _WrittenFile:
         self._open = False
         self._cm.__exit__(None, None, None)
+        out = self.out
+        return _WrittenFile(self.path, out.digest, out.bytes, out.lines, self.kind, self.extra)
 
     def abort(self, exc: BaseException) -> None:
         if self._open:
@@ -324,9 +330,16 @@ class _Sink:
 
 @dataclass
 class _Staged:
-    shards: list[ShardFile]
     compiled: _WrittenFile
+    shards: list[_WrittenFile]
     exports: list[_WrittenFile]
+
+    @property
+    def shard_files(self) -> list[ShardFile]:
+        return [
+            ShardFile(f.path, f.extra["split"], f.extra["stage"], f.records or 0, f.bytes, f.sha256)
+            for f in self.shards
+        ]
 
 
 def _write_sorted(
@@ -342,88 +355,58 @@ def _write_sorted(
     shard order; a split without such records gets no file). Only records of a phase some
     export format reads are parsed again."""
     stages = curriculum.stage_ids
-    formats_of_phase: dict[str, list[Any]] = defaultdict(list)
-    for fmt in EXPORT_FORMATS:
-        formats_of_phase[fmt.phase].append(fmt)
-    shards: list[ShardFile] = []
-    exports: list[_WrittenFile] = []
-    compiled = _Sink(store, key_in(staging, COMPILED))
+    formats_of_phase: dict[str, list[int]] = defaultdict(list)
+    for index, fmt in enumerate(EXPORT_FORMATS):
+        formats_of_phase[fmt.phase].append(index)
+    shards: list[_WrittenFile] = []
+    exports: list[tuple[int, int, _WrittenFile]] = []  # (format index, split rank, file)
+    compiled = _Sink(store, staging, COMPILED, "compiled")
     shard: _Sink | None = None
-    shard_meta: tuple[str, str, str] = ("", "", "")  # split, stage, path
     number = 0
-    export_sinks: dict[str, tuple[str, _Sink]] = {}  # format name -> (split, sink)
-
-    def close_shard() -> None:
-        if shard is not None:
-            shard.close()
-            split, stage, path = shard_meta
-            out = shard.out
-            shards.append(ShardFile(path, split, stage, out.lines, out.bytes, out.digest))
-
-    def close_export(name: str) -> None:
-        split, sink = export_sinks.pop(name)
-        sink.close()
-        fmt = next(f for f in EXPORT_FORMATS if f.name == name)
-        extra = {"split": split, "format": name}
-        exports.append(
-            _WrittenFile(
-                fmt.path_for(split),
-                sink.out.digest,
-                sink.out.bytes,
-                sink.out.lines,
-                "export",
-                extra,
-            )
-        )
-
+    export_sinks: dict[int, tuple[int, _Sink]] = {}  # format index -> (split rank, sink)
     try:
         for key, line in rows:
             split, stage = SPLITS[key[0]], stages[key[1]]
             data = line + b"\n"
             if (
                 shard is None
-                or (split, stage) != shard_meta[:2]
+                or (split, stage) != (shard.extra["split"], shard.extra["stage"])
                 or (shard.out.bytes and shard.out.bytes + len(data) > max_bytes)
             ):
-                close_shard()
-                number = 0 if shard is None or split != shard_meta[0] else number + 1
+                if shard is not None:
+                    shards.append(shard.close())
+                number = 0 if shard is None or split != shard.extra["split"] else number + 1
                 path = shard_path(split, number)
-                shard, shard_meta = _Sink(store, key_in(staging, path)), (split, stage, path)
+                shard = _Sink(store, staging, path, "shard", split=split, stage=stage)
             shard.out.write(data)
             compiled.out.write(data)
-            formats = formats_of_phase.get(curriculum.phase_of(stage))
-            if not formats:
+            indexes = formats_of_phase.get(curriculum.phase_of(stage))
+            if not indexes:
                 continue
             record = orjson.loads(line)
-            for fmt in formats:
+            for index in indexes:
+                fmt = EXPORT_FORMATS[index]
                 for row in fmt.rows(record):
-                    current = export_sinks.get(fmt.name)
-                    if current is not None and current[0] != split:
-                        close_export(fmt.name)
-                        current = None
-                    if current is None:
-                        current = (split, _Sink(store, key_in(staging, fmt.path_for(split))))
-                        export_sinks[fmt.name] = current
+                    current = export_sinks.get(index)
+                    if current is None or current[0] != key[0]:
+                        if current is not None:
+                            exports.append((index, current[0], current[1].close()))
+                        path = fmt.path_for(split)
+                        sink = _Sink(store, staging, path, "export", split=split, format=fmt.name)
+                        current = export_sinks[index] = (key[0], sink)
                     current[1].out.write(export_line(row))
-        close_shard()
-        shard = None
-        for name in list(export_sinks):
-            close_export(name)
-        compiled.close()
+        if shard is not None:
+            shards.append(shard.close())
+        for index, (rank, sink) in export_sinks.items():
+            exports.append((index, rank, sink.close()))
+        compiled_file = compiled.close()
     except BaseException as exc:
-        for sink in [shard, compiled, *(s for _, s in export_sinks.values())]:
-            if sink is not None:
-                sink.abort(exc)
+        for open_sink in [shard, compiled, *(s for _, s in export_sinks.values())]:
+            if open_sink is not None:
+                open_sink.abort(exc)
         raise
-    order = {
-        (f.name, split): i
-        for i, (f, split) in enumerate((f, split) for f in EXPORT_FORMATS for split in SPLITS)
-    }
-    exports.sort(key=lambda f: order[(f.extra["format"], f.extra["split"])])
-    out = compiled.out
-    return _Staged(
-        shards, _WrittenFile(COMPILED, out.digest, out.bytes, out.lines, "compiled"), exports
-    )
+    exports.sort(key=lambda e: e[:2])
+    return _Staged(compiled_file, shards, [e[2] for e in exports])
 
 
 def _write_file(
@@ -566,14 +549,8 @@ def _build(
             len(order.runs),
         )
         staged = _write_sorted(store, staging, order, curriculum, options.shard_max_bytes)
-    shards = staged.shards
-    files: list[_WrittenFile] = [staged.compiled]
-    files += [
-        _WrittenFile(
-            s.path, s.sha256, s.bytes, s.records, "shard", {"split": s.split, "stage": s.stage}
-        )
-        for s in shards
-    ]
+    shards = staged.shard_files
+    files: list[_WrittenFile] = [staged.compiled, *staged.shards]
     exclusions = sorted(collected.exclusions, key=lambda e: (str(e["reason"]), e["uid"]))
     quarantine_bytes = b"".join(
         orjson.dumps(e, option=orjson.OPT_SORT_KEYS) + b"\n" for e in exclusions

@@ -228,6 +228,19 @@ class GraphQL:
         return results
 
 
+def webserver_command(port: int) -> list[str]:
+    """``dagster-webserver`` for this repository's workspace, on 127.0.0.1 only."""
+    return [
+        str(BIN / "dagster-webserver"),
+        "-w",
+        "workspace.yaml",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]
+
+
 def run_tags(run: Mapping[str, Any]) -> dict[str, str]:
     return {t["key"]: t["value"] for t in run["tags"]}
 
@@ -266,15 +279,7 @@ def dagster_services(env: dict[str, str], log_dir: Path) -> Iterator[DagsterServ
     )
     assert migrate.popen.wait(timeout=120) == 0, migrate.log_tail()
     (port,) = free_ports(1)
-    webserver = [
-        str(BIN / "dagster-webserver"),
-        "-w",
-        "workspace.yaml",
-        "-h",
-        "127.0.0.1",
-        "-p",
-        str(port),
-    ]
+    webserver = webserver_command(port)
     daemon = [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"]
     procs = [
         start("webserver", webserver, env=env, log_dir=log_dir),

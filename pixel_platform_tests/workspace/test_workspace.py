@@ -1,7 +1,6 @@
 """workspace.yaml loads the code location, and the webserver serves its asset graph."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -9,6 +8,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from pixel_platform_tests.production.support import free_ports, webserver_command
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -26,29 +27,15 @@ def test_dagster_validates_workspace() -> None:
     assert "Validation successful for code location pixel_platform" in proc.stdout + proc.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.integration
 def test_webserver_shows_the_asset_graph(tmp_path: Path) -> None:
     home = tmp_path / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text((ROOT / "dagster.yaml").read_text())
-    port = _free_port()
+    (port,) = free_ports(1)
     env = {**os.environ, "DAGSTER_HOME": str(home)}
     proc = subprocess.Popen(
-        [
-            str(BIN / "dagster-webserver"),
-            "-w",
-            "workspace.yaml",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
+        webserver_command(port),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -45,7 +45,6 @@ from pixel_platform.curation.pii.engine import (
 )
 from pixel_platform.curation.pii.prefilter import PLACEHOLDER, inside, is_sentence_initial, word_key
 from pixel_platform.curation.pii.settings import (
-    NER_ENTITIES,
     PLACEHOLDER_LABELS,
     STATUS_CLEAN,
     STATUS_REDACTED,
@@ -73,7 +72,6 @@ def link_names(
     if not config.link_names:
         return spans
     words = engine.words
-    ambiguous = words.sentence_words | words.name_words | words.not_names | set(STOP_WORDS)
     terms: dict[str, PiiSpan] = {}
     for text, turn_spans in zip(texts, spans, strict=True):
         for s in turn_spans:
@@ -91,6 +89,7 @@ def link_names(
                     terms[term] = s
     if not terms:
         return spans
+    ambiguous = words.sentence_words | words.name_words | words.not_names | set(STOP_WORDS)
     people = {t.casefold() for t, s in terms.items() if s.type == "PERSON"}
     for i, text in enumerate(texts):  # "Jordan" the model took for the country: a known person
         spans[i] = [
@@ -367,8 +366,6 @@ def scan_texts(texts: Sequence[str], config: PiiConfig | None = None) -> list[li
         score_threshold=config.score_threshold,
         prefilter=config.prefilter,
     )
-    if not frozenset(config.entities) & NER_ENTITIES:  # nothing to link
-        return [list(s.spans) for s in scans]
     return [link_names([t], [s], engine, config)[0] for t, s in zip(texts, scans, strict=True)]
 
 
