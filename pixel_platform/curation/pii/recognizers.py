@@ -10,9 +10,9 @@ rest are subclassed or added:
   (one pass each over the text); plus phone shapes it rejects, as uncertain, and bare 7-digit
   local numbers next to a context word ("call me at 867-2309");
 * URL: drops presidio matches that are sentence typos ("tried.It") or file names ("notes.sh");
-* street address: presidio has none; "1234 Elm Street, Springfield", "42 Oak Ave Apt 3", PO boxes;
-* person by context: "my sister Priya", "my ex, Jordan", "Dr. Patel", "named Hope". These work
-  without a spaCy model and catch names the small model misses.
+* street address: presidio has none; "1234 Elm Street, Springfield", "42 Oak Ave Apt 3", PO boxes.
+
+Names found by context ("my sister Priya", sign-offs) are in ``name_context.py``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from presidio_analyzer import (
     AnalysisExplanation,
     EntityRecognizer,
     LocalRecognizer,
+    Pattern,
     RecognizerResult,
 )
 from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -50,9 +51,27 @@ def make_tldextract_offline() -> None:
     tx.TLD_EXTRACTOR = OFFLINE_TLD
 
 
+def _rescored(patterns: list[Pattern], scores: dict[str, float]) -> list[Pattern]:
+    return [Pattern(p.name, p.regex, scores.get(p.name, p.score)) for p in patterns]
+
+
 class OfflineEmailRecognizer(EmailRecognizer):
+    """Presidio's e-mail pattern, sure once the domain validates (presidio scores it 0.5, which
+    would send every record with an address to review although the address is redacted)."""
+
+    def __init__(self) -> None:
+        super().__init__(patterns=_rescored(EmailRecognizer.PATTERNS, {"Email (Medium)": 0.7}))
+
     def validate_result(self, pattern_text: str) -> bool:
         return OFFLINE_TLD(pattern_text).fqdn != ""
+
+
+class TherapySsnRecognizer(UsSsnRecognizer):
+    """Presidio's SSN patterns; the dashed/dotted "123-45-6789" shape (presidio: 0.5) is sure
+    enough to redact without review (0.65). Bare nine digits stay weak unless "SSN" is near."""
+
+    def __init__(self) -> None:
+        super().__init__(patterns=_rescored(UsSsnRecognizer.PATTERNS, {"SSN5 (medium)": 0.65}))
 
 
 class ValidPhoneRecognizer(PhoneRecognizer):
@@ -124,10 +143,18 @@ COMMON_TLDS = frozenset(
         "tech",
     ]
 )
+URL_SCORE = 0.7
 _SCHEME = re.compile(r"(?i)^(?:https?://|www\d{0,3}\.)")
 
 
 class TherapyUrlRecognizer(UrlRecognizer):
+    """Presidio's URL patterns, scored as sure (0.7): after ``invalidate_result`` a web address
+    without a scheme ("staceybshapiro.com") is no less an address than one with it."""
+
+    def __init__(self) -> None:
+        patterns = [Pattern(p.name, p.regex, URL_SCORE) for p in UrlRecognizer.PATTERNS]
+        super().__init__(patterns=patterns)
+
     def invalidate_result(self, pattern_text: str) -> bool:
         if _SCHEME.match(pattern_text):
             return False
@@ -196,27 +223,48 @@ _UNIT = (
 )
 _CITY = r"(?:\s*,\s*[A-Z][a-z]+(?:[ \-][A-Z][a-z]+){0,2})"
 _STATE_ZIP = r"(?:\s*,?\s*[A-Z]{2}(?:\s+\d{5}(?:-\d{4})?)?\b|\s+\d{5}(?:-\d{4})?\b)"
+_FLAT = r"(?:(?i:Flat|Apt|Apartment|Unit|Suite)\s+[A-Za-z0-9\-]{1,5},?\s+)?"  # "Flat 2, 88 …"
 _ADDRESS = re.compile(
-    rf"\b\d{{1,6}}(?:-\d{{1,4}})?[A-Za-z]?\s+(?:{_DIR}\s+)?(?:{_STREET_WORD}\s+){{1,4}}{_SUFFIX}\b"
-    rf"(?:\s+{_DIR}(?![\w]))?{_UNIT}?(?:{_CITY}{_STATE_ZIP}?)?"
+    rf"\b{_FLAT}\d{{1,6}}(?:-\d{{1,4}})?[A-Za-z]?\s+(?:{_DIR}\s+)?(?:{_STREET_WORD}\s+){{1,4}}"
+    rf"{_SUFFIX}\b(?:\s+{_DIR}(?![\w]))?{_UNIT}?(?:{_CITY}{_STATE_ZIP}?)?"
+)
+# Street type first (Spanish, Portuguese, French, Italian): "1138 Calle Ocho", "12 Rue Cler".
+_ADDRESS_TYPE_FIRST = re.compile(
+    r"\b\d{1,6}\s+(?:Calle|Avenida|Avda\.|Av\.|Camino|Paseo|Carrera|Rua|Rue|Via|Viale)"
+    rf"\s+{_STREET_WORD}(?:\s+{_STREET_WORD}){{0,3}}{_UNIT}?"
+)
+# Lower-case chat: "55 park st apt 4" (abbreviated street types only: "5 miles down the road" is no
+# address).
+_ADDRESS_LOWER = re.compile(
+    r"\b\d{1,6}\s+(?:[a-z]+\s+){1,2}(?:st|ave|rd|dr|ln|blvd|ct|pkwy|hwy)\b"
+    r"(?:\s+(?:apt|unit|ste|#)\s*#?[a-z0-9\-]{1,5}\b)?"
 )
 _PO_BOX = re.compile(r"(?i)\bP\.?\s?O\.?\s*Box\s+\d{1,6}\b")
+_RURAL_ROUTE = re.compile(r"(?i)\b(?:Rural Route|RR|HC)\s*\d{1,4},?\s*Box\s+\d{1,6}\b")
 
 
 class StreetAddressRecognizer(_RegexRecognizer):
     ENTITY = "STREET_ADDRESS"
-    PATTERNS = ((_ADDRESS, 0.7, 0), (_PO_BOX, 0.7, 0))
+    PATTERNS = (
+        (_ADDRESS, 0.7, 0),
+        (_ADDRESS_TYPE_FIRST, 0.7, 0),
+        (_ADDRESS_LOWER, 0.65, 0),
+        (_PO_BOX, 0.7, 0),
+        (_RURAL_ROUTE, 0.7, 0),
+    )
 
     def __init__(self) -> None:
         super().__init__(context=["live", "address", "street", "moved", "house", "apartment"])
 
 
 class PhonePatternRecognizer(_RegexRecognizer):
-    """Phone shapes python-phonenumbers rejects (unallocated ranges, typos): fail closed.
+    """Phone shapes python-phonenumbers rejects (unallocated or fictional ranges, typos such as
+    "787466-5478"): fail closed.
 
-    10-digit NANP and "+CC ..." international shapes score 0.5 (uncertain: redacted and flagged
-    for review) and a context word lifts them to 0.85; bare 7-digit local numbers score 0.3 and
-    count only next to a context word ("call me at 867-2309").
+    10-digit NANP and "+CC ..." international shapes score 0.65 (redacted; a number of that
+    shape is a phone number whether or not its range is allocated) and a context word lifts them
+    to 1.0; bare 7-digit local numbers and national formats outside NANP score 0.3 and count
+    only next to a context word ("call me at 867-2309", "my mobile is 07700 900461").
     """
 
     ENTITY = "PHONE_NUMBER"
@@ -226,10 +274,18 @@ class PhonePatternRecognizer(_RegexRecognizer):
             re.compile(
                 r"(?<![\w\-+])(?:\+?1[\s.\-]?)?\(?\d{3}\)?[\s.\-]?\d{3}[\s.\-]\d{4}(?![\d\-])"
             ),
-            0.5,
+            0.65,
             0,
         ),
-        (re.compile(r"(?<![\w+])\+\d{1,3}(?:[\s.\-]?\(?\d{1,5}\)?){2,5}(?![\d\-])"), 0.5, 0),
+        (re.compile(r"(?<![\w+])\+\d{1,3}(?:[\s.\-]?\(?\d{1,5}\)?){2,5}(?![\d\-])"), 0.65, 0),
+        # glued on to a word where a line break was lost: "…AdventHelp.com404.293.5654"
+        (re.compile(r"(?<=[A-Za-z])\d{3}[.\-]\d{3}[.\-]\d{4}(?![\d\-])"), 0.7, 0),
+        # mobiles outside NANP, distinctive enough alone: UK "07700 900461", Australia
+        # "0491 570 156", and area codes in brackets: "(03) 7010 4821", "(020) 7946 0958"
+        (re.compile(r"(?<![\w+])(?:07\d{3}\s?\d{6}|04\d{2}\s?\d{3}\s?\d{3}"
+                    r"|\(0\d{1,3}\)\s?\d{3,4}\s?\d{4})(?![\d\-])"), 0.65, 0),
+        # other national formats, next to a phone word only (context lifts 0.3): "020 7946 0958"
+        (re.compile(r"(?<![\w+(])0\d{2,3}\s\d{3,4}\s\d{3,4}(?![\d\-])"), 0.3, 0),
     )
 
     def __init__(self) -> None:
@@ -240,75 +296,29 @@ class PhonePatternRecognizer(_RegexRecognizer):
         return digits == 7 or 10 <= digits <= 15 or (text[start] == "+" and digits >= 8)
 
 
-_NAME = r"([A-Z][a-z]*(?:['’\-][A-Z]?[a-z]+)*(?:[ ][A-Z][a-z]*(?:['’\-][A-Z]?[a-z]+)*)?)"
-_REL = (
-    r"friend|bestie|sister|brother|sibling|cousin|aunt|auntie|uncle|niece|nephew|son|daughter|kid"
-    r"|boyfriend|girlfriend|bf|gf|partner|husband|wife|fianc[eé]e?|ex|roommate|housemate|flatmate"
-    r"|co-?worker|colleague|boss|manager|supervisor|teacher|professor|coach|therapist|counsell?or"
-    r"|psychiatrist|doctor|neighbou?r|classmate|grandma|grandmother|grandpa|grandfather|mom|mum"
-    r"|mother|dad|father|step-?mom|step-?dad|stepmother|stepfather|crush|mentor|pastor|sponsor"
-)
-_RELATION = re.compile(
-    r"(?i:\b(?:my|our|his|her|their|your)\s+(?:(?:best|old|older|younger|little|big|new|ex|"
-    rf"former|late|dear|twin|step|half)[\s\-]+)*(?:{_REL})s?,?\s+){_NAME}"
-)
-_TITLE = re.compile(rf"\b(?:Dr|Mr|Mrs|Ms|Mx|Prof|Rev|Pastor|Rabbi|Imam|Coach|Officer)\.?\s+{_NAME}")
-_NAMED = re.compile(rf"\b(?i:named|name is|name's|names are)\s+{_NAME}")
-# Generic English name contexts: a capitalised word that does something only people do, or is
-# the object of such a verb. keep() rejects ordinary words, so "Work said" or "with Mom" is not
-# a name.
-_PERSON_VERBS = (
-    r"said|says|told|tells|asked|asks|texted|texts|called|calls|keeps|kept|moved|left|leaves"
-    r"|thinks|thought|wants|wanted|yelled|screams|screamed|cheated|died|passed away|loves|loved"
-    r"|hates|hated|blocked|ghosted|dumped|hit|hurt|promised|admitted|apologi[sz]ed|matters"
-    r"|and I\b|and me\b"
-)
-_NAME_VERB = re.compile(rf"\b{_NAME}(?:\s+(?:{_PERSON_VERBS})\b|['’]s\s)")
-_OBJECT_VERBS = (
-    r"tell|told|ask|asked|text|texted|call|called|message|messaged|email|emailed|write|wrote"
-    r"|meet|met|miss|missed|forgive|forgave|trust|trusted|blame|blamed|hug|hugged|date|dated"
-    r"|dating|marry|married|divorced|divorcing|love|loved|with|and|about|when|like|but"
-)
-_VERB_NAME = re.compile(rf"\b(?i:{_OBJECT_VERBS})\s+{_NAME}")
-_PLACE_VERBS = (
-    r"moved to|move to|moving to|live in|lived in|living in|lives in|grew up in|born in"
-    r"|relocated to|drove to|flew to|back to|visiting|visited"
-)
-_PLACE = re.compile(rf"\b(?i:{_PLACE_VERBS})\s+{_NAME}")
+class SsnContextRecognizer(_RegexRecognizer):
+    """Nine digits right after "SSN" or "social security number": presidio scores a bare
+    "604219847" 0.05 (0.4 with context), too weak to redact; the label says what it is."""
 
-
-class _NameContextRecognizer(_RegexRecognizer):
-    """Keeps a match only if one of its words could be a name (not an ordinary word)."""
-
-    def __init__(self, plain_words: frozenset[str]) -> None:
-        super().__init__()
-        self.plain_words = plain_words
-
-    def keep(self, text: str, start: int, end: int) -> bool:
-        return any(
-            w.casefold().removesuffix("'s") not in self.plain_words for w in text[start:end].split()
-        )
-
-
-class PersonContextRecognizer(_NameContextRecognizer):
-    """Names by context: "my sister Priya", "my ex, Jordan", "Dr. Patel", "named Hope",
-    "Bianca said", "told Elena", "Oluwaseun's"."""
-
-    ENTITY = "PERSON"
+    ENTITY = "US_SSN"
     PATTERNS = (
-        (_RELATION, 0.75, 1),
-        (_TITLE, 0.8, 1),
-        (_NAMED, 0.75, 1),
-        (_NAME_VERB, 0.6, 1),
-        (_VERB_NAME, 0.6, 1),
+        (re.compile(r"(?i:\b(?:ssn|social security(?:\s+(?:number|no\.?|#))?)\s*(?:is|:|#|=)?"
+                    r"\s*)(\d{3}[- .]?\d{2}[- .]?\d{4})(?!\d)"), 0.85, 1),
     )
 
 
-class LocationContextRecognizer(_NameContextRecognizer):
-    """ "moved to Dayton", "grew up in Tacoma"."""
+class SocialProfileRecognizer(_RegexRecognizer):
+    """A profile on a social or link-in-bio site: "youtube.com/@AshleyStaysSober",
+    "linktr.ee/sunnyside.sam" (presidio's URL pattern stops at "@"; ".ee" is a rare TLD)."""
 
-    ENTITY = "LOCATION"
-    PATTERNS = ((_PLACE, 0.6, 1),)
+    ENTITY = "URL"
+    PATTERNS = (
+        (re.compile(
+            r"(?i)\b(?:https?://)?(?:www\.)?(?:youtube|instagram|tiktok|twitter|x|facebook|fb"
+            r"|threads|linkedin|snapchat|twitch|reddit|medium|substack|pinterest|tumblr|soundcloud"
+            r"|patreon|venmo|cash|linktr|beacons|carrd|bsky)\.(?:com|ee|net|app|me|co|ai|social)"
+            r"/(?:@|u/|user/|in/|c/|channel/|\$)?[\w.\-]+"), 0.7, 0),
+    )
 
 
 def structured_recognizers() -> list[EntityRecognizer]:
@@ -317,7 +327,9 @@ def structured_recognizers() -> list[EntityRecognizer]:
         OfflineEmailRecognizer(),
         ValidPhoneRecognizer(supported_regions=PHONE_REGIONS),
         PhonePatternRecognizer(),
-        UsSsnRecognizer(),
+        TherapySsnRecognizer(),
+        SsnContextRecognizer(),
+        SocialProfileRecognizer(),
         CreditCardRecognizer(),
         IpRecognizer(),
         TherapyUrlRecognizer(),

@@ -9,17 +9,22 @@ Metadata written (offsets into the ORIGINAL message text; the original value is 
 
     metadata["pii"] = {"status": "clean" | "redacted" | "requires_review",
                        "engine": "spacy:<model>" | "patterns-only",
-                       "spans": [{"turn", "type", "start", "end", "score", "placeholder"}],
-                       "counts": {type: n}, "uncertain": n, "passes": 1}
+                       "spans": [{"turn", "type", "start", "end", "score",
+                                  "placeholder" (redacted spans) | "reason" (uncertain ones)}],
+                       "counts": {type: n}, "uncertain": n, "passes": 1,
+                       "review_reasons": {reason: n}}   # only when there are uncertain spans
     metadata["pii_status"] = metadata["pii"]["status"]   # what the release gate reads
     metadata["pii_engine"] = metadata["pii"]["engine"]
 
 ``turn`` indexes ``messages`` (system prompts included: they are scanned too). ``status`` is
-``requires_review`` when any span scored inside the configured uncertain band (it is redacted all
-the same), ``redacted`` when there are spans, else ``clean``. Running the redactor on its own
-output finds nothing new and returns the very same record object. If a later pass does find
-something (a new model, an edited text), its spans are appended with ``"pass": n`` and offsets
-into the text as that pass saw it, placeholder numbers continue, and the status only worsens.
+``requires_review`` when any span scored inside the configured uncertain band: such a span is left
+as written (a reviewer decides on the real text; the release keeps the record out until then) and
+its ``reason`` says what to decide, e.g. ``ambiguous_name`` for "Grace doesn't have to be earned"
+at a sentence start. ``redacted`` when there are redacted spans, else ``clean``. Running the
+redactor on its own output finds nothing new and returns the very same record object. If a later
+pass does find something (a new model, an edited text), its spans are appended with ``"pass": n``
+and offsets into the text as that pass saw it, placeholder numbers continue, and the status only
+worsens.
 """
 
 from __future__ import annotations
@@ -33,8 +38,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from typing import Any
 
-from spacy.lang.en.stop_words import STOP_WORDS
-
 from pixel_platform.core.record import Conversation, Message
 from pixel_platform.curation.pii.engine import (
     PiiEngine,
@@ -43,7 +46,7 @@ from pixel_platform.curation.pii.engine import (
     get_engine,
     merge_overlaps,
 )
-from pixel_platform.curation.pii.prefilter import PLACEHOLDER, inside, is_sentence_initial, word_key
+from pixel_platform.curation.pii.prefilter import PLACEHOLDER, inside, word_key
 from pixel_platform.curation.pii.settings import (
     PLACEHOLDER_LABELS,
     STATUS_CLEAN,
@@ -64,65 +67,72 @@ Item = tuple[list[str], dict[str, Any] | None]
 
 
 # --- linking --------------------------------------------------------------------------------------
+LINK_MIN_SCORE = 0.7  # only names detected with this confidence are looked for in other turns
+
+
 def link_names(
     texts: list[str], scans: list[TextScan], engine: PiiEngine, config: PiiConfig
 ) -> list[list[PiiSpan]]:
-    """Add every recurrence of a confidently detected name, in any of ``texts``."""
+    """Add the recurrences of names detected with high confidence, in any of ``texts``.
+
+    A term is the exact string of a confident PERSON/LOCATION detection, or one of its words
+    ("Alvarez" of "Jordan Alvarez"). Terms match whole words with the same case, also where
+    the word on its own would be too ambiguous to take ("Hope" at a sentence start, once "my
+    daughter Hope" was found); an uncertain detection of a confirmed term becomes confident.
+    In lower-case chat turns, terms that are names and nothing else also match without case
+    ("jordan alvarez"). An ordinary word is never a term, so "take care" stays as written.
+    """
     spans = [list(s.spans) for s in scans]
     if not config.link_names:
         return spans
-    words = engine.words
     terms: dict[str, PiiSpan] = {}
     for text, turn_spans in zip(texts, spans, strict=True):
         for s in turn_spans:
-            if s.type not in ("PERSON", "LOCATION") or config.is_uncertain(s.score):
+            if s.type not in ("PERSON", "LOCATION") or s.score < LINK_MIN_SCORE:
                 continue
             value = text[s.start : s.end]
-            candidates = [value]
-            if s.type == "PERSON":
-                candidates += [m.group() for m in _NAME_TOKEN.finditer(value)]
+            words = _NAME_TOKEN.findall(value)
+            candidates = [value] if len(words) > 1 or engine.is_name_word(value) else []
+            candidates += [w for w in words if engine.is_name_word(w)]
             for term in candidates:
-                key = word_key(term)
-                if len(term) < 2 or key in words.not_names or key in _TITLES:
-                    continue
-                if term not in terms or terms[term].score < s.score:
-                    terms[term] = s
+                if len(term) >= 2 and (term not in terms or terms[term].score < s.score):
+                    terms[term] = PiiSpan(s.type, s.start, s.end, s.score)
     if not terms:
         return spans
-    ambiguous = words.sentence_words | words.name_words | words.not_names | set(STOP_WORDS)
     people = {t.casefold() for t, s in terms.items() if s.type == "PERSON"}
-    for i, text in enumerate(texts):  # "Jordan" the model took for the country: a known person
-        spans[i] = [
-            PiiSpan("PERSON", s.start, s.end, s.score)
-            if s.type == "LOCATION" and text[s.start : s.end].casefold() in people
-            else s
-            for s in spans[i]
-        ]
-    safe = sorted((t for t in terms if word_key(t) not in ambiguous), key=len, reverse=True)
-    risky = sorted((t for t in terms if word_key(t) in ambiguous), key=len, reverse=True)
-    patterns = []
-    if safe:  # distinctive names: any case ("jordan" in a lower-case chat turn)
-        patterns.append((_term_regex(safe, re.IGNORECASE), False))
-    if risky:  # names that are also words: exact case, never at a sentence start
-        patterns.append((_term_regex(risky, 0), True))
     for i, text in enumerate(texts):
+        spans[i] = [_confirm(text, s, terms, people) for s in spans[i]]
+    ordered = sorted(terms, key=len, reverse=True)
+    exact = _term_regex(ordered, 0)
+    folded_terms = sorted((t for t in terms if engine.is_name_only(t)), key=len, reverse=True)
+    folded = _term_regex(folded_terms, re.IGNORECASE) if folded_terms else None
+    for i, text in enumerate(texts):
+        pattern = exact if scans[i].cased or folded is None else folded
         taken = sorted((s.start, s.end) for s in spans[i])
         added = []
-        for pattern, strict in patterns:
-            for m in pattern.finditer(text):
-                start, end = m.span()
-                if inside(taken, start, end) or inside(scans[i].protected, start, end):
-                    continue
-                if strict and is_sentence_initial(text, start):
-                    continue
-                source = terms.get(m.group()) or terms[_lookup(terms, m.group())]
-                if source.type == "PERSON":
-                    end = engine.extend_name(text, end)
-                added.append(PiiSpan(source.type, start, end, source.score))
-                taken = sorted([*taken, (start, end)])
+        for m in pattern.finditer(text):
+            start, end = m.span()
+            if inside(taken, start, end) or inside(scans[i].protected, start, end):
+                continue
+            source = terms.get(m.group()) or terms[_lookup(terms, m.group())]
+            if source.type == "PERSON":
+                start, end = engine.extend_name(text, start, end)
+            added.append(PiiSpan(source.type, start, end, source.score))
+            taken = sorted([*taken, (start, end)])
         if added:
             spans[i] = merge_overlaps(spans[i] + added, text)
     return spans
+
+
+def _confirm(text: str, span: PiiSpan, terms: dict[str, PiiSpan], people: set[str]) -> PiiSpan:
+    """A detection of a confident name: "Jordan" the model took for the country is the known
+    person; an uncertain "Hope" at a sentence start is the "Hope" found sure elsewhere."""
+    value = text[span.start : span.end]
+    if span.type == "LOCATION" and value.casefold() in people:
+        return PiiSpan("PERSON", span.start, span.end, max(span.score, LINK_MIN_SCORE))
+    if span.score < LINK_MIN_SCORE and value in terms:
+        return PiiSpan(span.type, span.start, span.end, terms[value].score)
+    return span
 
 
 def _term_regex(terms: list[str], flags: int) -> re.Pattern[str]:
@@ -178,14 +188,26 @@ def _next_numbers(texts: list[str]) -> Counter[str]:
 def redact_texts(
     texts: list[str], turn_spans: list[list[PiiSpan]], config: PiiConfig
 ) -> tuple[list[str], list[dict[str, Any]], str]:
-    """Replace spans by placeholders; return new texts, span metadata and the status."""
+    """Replace sure spans by placeholders; return new texts, span metadata and the status.
+
+    A span in the uncertain band is not replaced: it is listed with its ``reason`` (and no
+    placeholder) and the record goes to review, where a person decides with the text as written.
+    """
     flat = [(t, s) for t, spans in enumerate(turn_spans) for s in spans]
-    values = {(t, s.start): _canonical(s.type, texts[t][s.start : s.end]) for t, s in flat}
-    people = _person_clusters([values[(t, s.start)] for t, s in flat if s.type == "PERSON"])
+    sure = [(t, s) for t, s in flat if not config.is_uncertain(s.score)]
+    values = {(t, s.start): _canonical(s.type, texts[t][s.start : s.end]) for t, s in sure}
+    people = _person_clusters([values[(t, s.start)] for t, s in sure if s.type == "PERSON"])
     numbers = _next_numbers(texts)
     assigned: dict[tuple[str, Any], str] = {}
     meta: list[dict[str, Any]] = []
     for t, s in flat:
+        entry: dict[str, Any] = {
+            "turn": t, "type": s.type, "start": s.start, "end": s.end, "score": round(s.score, 4)
+        }  # fmt: skip
+        if config.is_uncertain(s.score):
+            entry["reason"] = s.reason or f"low_score_{s.type.lower()}"
+            meta.append(entry)
+            continue
         identity = values[(t, s.start)]
         if s.type == "PERSON":
             identity = people[identity]
@@ -194,23 +216,15 @@ def redact_texts(
         if key not in assigned:
             numbers[label] += 1
             assigned[key] = f"<{label}_{numbers[label]}>"
-        meta.append(
-            {
-                "turn": t,
-                "type": s.type,
-                "start": s.start,
-                "end": s.end,
-                "score": round(s.score, 4),
-                "placeholder": assigned[key],
-            }
-        )
+        meta.append({**entry, "placeholder": assigned[key]})
     new_texts = list(texts)
     for m in sorted(meta, key=lambda m: (m["turn"], -m["start"])):
-        text = new_texts[m["turn"]]
-        new_texts[m["turn"]] = text[: m["start"]] + m["placeholder"] + text[m["end"] :]
+        if "placeholder" in m:
+            text = new_texts[m["turn"]]
+            new_texts[m["turn"]] = text[: m["start"]] + m["placeholder"] + text[m["end"] :]
     if not meta:
         status = STATUS_CLEAN
-    elif any(config.is_uncertain(m["score"]) for m in meta):
+    elif any("reason" in m for m in meta):
         status = STATUS_REVIEW
     else:
         status = STATUS_REDACTED
@@ -235,8 +249,8 @@ def _redact_items(engine: PiiEngine, config: PiiConfig, items: list[Item]) -> li
         pos += len(contents)
         linked = link_names(contents, conv_scans, engine, config)
         new_texts, spans, status = redact_texts(contents, linked, config)
-        if previous is not None and not spans:
-            results.append(None)  # already redacted, nothing new: unchanged
+        if previous is not None and not any("placeholder" in s for s in spans):
+            results.append(None)  # already redacted (or flagged), nothing new: unchanged
             continue
         results.append((new_texts, _pii_metadata(previous, spans, status, engine.mode, config)))
     return results
@@ -256,14 +270,18 @@ def _pii_metadata(
     old_status = (previous or {}).get("status", STATUS_CLEAN)
     if _STATUS_RANK.get(old_status, 0) > _STATUS_RANK[status]:
         status = old_status
-    return {
+    reasons = Counter(s["reason"] for s in all_spans if "reason" in s)
+    meta: dict[str, Any] = {
         "status": status,
         "engine": mode,
         "spans": all_spans,
-        "counts": dict(sorted(Counter(s["type"] for s in all_spans).items())),
-        "uncertain": sum(1 for s in all_spans if config.is_uncertain(s["score"])),
+        "counts": dict(sorted(Counter(s["type"] for s in all_spans if "placeholder" in s).items())),
+        "uncertain": sum(1 for s in all_spans if "reason" in s),
         "passes": passes,
     }
+    if reasons:
+        meta["review_reasons"] = dict(sorted(reasons.items()))
+    return meta
 
 
 # --- worker processes -----------------------------------------------------------------------------

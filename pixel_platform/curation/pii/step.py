@@ -15,9 +15,10 @@ from pixel_platform.curation.pii.settings import PiiConfig
 class RedactStep(Step[Conversation, Conversation]):
     """Redacts in chunks (the engine is fast only in bulk) and counts what it did.
 
-    ``stats.changed`` gets ``pii_<type>`` (spans redacted, per entity type) and
-    ``pii_status_<status>`` (records per resulting status; records an earlier pass already
-    redacted and that had nothing new count as ``pii_status_unchanged``).
+    ``stats.changed`` gets ``pii_<type>`` (spans redacted, per entity type),
+    ``pii_review_<reason>`` (spans left for a reviewer, per reason) and ``pii_status_<status>``
+    (records per resulting status; records an earlier pass already redacted and that had nothing
+    new count as ``pii_status_unchanged``).
     """
 
     name = "redact_pii"
@@ -61,8 +62,10 @@ class RedactStep(Step[Conversation, Conversation]):
             pii = after.metadata["pii"]
             changed[f"pii_status_{pii['status']}"] += 1
             for span in pii["spans"]:
-                if span.get("pass", 1) == pii["passes"]:
+                if span.get("pass", 1) == pii["passes"] and "placeholder" in span:
                     changed[f"pii_{span['type'].lower()}"] += 1
+            for reason, n in pii.get("review_reasons", {}).items():
+                changed[f"pii_review_{reason}"] += n
         return out
 
     def close(self) -> None:

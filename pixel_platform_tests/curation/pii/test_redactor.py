@@ -75,7 +75,9 @@ def test_no_original_value_in_metadata(
         for p in doc.planted:
             assert p.value not in meta
         spans = out.metadata["pii"]["spans"]
-        assert spans and set(spans[0]) == {"turn", "type", "start", "end", "score", "placeholder"}
+        assert spans and set(spans[0]) <= {
+            "turn", "type", "start", "end", "score", "placeholder", "reason"
+        }  # fmt: skip
         for p in doc.planted:
             if p.type != "PERSON" and any(
                 s["turn"] == p.turn and s["start"] <= p.start for s in spans
@@ -103,16 +105,32 @@ def test_clean_record_is_marked_clean(redactor: PiiRedactor) -> None:
     assert out.messages[1]["content"] == "That sounds hard. Call 988 if you need to."
 
 
-def test_uncertain_spans_are_redacted_and_flagged(config: PiiConfig) -> None:
-    record = conv("Somebody used 401-55-1234 to open accounts in my name.")  # SSN shape, no context
+def test_uncertain_spans_are_left_as_written_and_sent_to_review(config: PiiConfig) -> None:
+    # "Grace" starts the sentence and does what people do: a name, or the word? A reviewer
+    # decides on the text as written; the release keeps the record out until then.
+    record = conv("Grace texted me at midnight again.", "How did you feel when that happened?")
     [out] = PiiRedactor(config).redact([record])
-    assert out.messages[0]["content"] == "Somebody used <SSN_1> to open accounts in my name."
+    assert out.messages[0]["content"] == "Grace texted me at midnight again."
+    pii = out.metadata["pii"]
     assert out.metadata["pii_status"] == "requires_review"
-    assert out.metadata["pii"]["uncertain"] == 1
+    assert pii["uncertain"] == 1 and pii["review_reasons"] == {"ambiguous_name": 1}
+    assert pii["spans"] == [{"turn": 0, "type": "PERSON", "start": 0, "end": 5, "score": 0.5,
+                             "reason": "ambiguous_name"}]  # fmt: skip
+    assert pii["counts"] == {}  # nothing was redacted
     [out] = PiiRedactor(config, uncertain_band=(0.0, 0.0)).redact([record])
     assert out.metadata["pii_status"] == "redacted"
+    assert out.messages[0]["content"] == "<PERSON_1> texted me at midnight again."
     [out] = PiiRedactor(config, score_threshold=0.9).redact([record])
     assert out.metadata["pii_status"] == "clean"
+
+
+def test_a_name_found_sure_elsewhere_confirms_an_uncertain_one(redactor: PiiRedactor) -> None:
+    [out] = redactor.redact([conv(
+        "Grace texted me at midnight again.",
+        "How did you feel when my sister Grace said that? I mean when Grace texted you.",
+    )])  # fmt: skip
+    assert out.metadata["pii_status"] == "redacted"
+    assert out.messages[0]["content"] == "<PERSON_1> texted me at midnight again."
 
 
 def test_redaction_is_idempotent(redactor: PiiRedactor, redacted: list[Conversation]) -> None:

@@ -85,7 +85,7 @@ def test_therapy_text_is_not_pii(text: str, config: PiiConfig) -> None:
         ("My ex, Jordan, keeps showing up at my work.", "Jordan"),
         ("I met with Dr. Okafor on Tuesday.", "Okafor"),
         ("Tyrone Castillo called me again.", "Tyrone Castillo"),  # the model says ORG
-        ("Hope Kim was my best friend in high school.", "Hope Kim"),  # the model finds "Kim"
+        ("Hope Kim was my best friend in high school.", "Hope Kim"),  # "Kim", then its first name
         ("How did you feel when Grace said that?", "Grace"),
         ("I keep checking Oluwaseun's photos.", "Oluwaseun"),
     ],
@@ -96,8 +96,78 @@ def test_names(text: str, name: str, config: PiiConfig) -> None:
 
 def test_word_names_at_a_sentence_start_are_flagged_uncertain(config: PiiConfig) -> None:
     spans = scan_text("Hope and I broke up last week.", config)
-    assert [(s.type, s.start, s.end) for s in spans] == [("PERSON", 0, 4)]
-    assert config.is_uncertain(spans[0].score)  # redacted, and the record goes to review
+    assert [(s.type, s.start, s.end, s.reason) for s in spans] == [
+        ("PERSON", 0, 4, "ambiguous_name")
+    ]
+    assert config.is_uncertain(spans[0].score)  # kept as written; the record goes to review
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hope this helps. Grace is a gift. May I ask something? Will you call?",
+        "Bill collectors keep calling. Mark your calendar. Frank talk helps.",
+        "Every June, around Father's Day, I get low. June sounds hard.",
+        "Dear Diary, Today was Bad. Love, Me.",
+        "Mr. Not So Great left. Mr. Right never came.",
+    ],
+)
+def test_words_that_are_also_names_stay_words(text: str, config: PiiConfig) -> None:
+    assert found(text, config) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("My brother Will will not stop drinking.", "Will"),
+        ("Mark keeps checking my phone.", "Mark"),  # a person act after a word-name: review
+        ("Mi tía Socorro me dijo que pidiera socorro a Dios.", "Socorro"),
+        ("我男朋友张伟总是说我想太多。", "张伟"),
+        ("Best wishes,Karen", "Karen"),
+        ("In Solidarity,-Lindsey", "Lindsey"),
+        ("Be well.\n\u00a0Robin J. Landwehr, DBH, LPC, NCC", "Robin J. Landwehr"),
+        ("Wishing you the very best!Laura Cassity, LMSW, LMAC", "Laura Cassity"),
+        ("Dr. Farah Siddiqui’s office is downtown.", "Farah Siddiqui"),
+        ("Aunt Rita’s number is on my mirror.", "Rita"),
+        ("Hi Chapel Hill, I like your goal.", "Chapel Hill"),
+    ],
+)
+def test_names_in_context(text: str, name: str, config: PiiConfig) -> None:
+    assert ("PERSON", name) in found(text, config)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I’m terrified. I’ve called in sick twice. Y’know what, I’m done.",
+        "Thought Record worksheets and Sleep hygiene help. So does Art Therapy.",
+        "Counselors, Vitamin D, Music, Holidays, Math and Politics came up.",
+        "I got an Associate degree in Dialectical Behavior Therapy research.",
+        "ok so my friend said yes and i pressed the button lol",
+        "Tu fe puede ser una fuente de apoyo. Las pesadillas son comunes. ¿Quieres contarme?",
+        "Call Poison Control at 1-800-222-1222, or China's hotline 400-161-9995.",
+        "Samaritans are on 116 123 and Lifeline on 13 11 14; text HOME to 741741.",
+        "Alzheimer's disease and Asperger syndrome run in my family.",
+        "Noom, WeightWatchers and MyFitnessPal made it worse. FaceTime helps.",
+        "Step 3: Thought Record\nSituation: Meeting with my boss\nAutomatic Thought: I'll fail",
+    ],
+)
+def test_ordinary_text_is_not_touched(text: str, config: PiiConfig) -> None:
+    assert found(text, config) == []
+
+
+def test_a_placeholder_never_covers_part_of_a_word(config: PiiConfig) -> None:
+    text = ("Visit Lewiswww.RelationshipsGoneRight.com or http://psychology.tools/anxiety.htmlSome "
+            "help, and call USAAdventHelp.com404.293.5654.")  # fmt: skip
+    spans = scan_text(text, config)
+    values = [text[s.start : s.end] for s in spans]
+    assert "Lewiswww.RelationshipsGoneRight.com" in values  # glued name: the whole word goes
+    assert "htmlSome" not in " ".join(values) and "Some help" in text  # the next sentence stays
+    for s in spans:
+        for pos in (s.start, s.end):
+            if 0 < pos < len(text):
+                a, b = text[pos - 1], text[pos]
+                assert not (a.isalnum() and b.isalnum()) or (a.islower() and b.isupper())
 
 
 @pytest.mark.parametrize(
