@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from bench import bench_dedup, bench_ingest, bench_pii
+from bench import bench_crisis, bench_dedup, bench_ingest, bench_pii
 
 
 def main() -> None:
     bench_ingest.main([])
     bench_pii.main([])
     bench_dedup.main([])
+    bench_crisis.main([])
 
 
 if __name__ == "__main__":

@@ -98,8 +98,8 @@ def test_cases(release: VerifiedRelease, limit: int) -> list[TestCase]:
         for i, row in enumerate(rows):
             turns = row["messages"]
             last = max(j for j, t in enumerate(turns) if t["role"] == "assistant")
-            if last == 0:
-                continue
+            if not any(t["role"] == "user" for t in turns[:last]):
+                continue  # nothing to answer: only a greeting (dialogues may open with it)
             cases.append(
                 TestCase(f"{stage.id}/test/{i}", stage.id, turns[:last], turns[last]["content"])
             )
@@ -156,6 +156,8 @@ def evaluate(
                 "needs_response": verdict["needs_response"],
                 "resources": verdict["resources"],
                 "safety_planning": verdict["safety_planning"],
+                "referral": verdict["referral"],
+                "support": verdict["support"],
                 "reply": reply[:REPLY_EXCERPT],
             }
         )

@@ -8,7 +8,7 @@ every entry the way text is normalised before matching (``normalize``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,13 +20,18 @@ from pixel_platform.core.errors import ConfigError
 CATEGORIES = ("suicidal_ideation", "self_harm", "harm_to_others", "abuse_disclosure",
               "substance_crisis")
 RISK_LEVELS = ("none", "low", "moderate", "high", "imminent")
+REPLY_KINDS = ("resources", "safety_planning", "referral", "support", "dismissive")
 
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\uff07": "'"})
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\uff07": "'",
+                              "\u201c": '"', "\u201d": '"', "\u201e": '"'})
 
 
 def normalize(text: str) -> str:
-    """Lower-case, straight apostrophes, single spaces: what every matcher sees."""
-    return " ".join(text.lower().translate(_APOSTROPHES).split())
+    """Lower-case, straight apostrophes and quotes, single spaces within a line, one newline
+    between non-empty lines (a line break ends a sentence: a title without a question mark, a
+    list): what every matcher sees."""
+    lines = (" ".join(line.split()) for line in text.lower().translate(_APOSTROPHES).splitlines())
+    return "\n".join(line for line in lines if line)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +58,8 @@ class Escalator:
     name: str
     points: int
     terms: Terms
+    applies_to: frozenset[str] = frozenset(CATEGORIES)  # the categories whose level it raises
+    same_sentence: bool = False  # in a flagged turn, only next to a category hit or escalator
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +72,28 @@ class Negation:
 
 
 @dataclass(frozen=True, slots=True)
+class Perspective:
+    """Word lists that decide whose crisis a hit is (see ``perspective.py``)."""
+
+    first_person: frozenset[str]
+    possessive: frozenset[str]
+    third_person: frozenset[str]
+    generic: frozenset[str]
+    person_nouns: frozenset[str]
+    speech_verbs: frozenset[str]
+    media: frozenset[str]
+    quote_cues: frozenset[str]
+    topic_terms: frozenset[str]
+    laughter: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Tense:
+    past: Terms
+    current: Terms
+
+
+@dataclass(frozen=True, slots=True)
 class Lexicon:
     version: str
     source: str
@@ -73,9 +102,13 @@ class Lexicon:
     imminent_requires: frozenset[str]
     negation: Negation
     non_crisis: Terms
+    perspective: Perspective
+    tense: Tense
     resources: Terms
     safety_planning: Terms
     dismissive: Terms
+    referral: Terms = Terms()
+    support: Terms = Terms()
 
 
 def default_lexicon_path() -> Path:
@@ -96,8 +129,8 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
 
 def parse_lexicon(data: Any, source: str = "<memory>") -> Lexicon:
     root = _Section(data, source, "")
-    root.only("version", "negation", "non_crisis", "categories", "escalators",
-              "imminent_requires", "reply")
+    root.only("version", "negation", "non_crisis", "perspective", "tense", "categories",
+              "escalators", "imminent_requires", "reply")
     categories_section = root.section("categories")
     categories_section.only(*CATEGORIES)
     categories = []
@@ -114,8 +147,16 @@ def parse_lexicon(data: Any, source: str = "<memory>") -> Lexicon:
     escalators = []
     for name in escalators_section.names():
         esc = escalators_section.section(name)
-        esc.only("points", "phrases", "patterns")
-        escalators.append(Escalator(name, esc.integer("points", 0, 4), esc.terms()))
+        esc.only("points", "phrases", "patterns", "applies_to", "same_sentence")
+        applies_to = esc.strings("applies_to", optional=True) or list(CATEGORIES)
+        if not set(applies_to) <= set(CATEGORIES):
+            raise esc.error("applies_to", f"names unknown categories "
+                                          f"{sorted(set(applies_to) - set(CATEGORIES))}")
+        same_sentence = esc.data.get("same_sentence", False)
+        if not isinstance(same_sentence, bool):
+            raise esc.error("same_sentence", "must be true or false")
+        escalators.append(Escalator(name, esc.integer("points", 0, 4), esc.terms(),
+                                    frozenset(applies_to), same_sentence))
     escalator_names = {e.name for e in escalators}
     imminent = frozenset(root.strings("imminent_requires"))
     if not imminent <= escalator_names:
@@ -132,10 +173,21 @@ def parse_lexicon(data: Any, source: str = "<memory>") -> Lexicon:
     )
     non_crisis = root.section("non_crisis")
     non_crisis.only("phrases", "patterns")
+    persp = root.section("perspective")
+    word_lists = [f.name for f in fields(Perspective)]
+    persp.only(*word_lists)
+    perspective = Perspective(**{key: frozenset(persp.strings(key)) for key in word_lists})
+    tense_section = root.section("tense")
+    tense_section.only("past", "current")
+    tenses = {}
+    for key in ("past", "current"):
+        sub = tense_section.section(key)
+        sub.only("phrases", "patterns")
+        tenses[key] = sub.terms()
     reply = root.section("reply")
-    reply.only("resources", "safety_planning", "dismissive")
+    reply.only(*REPLY_KINDS)
     reply_terms = {}
-    for key in ("resources", "safety_planning", "dismissive"):
+    for key in REPLY_KINDS:
         sub = reply.section(key)
         sub.only("phrases", "patterns")
         reply_terms[key] = sub.terms()
@@ -150,8 +202,12 @@ def parse_lexicon(data: Any, source: str = "<memory>") -> Lexicon:
         imminent_requires=imminent,
         negation=negation,
         non_crisis=non_crisis.terms(),
+        perspective=perspective,
+        tense=Tense(tenses["past"], tenses["current"]),
         resources=reply_terms["resources"],
         safety_planning=reply_terms["safety_planning"],
+        referral=reply_terms["referral"],
+        support=reply_terms["support"],
         dismissive=reply_terms["dismissive"],
     )
 

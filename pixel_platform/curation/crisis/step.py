@@ -4,8 +4,9 @@
 counts), so ``messages[i]`` is the turn. Routing (review queue, exclusion, reply rewriting) is
 decided later from the tag; this step only counts, in ``stats.changed``: ``label:<category>``
 and ``risk:<level>`` per conversation (the ``risk:*`` counts add up to ``seen``),
-``crisis_response_unsafe``, and the hits dropped by negation (``hits_negated``) or by
-non-crisis context (``hits_suppressed``).
+``concern_for_other:<category>`` (someone else's crisis mentioned), ``crisis_response_unsafe``,
+and the hits dropped by negation (``hits_negated``) or by non-crisis context
+(``hits_suppressed``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class CrisisTagStep(Step[Conversation, Conversation]):
         for label in tag.labels:
             changed[f"label:{label}"] += 1
         changed[f"risk:{tag.risk_level}"] += 1
+        for label in tag.concern_for_other:
+            changed[f"concern_for_other:{label}"] += 1
         if tag.crisis_response_unsafe:
             changed["crisis_response_unsafe"] += 1
         if tag.negated:

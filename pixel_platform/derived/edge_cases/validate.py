@@ -6,8 +6,10 @@
 * **Speech, not script**: no stage directions or narration in any turn (``[Scene: ...]``,
   ``*sighs*``, ``(crying)``, ``Client:`` labels, "The client looks away").
 * **Crisis-safe replies**: every therapist reply to a client turn that the crisis lexicon says
-  needs a safety response offers a resource or a safety-planning step
-  (``curation.crisis.assess_reply``, the same check the release applies).
+  needs a safety response is safe by the reply policy (``curation.crisis.assess_reply``, the
+  same check the release applies: support, a referral, a resource or safety planning; at
+  imminent risk a resource or safety planning). The stricter share that offers a resource or
+  safety planning is what ``CrisisReplies.safe`` counts.
 
 A failed check raises nothing: ``find_problem`` returns a ``Rejection`` the runner counts.
 """
@@ -124,6 +126,6 @@ def find_problem(messages: Sequence[Message], *, min_turns: int = MIN_TURNS,
                                                 f"a stage direction or narration")
     _, unsafe = crisis_replies(messages, detector)
     if unsafe is not None:
-        return Rejection("unsafe_crisis_reply", f"message {unsafe} answers a crisis turn without "
-                                                "a resource or a safety-planning step")
+        return Rejection("unsafe_crisis_reply", f"message {unsafe} answers a crisis turn with "
+                                                "an unsafe reply (curation.crisis.reply)")
     return None

@@ -25,7 +25,12 @@ def test_the_shipped_lexicon_loads_with_every_category() -> None:
     assert tuple(c.name for c in lexicon.categories) == CATEGORIES
     assert all(c.terms for c in lexicon.categories)
     assert {e.name for e in lexicon.escalators} >= {"plan", "means", "timeline", "in_progress"}
-    assert lexicon.resources and lexicon.safety_planning
+    assert lexicon.resources and lexicon.safety_planning and lexicon.referral and lexicon.support
+    assert {"i", "me", "myself"} <= lexicon.perspective.first_person
+    assert lexicon.tense.past and lexicon.tense.current
+    by_name = {e.name: e for e in lexicon.escalators}
+    assert "self_harm" not in by_name["means"].applies_to  # a knife does not raise self-harm
+    assert by_name["timeline"].same_sentence
 
 
 def test_a_custom_lexicon_path_is_used(tmp_path: Path) -> None:
@@ -43,6 +48,12 @@ def test_a_custom_lexicon_path_is_used(tmp_path: Path) -> None:
      r"self_harm\.patterns\[\d+\] is not a valid regex"),
     (lambda d: d["categories"]["self_harm"].update(severity=9), "severity"),
     (lambda d: d.update(imminent_requires=["nope"]), "unknown escalators"),
+    (lambda d: d["escalators"]["plan"].update(applies_to=["grief"]), "unknown categories"),
+    (lambda d: d["escalators"]["timeline"].update(same_sentence="yes"), "true or false"),
+    (lambda d: d["perspective"].pop("person_nouns"), "person_nouns is missing"),
+    (lambda d: d["perspective"].update(pets=["cat"]), "pets is not a known key"),
+    (lambda d: d["tense"]["past"].update(patterns=["(unclosed"]), r"past\.patterns"),
+    (lambda d: d["reply"].pop("support"), "support is missing"),
 ])
 def test_a_bad_lexicon_is_a_config_error_naming_the_key(tmp_path: Path, edit, message) -> None:  # type: ignore[no-untyped-def]
     data = yaml.safe_load(default_lexicon_path().read_text(encoding="utf-8"))

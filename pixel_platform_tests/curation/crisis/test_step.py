@@ -22,22 +22,28 @@ def test_step_tags_every_record_and_counts_labels_levels_and_unsafe_replies() ->
              "Please call or text 988 right now. Are you safe?"),
         conv("My husband hits me.", "Every couple fights. Maybe try not to provoke him."),
         conv("I would never kill myself, but I'm sad.", "I'm glad you're reaching out."),
+        conv("My friend wants to kill herself.", "Let's talk about something else."),
     ]
     step = CrisisTagStep(family="test")
     out = list(step.run(records, ListQuarantine()))
-    assert len(out) == 4 and step.stats.balanced and not step.stats.dropped
+    assert len(out) == 5 and step.stats.balanced and not step.stats.dropped
     meta = [r.metadata["crisis"] for r in out]
     assert meta[0] == {"labels": [], "risk_level": "none", "flagged_turns": [],
-                       "crisis_response_unsafe": False, "unsafe_turns": []}
+                       "crisis_response_unsafe": False, "unsafe_turns": [],
+                       "concern_for_other": []}
     assert meta[1]["labels"] == ["suicidal_ideation"]
     assert meta[1]["risk_level"] == "imminent"
     assert meta[1]["crisis_response_unsafe"] is False
     assert meta[2]["labels"] == ["abuse_disclosure"] and meta[2]["unsafe_turns"] == [1]
     assert meta[3]["labels"] == []
+    # someone else's crisis: recorded, never a label, never an unsafe reply
+    assert meta[4]["labels"] == [] and meta[4]["concern_for_other"] == ["suicidal_ideation"]
+    assert meta[4]["crisis_response_unsafe"] is False
     changed = step.stats.changed
     assert changed["label:suicidal_ideation"] == 1
     assert changed["label:abuse_disclosure"] == 1
-    assert changed["risk:none"] == 2 and changed["risk:imminent"] == 1
+    assert changed["concern_for_other:suicidal_ideation"] == 1
+    assert changed["risk:none"] == 3 and changed["risk:imminent"] == 1
     assert changed["risk:moderate"] == 1
     assert sum(v for k, v in changed.items() if k.startswith("risk:")) == step.stats.seen
     assert changed["crisis_response_unsafe"] == 1
