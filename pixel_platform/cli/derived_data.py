@@ -72,6 +72,13 @@ def open_inputs(locations: list[str] | None) -> tuple[ObjectStore, list[str]]:
     return LocalObjectStore(root), [f"{p}/" if p != "." else "" for p in prefixes]
 
 
+def _require_inputs(report: GeneratorReport, source: ObjectStore) -> None:
+    """A command given input locations that hold nothing fails: a mistyped path must not pass
+    as 0 records. (The pipeline's assets record the same outcome as a skip instead.)"""
+    if report.skipped is not None:
+        raise ConfigError(report.skipped.describe(source))
+
+
 def _print(report: GeneratorReport) -> None:
     data = report.as_dict()
     print(f"{report.name}: {report.records} records from {report.inputs} inputs -> {report.output}")
@@ -178,6 +185,7 @@ def run_cptsd(args: argparse.Namespace) -> int:
         lexicon_path=args.lexicon,
     )
     report = generate_cptsd(source, prefixes, target, key, options)
+    _require_inputs(report, source)
     _print(report)
     _write_json(args.json, [report])
     return 0
@@ -191,6 +199,8 @@ def run_persona_profile(args: argparse.Namespace) -> int:
     profile, report = generate_profile(
         source, prefixes, target, key, speaker=args.speaker, top_k=args.top_k
     )
+    _require_inputs(report, source)
+    assert profile is not None  # a profile is built whenever there were inputs
     _print(report)
     _write_json(args.json, [report])
     words = profile["sentence_words"]
@@ -287,6 +297,7 @@ def run_preferences(args: argparse.Namespace) -> int:
             pii=pii,
             redact=not args.no_redact,
         )
+        _require_inputs(report, source)
         _preference_io(report, args, key, target)
         _print(report)
         reports.append(report)
@@ -305,6 +316,7 @@ def run_preferences(args: argparse.Namespace) -> int:
         report = generate_crisis_pairs(
             source, prefixes, target, key, seed=args.seed, pii=pii, redact=not args.no_redact
         )
+        _require_inputs(report, source)
         _print(report)
         reports.append(report)
     _write_json(args.json, reports)
@@ -318,6 +330,7 @@ def run_pretraining(args: argparse.Namespace) -> int:
     target, key = open_location(args.output)
     options = PretrainingOptions(max_chars=args.max_chars)
     report = generate_pretraining_text(source, prefixes, target, key, options)
+    _require_inputs(report, source)
     _print(report)
     _write_json(args.json, [report])
     return 0

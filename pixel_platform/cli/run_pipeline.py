@@ -40,8 +40,10 @@ from pixel_platform.defs.resources import (
 )
 from pixel_platform.defs.training.assets import model_evaluation, trained_model
 from pixel_platform.defs.training.resources import training_resource_from_env
+from pixel_platform.derived.status import read_status
 from pixel_platform.pipeline.curate import read_curated_stats
 from pixel_platform.pipeline.dedup import read_dedup_stats
+from pixel_platform.pipeline.inventory import take_inventory
 from pixel_platform.pipeline.partition import read_partition_stats
 from pixel_platform.registry.model import Registry, load_registry
 from pixel_platform.release import GATES, load_manifest, read_latest
@@ -111,21 +113,40 @@ def run_pipeline(args: argparse.Namespace) -> int:
     }
     # 1. partitions of synced sources; 2. derived generators (they read curated outputs);
     # 3. the inventory again to register the derived partitions; 4. those partitions.
+    # Only partitions that hold objects in this bucket now run: a partition registered by an
+    # earlier run (another bucket, a removed source) has nothing to snapshot.
+    live = live_partitions(store, registry)
     summaries = run_family_partitions(
-        store, registry, families, instance, materialize, lambda key: key not in derived_keys
+        store,
+        registry,
+        families,
+        instance,
+        materialize,
+        lambda key: key in live and key not in derived_keys,
     )
     if not args.family:
         derived = [*build_derived_assets(registry), *build_transcript_assets(registry)]
         if not materialize(derived).success:
             print("error: a derived asset failed; see the run in the UI", file=sys.stderr)
             return 1
+        print_generator_outcomes(store, [a.key.to_user_string() for a in derived])
         if not materialize([source_inventory]).success:
             return 1
+        live = live_partitions(store, registry)
         more = run_family_partitions(
-            store, registry, families, instance, materialize, lambda key: key in derived_keys
+            store,
+            registry,
+            families,
+            instance,
+            materialize,
+            lambda key: key in live and key in derived_keys,
         )
         summaries = merge_summaries(summaries, more)
     print_summary(summaries)
+    idle = registered_without_objects(registry, families, instance, live)
+    if idle:
+        print(f"not run: {len(idle)} registered partition(s) with no objects in this bucket now:")
+        print("  " + ", ".join(idle))
     failed = [f"{s.family}:{p}" for s in summaries for p in s.failed_partitions]
     if failed:
         print(f"error: {len(failed)} partition(s) failed: {', '.join(failed)}", file=sys.stderr)
@@ -165,6 +186,9 @@ def build_and_report_release(store: ObjectStore, materialize: Any) -> int:
         }
     manifest = load_manifest(store, version)
     print(f"release {version}: {manifest['counts']['total']} records")
+    skipped = (manifest.get("options") or {}).get("derived_skipped") or {}
+    for family, reason in sorted(skipped.items()):
+        print(f"  derived family {family} skipped (recorded in the manifest): {reason}")
     print(f"  {store.uri(f'exports/releases/{version}/')}")
     print("  splits: " + ", ".join(f"{k}={v}" for k, v in manifest["counts"]["by_split"].items()))
     for gate in GATES:
@@ -198,6 +222,36 @@ def train_and_evaluate(materialize: Any) -> int:
         verdict = "meets" if evaluation.passed else "below"
         print(f"  {name:26} {score:>8} ({verdict} target {target})")
     return 0
+
+
+def live_partitions(store: ObjectStore, registry: Registry) -> set[str]:
+    """Source locations that hold at least one data object now (what the inventory registers)."""
+    return {key for keys in take_inventory(store, registry).partitions().values() for key in keys}
+
+
+def registered_without_objects(
+    registry: Registry, families: list[str], instance: dg.DagsterInstance, live: set[str]
+) -> list[str]:
+    """``family:location`` of the partitions Dagster knows that hold nothing here now."""
+    idle = []
+    for name in families:
+        partitions_name = family_partitions(registry.family(name).name).name
+        assert partitions_name is not None
+        idle += [
+            f"{name}:{key}"
+            for key in sorted(instance.get_dynamic_partitions(partitions_name))
+            if key not in live
+        ]
+    return idle
+
+
+def print_generator_outcomes(store: ObjectStore, assets: list[str]) -> None:
+    """One line per derived generator output: records written, or skipped and why."""
+    print("derived generators:")
+    for asset in assets:
+        status = read_status(store, asset)
+        for output in status.outputs if status is not None else ():
+            print(f"  {asset:30} {output.key}: {output.describe()}")
 
 
 def merge_summaries(a: list[FamilySummary], b: list[FamilySummary]) -> list[FamilySummary]:

@@ -27,9 +27,10 @@ from pixel_platform.derived.cptsd.text import count_words, split_sentences
 from pixel_platform.derived.cptsd.transcripts import (
     ReadProblem,
     Transcript,
+    fail_when_none_readable,
     read_transcripts,
-    require_input,
 )
+from pixel_platform.derived.status import missing_inputs
 from pixel_platform.storage.base import ObjectStore
 
 GENERATOR = "pretraining_text"
@@ -129,8 +130,14 @@ def generate_pretraining_text(
     output_key: str = DEFAULT_OUTPUT_KEY,
     options: PretrainingOptions | None = None,
 ) -> GeneratorReport:
-    """Every transcript/document under the prefixes -> text records (JSONL) at ``output_key``."""
-    require_input(source, input_prefixes)
-    report = GeneratorReport(GENERATOR)
-    records = text_records(read_transcripts(source, input_prefixes), options, report=report)
+    """Every transcript/document under the prefixes -> text records (JSONL) at ``output_key``.
+    No object under the prefixes: nothing written, ``report.skipped`` set; objects of which none
+    can be read: ``ConfigError`` (as ``cptsd.generate_cptsd``)."""
+    report = GeneratorReport(GENERATOR, skipped=missing_inputs(source, input_prefixes, GENERATOR))
+    if report.skipped is not None:
+        return report
+    transcripts = fail_when_none_readable(
+        read_transcripts(source, input_prefixes), source, input_prefixes
+    )
+    records = text_records(transcripts, options, report=report)
     return write_jsonl(target, output_key, records, report)

@@ -23,7 +23,9 @@ from typing import Any
 import orjson
 
 from pixel_platform import PIPELINE_VERSION
+from pixel_platform.core.reasons import Reason
 from pixel_platform.curation.config import CurationConfig
+from pixel_platform.derived.status import derived_skipped
 from pixel_platform.pipeline.curate import read_curated_stats
 from pixel_platform.pipeline.dedup import read_dedup_stats
 from pixel_platform.pipeline.partition import read_partition_stats
@@ -149,6 +151,15 @@ def build_pipeline_release(
     """Build a release from the deduplicated partitions, unless ``LATEST`` already is that
     release (see the module docstring); ``force`` builds regardless."""
     inputs, accounting, snapshots, contents = release_inputs(store)
+    # Derived families whose generators had nothing to generate from: named in the manifest with
+    # the reason, so Coverage tells them apart from a family that went missing. A family with
+    # any raw unit besides a retracted (empty) generator output is never among them.
+    skipped = {
+        family: reason
+        for family, reason in derived_skipped(store, registry).items()
+        if _only_empty_outputs(accounting.get(family))
+    }
+    overrides = {"derived_skipped": skipped, **overrides}
     options = release_options(config, **overrides)
     fingerprint = inputs_fingerprint(contents, accounting, snapshots, registry, options)
     if not force and options.version is None:
@@ -157,6 +168,13 @@ def build_pipeline_release(
             return current
     options = release_options(config, inputs_fingerprint=fingerprint, **overrides)
     return build_release(store, registry, inputs, accounting, snapshots, options)
+
+
+def _only_empty_outputs(entry: dict[str, Any] | None) -> bool:
+    """No raw unit at all, or only the ``empty_file`` units of emptied generator outputs."""
+    if entry is None:
+        return True
+    return bool(entry["raw_in"] == entry["quarantined"].get(Reason.EMPTY_FILE, 0))
 
 
 def _latest_if_same(

@@ -40,6 +40,9 @@ class ReleaseOptions:
     # family -> (min share, max share) of released records; "*" applies to every other family.
     family_share_bounds: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     waived_families: tuple[str, ...] = ()  # may be absent from the release (Coverage gate)
+    # family -> why its generators produced nothing (derived.status.derived_skipped): recorded
+    # in the manifest with the reason, and absent from the release without failing Coverage.
+    derived_skipped: Mapping[str, str] = field(default_factory=dict)
     max_duplicate_rate: float = 0.01
     dedup: DedupConfig = field(default_factory=DedupConfig)
     pipeline_version: str = ""
@@ -92,6 +95,7 @@ class ReleaseOptions:
                 k: list(v) for k, v in sorted(self.family_share_bounds.items())
             },
             "waived_families": sorted(self.waived_families),
+            "derived_skipped": dict(sorted(self.derived_skipped.items())),
             "max_duplicate_rate": self.max_duplicate_rate,
             "dedup": {k: getattr(self.dedup, k) for k in DEDUP_GATE_FIELDS},
             "split_salt": self.split_salt,
@@ -110,7 +114,10 @@ class GateContext:
     tolerance: float = 0.02
     min_clusters_for_split: int = MIN_CLUSTERS_FOR_SPLIT
     family_share_bounds: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    # Waived families plus the derived families skipped for lack of inputs (``derived_skipped``,
+    # with their reasons): what the Coverage gate lets be absent.
     waived_families: frozenset[str] = frozenset()
+    derived_skipped: Mapping[str, str] = field(default_factory=dict)
     max_duplicate_rate: float = 0.01
     dedup: DedupConfig = field(default_factory=DedupConfig)
     pii_entities: tuple[str, ...] = STRUCTURED_PII
@@ -131,6 +138,7 @@ class GateContext:
     ) -> GateContext:
         dedup = DedupConfig.from_dict(options.get("dedup") or {})
         ratios = tuple(options.get("split_ratios") or DEFAULT_RATIOS)
+        skipped = {str(k): str(v) for k, v in (options.get("derived_skipped") or {}).items()}
         return cls(
             registry=registry,
             curriculum=curriculum,
@@ -144,7 +152,8 @@ class GateContext:
                 str(k): (float(v[0]), float(v[1]))
                 for k, v in (options.get("family_share_bounds") or {}).items()
             },
-            waived_families=frozenset(options.get("waived_families") or ()),
+            waived_families=frozenset(options.get("waived_families") or ()) | set(skipped),
+            derived_skipped=skipped,
             max_duplicate_rate=float(options.get("max_duplicate_rate", 0.01)),
             dedup=dedup,
         )

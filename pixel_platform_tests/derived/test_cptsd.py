@@ -30,6 +30,7 @@ from pixel_platform.derived.cptsd.build import DEFAULT_INPUT_PREFIXES
 from pixel_platform.derived.cptsd.segment import Sentence
 from pixel_platform.derived.cptsd.text import split_sentences
 from pixel_platform.derived.cptsd.transcripts import ReadProblem, Transcript
+from pixel_platform.derived.status import NO_INPUTS, Skipped
 from pixel_platform.ingest.pipeline import IngestPipeline
 from pixel_platform.ingest.readers import read_stream
 from pixel_platform.registry.model import DEFAULT_REGISTRY, load_registry
@@ -318,9 +319,42 @@ def test_records_survive_ingest_and_quality_scoring(
     assert quarantine.entries == [] and len(scored) == len(records)
 
 
-def test_no_input_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="no input objects"):
-        generate_cptsd(LocalObjectStore(tmp_path), "voice/", LocalObjectStore(tmp_path), "o.jsonl")
+def test_no_input_is_a_skip_and_writes_nothing(tmp_path: Path) -> None:
+    """Absent inputs mean nothing to generate (issue 11, item 5): a recorded skip saying where
+    it looked, not an error. A marker file is not an input."""
+    store = LocalObjectStore(tmp_path)
+    store.write_bytes("voice/_SYNC_COMPLETE.json", b"{}")
+    report = generate_cptsd(store, ["voice/", "more/"], store, "o.jsonl")
+    assert report.skipped == Skipped("cptsd_transcripts", ("voice/", "more/"), NO_INPUTS)
+    assert report.skipped.describe() == "no inputs under voice/, more/"
+    assert report.records == 0 and report.output is None and not store.exists("o.jsonl")
+    assert report.as_dict()["skipped"]["looked_for"] == ("voice/", "more/")
+
+
+def test_inputs_that_cannot_be_read_still_fail(tmp_path: Path) -> None:
+    """A broken input is not an absent one: objects there, none readable -> ConfigError naming
+    the key and the reason (never text), and no output written."""
+    store = LocalObjectStore(tmp_path)
+    store.write_bytes("voice/a.json", b'{"segments": ')
+    store.write_bytes("voice/b.txt", b"   \n")
+    with pytest.raises(ConfigError, match=r"none of the 2 input objects .* \(first: voice/a\.json"):
+        generate_cptsd(store, "voice/", store, "o.jsonl")
+    assert not store.exists("o.jsonl")
+    # One readable transcript among broken ones: the run goes on and counts the broken one.
+    monologue = SAMPLE / "voice" / "monologues" / "the_smoke_detector.txt"
+    store.write_bytes("voice/c.txt", monologue.read_bytes())
+    report = generate_cptsd(store, "voice/", store, "o.jsonl")
+    assert report.skipped is None and report.records > 0
+    assert report.dropped["invalid_transcript"] == 1 and report.dropped["empty_file"] == 1
+
+
+def test_cli_with_an_empty_input_dir_is_an_error(tmp_path: Path) -> None:
+    """The standalone command was given a location: one that holds nothing is most likely a
+    mistyped path, so the command fails (the pipeline's asset records a skip instead)."""
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match="no inputs under"):
+        _cli("cptsd", "--input-dir", str(tmp_path / "empty"), "--output", str(tmp_path / "o"))
+    assert not (tmp_path / "o").exists()
 
 
 def test_records_from_an_iterable_report_problems() -> None:

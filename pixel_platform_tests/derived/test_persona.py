@@ -190,3 +190,20 @@ def test_cli_profile_then_conversations(tmp_path: Path, capsys: pytest.CaptureFi
     printed = capsys.readouterr().out
     assert "signature phrases: here is what i see again and again" in printed
     assert "requested 6, generated 6; persona distance of the replies: 0." in printed
+
+
+def test_no_transcripts_is_a_skip_without_a_profile(tmp_path: Path) -> None:
+    """No input object: no profile, nothing written, the skip says where it looked."""
+    store = LocalObjectStore(tmp_path)
+    profile, report = generate_profile(store, DEFAULT_INPUT_PREFIXES, store, "p.json")
+    assert profile is None and not store.exists("p.json")
+    assert report.skipped is not None and report.skipped.reason == "no_inputs"
+    assert report.skipped.looked_for == DEFAULT_INPUT_PREFIXES
+
+
+def test_transcripts_that_cannot_be_read_still_fail(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path)
+    store.write_bytes("voice/monologues/a.json", b"[{")
+    with pytest.raises(ConfigError, match=r"none of the 1 input .*voice/monologues/a\.json"):
+        generate_profile(store, DEFAULT_INPUT_PREFIXES, store, "p.json")
+    assert not store.exists("p.json")

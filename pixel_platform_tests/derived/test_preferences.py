@@ -32,6 +32,7 @@ from pixel_platform.derived.preferences import (
     write_kto,
     write_trl,
 )
+from pixel_platform.derived.status import NO_INPUTS, Skipped
 from pixel_platform.ingest.convert import ConvertStep
 from pixel_platform.ingest.raw import RawRecord
 from pixel_platform.registry.model import DEFAULT_REGISTRY, load_registry
@@ -154,8 +155,27 @@ def test_a_csv_without_the_columns_is_an_error(tmp_path: Path) -> None:
     store = LocalObjectStore(tmp_path)
     with pytest.raises(ConfigError, match="no column"):
         generate_counsel_chat_pairs(store, "x.csv", store, "o.jsonl", redact=False)
-    with pytest.raises(ConfigError, match="does not exist"):
-        generate_counsel_chat_pairs(store, "missing.csv", store, "o.jsonl", redact=False)
+    assert not store.exists("o.jsonl")
+
+
+def test_no_counsel_chat_csv_is_a_skip(tmp_path: Path) -> None:
+    """A bucket without the counsel-chat CSV has nothing to pair (issue 11, item 5): a recorded
+    skip naming the key it looked for, nothing written; the standalone command still fails."""
+    store = LocalObjectStore(tmp_path)
+    report = generate_counsel_chat_pairs(store, "acquired/c.csv", store, "o.jsonl", redact=False)
+    skipped = Skipped("preference_pairs_counsel_chat", ("acquired/c.csv",), NO_INPUTS)
+    assert report.skipped == skipped
+    assert report.skipped.describe() == "no inputs under acquired/c.csv"
+    assert report.records == 0 and not store.exists("o.jsonl")
+    with pytest.raises(ConfigError, match=r"no inputs under .*/acquired/c\.csv"):
+        _cli(
+            "preferences",
+            "--counsel-chat",
+            str(tmp_path / "acquired" / "c.csv"),
+            "--output",
+            str(tmp_path / "o.jsonl"),
+            "--no-redact",
+        )
 
 
 def test_sample_pairs_are_deterministic_and_ingest_with_the_preference(tmp_path: Path) -> None:
@@ -279,8 +299,9 @@ def test_generate_crisis_pairs_reads_jsonl_and_skips_its_own_family(tmp_path: Pa
     assert report.records == 3
     assert report.dropped["invalid_json"] == 1
     assert report.problems[0]["detail"] == f"line {len(_sample_chats()) + 1}"
-    with pytest.raises(ConfigError, match="no input objects"):
-        generate_crisis_pairs(store, "nothing/", store, "o.jsonl")
+    empty = generate_crisis_pairs(store, "nothing/", store, "o.jsonl")
+    assert empty.skipped == Skipped("preference_pairs_crisis", ("nothing/",), NO_INPUTS)
+    assert empty.records == 0 and not store.exists("o.jsonl")
 
 
 # -- trainer formats ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from pixel_platform.cli import derived_data
+from pixel_platform.core.errors import ConfigError
 from pixel_platform.core.steps import ListQuarantine
 from pixel_platform.derived.cptsd import GeneratorReport, parse_text
 from pixel_platform.derived.cptsd.build import DEFAULT_INPUT_PREFIXES
@@ -97,3 +98,18 @@ def test_cli_pretraining(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     records = [orjson.loads(line) for line in out.read_bytes().splitlines()]
     assert len(records) > 8 and all(len(r["messages"][0]["content"]) <= 1000 for r in records)
     assert "pretraining_text: " in capsys.readouterr().out
+
+
+def test_no_documents_is_a_skip_and_broken_ones_fail(tmp_path: Path) -> None:
+    """Absent inputs: a recorded skip, nothing written. Inputs there but none readable (an
+    unsupported file type, an empty file): ``ConfigError`` naming the key, nothing written."""
+    store = LocalObjectStore(tmp_path)
+    report = generate_pretraining_text(store, DEFAULT_INPUT_PREFIXES, store, "o.jsonl")
+    assert report.skipped is not None and report.skipped.looked_for == DEFAULT_INPUT_PREFIXES
+    assert report.skipped.describe() == "no inputs under voice/monologues/, voice/transcripts_raw/"
+    assert not store.exists("o.jsonl")
+    store.write_bytes("voice/monologues/talk.mp3", b"ID3\x00")
+    store.write_bytes("voice/transcripts_raw/empty.txt", b"")
+    with pytest.raises(ConfigError, match=r"none of the 2 input .*talk\.mp3: unsupported_file"):
+        generate_pretraining_text(store, DEFAULT_INPUT_PREFIXES, store, "o.jsonl")
+    assert not store.exists("o.jsonl")

@@ -1,4 +1,12 @@
-"""Derived source assets. Each writes ``derived/<family>/…jsonl`` and feeds ``raw/<family>``."""
+"""Derived source assets. Each writes ``derived/<family>/…jsonl`` and feeds ``raw/<family>``.
+
+A generator with no input objects has nothing to generate: its asset still materializes, with
+metadata ``status: skipped`` and ``reason: no inputs under …`` (shown in the UI), writes no
+derived object (an earlier run's output is retracted: ``derived.status.settle_output``), and
+records the outcome in ``pipeline/derived/status/<asset>.json`` for the release. Every run first
+clears that record, so a failed run never reads as a skip. Broken inputs (unreadable objects, a
+CSV without its columns) still fail the asset.
+"""
 
 from typing import Any
 
@@ -11,6 +19,7 @@ from pixel_platform.defs.ingest.metadata import counter_table
 from pixel_platform.defs.resources import StorageResource
 from pixel_platform.derived.cptsd.build import DEFAULT_OUTPUT_KEY as CPTSD_KEY
 from pixel_platform.derived.cptsd.build import generate_cptsd
+from pixel_platform.derived.cptsd.output import GeneratorReport
 from pixel_platform.derived.edge_cases import generate_edge_cases
 from pixel_platform.derived.long_running import extract_long_running, find_jsonl_keys
 from pixel_platform.derived.persona import persona_distance
@@ -18,16 +27,28 @@ from pixel_platform.derived.persona.build import DEFAULT_CONVERSATIONS_KEY as PE
 from pixel_platform.derived.persona.build import DEFAULT_PROFILE_KEY as PERSONA_PROFILE_KEY
 from pixel_platform.derived.persona.build import generate_conversations, generate_profile
 from pixel_platform.derived.preferences.build import (
-    FAMILY as PREFERENCE_FAMILY,
-)
-from pixel_platform.derived.preferences.build import (
+    DEFAULT_COUNSEL_CHAT_OUTPUT,
+    DEFAULT_CRISIS_OUTPUT,
     generate_counsel_chat_pairs,
     generate_crisis_pairs,
 )
+from pixel_platform.derived.preferences.build import (
+    FAMILY as PREFERENCE_FAMILY,
+)
 from pixel_platform.derived.pretraining import DEFAULT_OUTPUT_KEY as PRETRAINING_KEY
 from pixel_platform.derived.pretraining import generate_pretraining_text
+from pixel_platform.derived.status import (
+    OutputStatus,
+    Skipped,
+    clear_status,
+    has_output,
+    settle_output,
+    status_key,
+    write_status,
+)
 from pixel_platform.pipeline.partition import HashingWriter
 from pixel_platform.registry.model import Registry
+from pixel_platform.storage.base import ObjectStore
 
 DERIVED_GROUP = "derived"
 LONG_RUNNING_FAMILY = "long_running_therapy"
@@ -36,6 +57,56 @@ CURATED_READERS = [LONG_RUNNING_FAMILY, PREFERENCE_FAMILY]
 EDGE_CASE_FAMILY = "edge_case_synthetic"
 LONG_RUNNING_KEY = f"derived/{LONG_RUNNING_FAMILY}/long_running.jsonl"
 EDGE_CASE_KEY = f"derived/{EDGE_CASE_FAMILY}/edge_cases.jsonl"
+CURATED_PREFIX = "pipeline/curated/"
+
+
+def start_run(context: dg.AssetExecutionContext, store: ObjectStore, keys: list[str]) -> set[str]:
+    """Clear the asset's last outcome (a run that fails leaves none, so it never reads as a skip)
+    and return which of its output keys hold an earlier run's records."""
+    clear_status(store, context.asset_key.to_user_string())
+    return {key for key in keys if has_output(store, key)}
+
+
+def record_outcome(
+    context: dg.AssetExecutionContext, store: ObjectStore, outputs: list[OutputStatus]
+) -> dict[str, Any]:
+    """Write the run's ``GeneratorStatus`` and return the metadata that shows it: ``status``
+    (``skipped`` when every output was skipped, else ``generated``), for skipped outputs
+    ``reason`` (``no inputs under …``), and the earlier outputs this run retracted."""
+    asset = context.asset_key.to_user_string()
+    write_status(store, asset, outputs)
+    skipped = [o for o in outputs if o.skipped is not None]
+    metadata: dict[str, Any] = {
+        "status": "skipped" if len(skipped) == len(outputs) else "generated",
+        "generator_status": dg.MetadataValue.path(store.uri(status_key(asset))),
+    }
+    if skipped:
+        reasons = [
+            (f"{o.skipped.generator}: " if len(outputs) > 1 else "") + o.skipped.describe()
+            for o in skipped
+            if o.skipped is not None
+        ]
+        metadata["reason"] = dg.MetadataValue.text("; ".join(reasons))
+        context.log.info("%s skipped: %s", asset, "; ".join(reasons))
+    retracted = [store.uri(o.key) for o in outputs if o.retracted]
+    if retracted:
+        metadata["retracted_earlier_output"] = dg.MetadataValue.text(", ".join(retracted))
+        context.log.warning("no records this run; earlier output emptied: %s", retracted)
+    return metadata
+
+
+def settle_report(
+    store: ObjectStore, key: str, had_output: set[str], report: GeneratorReport
+) -> OutputStatus:
+    return settle_output(
+        store,
+        key,
+        had_output=key in had_output,
+        skipped=report.skipped,
+        records=report.records,
+        inputs=report.inputs,
+        problems=len(report.problems),
+    )
 
 
 class LongRunningConfig(dg.Config):
@@ -70,9 +141,12 @@ def build_derived_assets(registry: Registry) -> list[dg.AssetsDefinition]:
         context: dg.AssetExecutionContext, config: LongRunningConfig, storage: StorageResource
     ) -> dg.MaterializeResult:
         store = storage.store()
-        keys = find_jsonl_keys(store, "pipeline/curated/", exclude_families=CURATED_READERS)
-        if not keys:
-            raise dg.Failure("no curated partitions yet; materialize the curated assets first")
+        had = start_run(context, store, [LONG_RUNNING_KEY])
+        keys = find_jsonl_keys(store, CURATED_PREFIX, exclude_families=CURATED_READERS)
+        if not keys:  # no curated partition of any other family: nothing to select from
+            skipped = Skipped(LONG_RUNNING_FAMILY, (CURATED_PREFIX,))
+            outcome = settle_output(store, LONG_RUNNING_KEY, had_output=bool(had), skipped=skipped)
+            return dg.MaterializeResult(metadata=record_outcome(context, store, [outcome]))
         run = extract_long_running(store, keys, min_turns=config.min_turns, limit=config.limit)
         with store.open_write(LONG_RUNNING_KEY) as fh:
             writer = HashingWriter(fh)
@@ -80,8 +154,18 @@ def build_derived_assets(registry: Registry) -> list[dg.AssetsDefinition]:
                 writer.write_line(record.to_json())
         stats = run.stats
         context.log.info("selected %d of %d records", stats.selected, stats.records_read)
+        outcome = settle_output(
+            store,
+            LONG_RUNNING_KEY,
+            had_output=bool(had),
+            skipped=None,
+            records=stats.selected,
+            inputs=stats.records_read,
+            problems=stats.bad_lines,
+        )
         return dg.MaterializeResult(
             metadata={
+                **record_outcome(context, store, [outcome]),
                 "files_scanned": stats.files_scanned,
                 "records_read": stats.records_read,
                 "selected": stats.selected,
@@ -114,6 +198,7 @@ def build_derived_assets(registry: Registry) -> list[dg.AssetsDefinition]:
         context: dg.AssetExecutionContext, config: EdgeCaseConfig, storage: StorageResource
     ) -> dg.MaterializeResult:
         store = storage.store()
+        had = start_run(context, store, [EDGE_CASE_KEY])
         run = generate_edge_cases(
             config.categories, config.count, config.seed, config.roleplay_style, "template"
         )
@@ -122,8 +207,13 @@ def build_derived_assets(registry: Registry) -> list[dg.AssetsDefinition]:
             for record in run:
                 writer.write_line(record.to_json())
         stats = run.stats
+        # The template generator needs no input objects; it is never skipped.
+        outcome = settle_output(
+            store, EDGE_CASE_KEY, had_output=bool(had), skipped=None, records=stats.generated
+        )
         return dg.MaterializeResult(
             metadata={
+                **record_outcome(context, store, [outcome]),
                 "generated": stats.generated,
                 "failed_slots": stats.failed_slots,
                 "by_category": counter_table("category", stats.by_category),
@@ -191,11 +281,15 @@ def build_transcript_assets(registry: Registry) -> list[dg.AssetsDefinition]:
         ),
     )
     def cptsd_transcripts_source(
-        config: TranscriptsConfig, storage: StorageResource
+        context: dg.AssetExecutionContext, config: TranscriptsConfig, storage: StorageResource
     ) -> dg.MaterializeResult:
         store = storage.store()
+        had = start_run(context, store, [CPTSD_KEY])
         report = generate_cptsd(store, config.input_prefixes, store, CPTSD_KEY)
-        return dg.MaterializeResult(metadata=_report_metadata(report, store))
+        outcome = record_outcome(context, store, [settle_report(store, CPTSD_KEY, had, report)])
+        if report.skipped is not None:
+            return dg.MaterializeResult(metadata=outcome)
+        return dg.MaterializeResult(metadata={**outcome, **_report_metadata(report, store)})
 
     @dg.asset(
         name="voice_persona_source",
@@ -208,15 +302,20 @@ def build_transcript_assets(registry: Registry) -> list[dg.AssetsDefinition]:
         ),
     )
     def voice_persona_source(
-        config: PersonaConfig, storage: StorageResource
+        context: dg.AssetExecutionContext, config: PersonaConfig, storage: StorageResource
     ) -> dg.MaterializeResult:
         store = storage.store()
+        had = start_run(context, store, [PERSONA_KEY])
         profile, profile_report = generate_profile(store, config.input_prefixes, store)
+        if profile is None:  # no transcripts: no profile, no conversations
+            outcome = settle_report(store, PERSONA_KEY, had, profile_report)
+            return dg.MaterializeResult(metadata=record_outcome(context, store, [outcome]))
         report = generate_conversations(
             profile, store, PERSONA_KEY, count=config.count, seed=config.seed
         )
         distance = persona_distance(profile, _read_replies(store, PERSONA_KEY))
-        metadata = _report_metadata(report, store)
+        outcome = settle_report(store, PERSONA_KEY, had, report)
+        metadata = {**record_outcome(context, store, [outcome]), **_report_metadata(report, store)}
         metadata["persona_distance"] = round(float(distance), 4)
         metadata["profile"] = dg.MetadataValue.path(store.uri(PERSONA_PROFILE_KEY))
         metadata["transcripts"] = profile_report.inputs
@@ -232,11 +331,16 @@ def build_transcript_assets(registry: Registry) -> list[dg.AssetsDefinition]:
         ),
     )
     def pretraining_text_source(
-        config: TranscriptsConfig, storage: StorageResource
+        context: dg.AssetExecutionContext, config: TranscriptsConfig, storage: StorageResource
     ) -> dg.MaterializeResult:
         store = storage.store()
+        had = start_run(context, store, [PRETRAINING_KEY])
         report = generate_pretraining_text(store, config.input_prefixes, store, PRETRAINING_KEY)
-        return dg.MaterializeResult(metadata=_report_metadata(report, store))
+        settled = settle_report(store, PRETRAINING_KEY, had, report)
+        outcome = record_outcome(context, store, [settled])
+        if report.skipped is not None:
+            return dg.MaterializeResult(metadata=outcome)
+        return dg.MaterializeResult(metadata={**outcome, **_report_metadata(report, store)})
 
     others = [curated_asset_key(n) for n in registry.families if n not in CURATED_READERS]
 
@@ -252,11 +356,13 @@ def build_transcript_assets(registry: Registry) -> list[dg.AssetsDefinition]:
         ),
     )
     def preference_pairs_source(
+        context: dg.AssetExecutionContext,
         config: PreferenceConfig,
         storage: StorageResource,
         curation: CurationConfigResource,
     ) -> dg.MaterializeResult:
         store = storage.store()
+        had = start_run(context, store, [DEFAULT_COUNSEL_CHAT_OUTPUT, DEFAULT_CRISIS_OUTPUT])
         pii = curation.load().pii
         counsel = generate_counsel_chat_pairs(
             store,
@@ -268,14 +374,22 @@ def build_transcript_assets(registry: Registry) -> list[dg.AssetsDefinition]:
         )
         crisis = generate_crisis_pairs(
             store,
-            "pipeline/curated/",
+            CURATED_PREFIX,
             store,
             seed=config.seed,
             exclude_families=CURATED_READERS,
             pii=pii,
         )
-        metadata = {f"counsel_chat_{k}": v for k, v in _report_metadata(counsel, store).items()}
-        metadata.update({f"crisis_{k}": v for k, v in _report_metadata(crisis, store).items()})
+        outcomes = [
+            settle_report(store, DEFAULT_COUNSEL_CHAT_OUTPUT, had, counsel),
+            settle_report(store, DEFAULT_CRISIS_OUTPUT, had, crisis),
+        ]
+        metadata = record_outcome(context, store, outcomes)
+        for prefix, report in (("counsel_chat", counsel), ("crisis", crisis)):
+            metadata[f"{prefix}_status"] = "skipped" if report.skipped else "generated"
+            if report.skipped is None:
+                parts = _report_metadata(report, store).items()
+                metadata.update({f"{prefix}_{k}": v for k, v in parts})
         return dg.MaterializeResult(metadata=metadata)
 
     return [

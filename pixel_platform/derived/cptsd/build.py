@@ -32,9 +32,10 @@ from pixel_platform.derived.cptsd.themes import ThemeLexicon, load_lexicon
 from pixel_platform.derived.cptsd.transcripts import (
     ReadProblem,
     Transcript,
+    fail_when_none_readable,
     read_transcripts,
-    require_input,
 )
+from pixel_platform.derived.status import missing_inputs
 from pixel_platform.storage.base import ObjectStore
 
 GENERATOR = "cptsd_transcripts"
@@ -141,10 +142,15 @@ def generate_cptsd(
     options: CptsdOptions | None = None,
 ) -> GeneratorReport:
     """Read every transcript under ``input_prefixes`` of ``source``, write the exchanges as JSONL
-    to ``output_key`` of ``target`` (atomically) and return the counts. Raises ``ConfigError``
-    when the prefixes hold no object at all."""
+    to ``output_key`` of ``target`` (atomically) and return the counts.
+
+    When the prefixes hold no object at all, nothing is written and the report's ``skipped``
+    says where it looked (nothing to generate is not an error). When there are objects and none
+    of them can be read, ``ConfigError`` (a broken input is)."""
     prefixes = [input_prefixes] if isinstance(input_prefixes, str) else list(input_prefixes)
-    require_input(source, prefixes)
-    report = GeneratorReport(GENERATOR)
-    records = cptsd_records(read_transcripts(source, prefixes), options, report=report)
+    report = GeneratorReport(GENERATOR, skipped=missing_inputs(source, prefixes, GENERATOR))
+    if report.skipped is not None:
+        return report
+    transcripts = fail_when_none_readable(read_transcripts(source, prefixes), source, prefixes)
+    records = cptsd_records(transcripts, options, report=report)
     return write_jsonl(target, output_key, records, report)

@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from pixel_platform.core.record import Conversation
+from pixel_platform.derived.status import Skipped
 from pixel_platform.storage.base import ObjectStore
 
 GENERATOR_VERSION = "1"
@@ -40,7 +41,8 @@ def generator_stamp(
 @dataclass
 class GeneratorReport:
     """Counts of one generator run: records written, and every input unit it did not use, by
-    reason (nothing is dropped silently)."""
+    reason (nothing is dropped silently). ``skipped`` is set, and nothing written, when the run
+    found no input object at all (``derived.status``)."""
 
     name: str
     output: str | None = None  # where it was written (store URI)
@@ -52,11 +54,13 @@ class GeneratorReport:
     counts: dict[str, Counter[str]] = field(default_factory=dict)  # e.g. themes, sources
     problems: list[dict[str, str]] = field(default_factory=list)  # inputs that failed, with why
     extra: dict[str, Any] = field(default_factory=dict)
+    skipped: Skipped | None = None
 
     def count(self, section: str, key: str, n: int = 1) -> None:
         self.counts.setdefault(section, Counter())[key] += n
 
     def as_dict(self) -> dict[str, Any]:
+        skipped = {"skipped": self.skipped.as_dict()} if self.skipped is not None else {}
         return {
             "name": self.name,
             "output": self.output,
@@ -67,6 +71,7 @@ class GeneratorReport:
             "dropped": dict(sorted(self.dropped.items())),
             "counts": {k: dict(sorted(v.items())) for k, v in sorted(self.counts.items())},
             "problems": self.problems,
+            **skipped,
             **self.extra,
         }
 

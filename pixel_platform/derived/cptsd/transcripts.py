@@ -328,10 +328,26 @@ def read_transcripts(
                 yield read_transcript(store, info)
 
 
-def require_input(store: ObjectStore, prefixes: str | Sequence[str]) -> None:
-    """Raise when the prefixes hold no object at all: a wrong path must not pass as 0 records."""
-    for prefix in [prefixes] if isinstance(prefixes, str) else prefixes:
-        if any(not is_ignored_object(info.key) for info in store.list(prefix)):
-            return
-    where = ", ".join(store.uri(p) for p in ([prefixes] if isinstance(prefixes, str) else prefixes))
-    raise ConfigError(f"no input objects under {where}")
+def fail_when_none_readable(
+    items: Iterable[Transcript | ReadProblem], store: ObjectStore, prefixes: str | Sequence[str]
+) -> Iterator[Transcript | ReadProblem]:
+    """Pass ``items`` through; when there were inputs and not one could be read, raise
+    ``ConfigError`` once they are exhausted. Broken inputs must fail the run, not pass as "nothing
+    to generate" (that is only for absent inputs, see ``derived.status``). The generators iterate
+    this inside their writer's block, so the failed run writes no output."""
+    problems: list[ReadProblem] = []
+    readable = 0
+    for item in items:
+        if isinstance(item, ReadProblem):
+            problems.append(item)
+        else:
+            readable += 1
+        yield item
+    if problems and not readable:
+        locations = [prefixes] if isinstance(prefixes, str) else prefixes
+        where = ", ".join(store.uri(p) for p in locations)
+        first = problems[0]
+        raise ConfigError(
+            f"none of the {len(problems)} input objects under {where} could be read"
+            f" (first: {first.key}: {first.reason})"
+        )

@@ -10,14 +10,16 @@ import orjson
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.derived.cptsd.output import GeneratorReport, write_jsonl
 from pixel_platform.derived.cptsd.themes import load_lexicon
-from pixel_platform.derived.cptsd.transcripts import ReadProblem, read_transcripts, require_input
+from pixel_platform.derived.cptsd.transcripts import ReadProblem, read_transcripts
 from pixel_platform.derived.persona.conversations import GENERATOR, persona_conversations
 from pixel_platform.derived.persona.profile import SCHEMA, build_profile
+from pixel_platform.derived.status import missing_inputs
 from pixel_platform.storage.base import ObjectStore
 
 FAMILY = "voice_persona"
 DEFAULT_PROFILE_KEY = f"pipeline/derived/{FAMILY}/profile.json"  # not a source: not ingested
 DEFAULT_CONVERSATIONS_KEY = f"derived/{FAMILY}/persona_conversations.jsonl"
+PROFILE_GENERATOR = "persona_profile"
 
 
 def generate_profile(
@@ -28,10 +30,16 @@ def generate_profile(
     *,
     speaker: str | None = None,
     top_k: int = 30,
-) -> tuple[dict[str, Any], GeneratorReport]:
-    """Build the profile from every transcript under the prefixes and write it as JSON."""
-    require_input(source, input_prefixes)
-    report = GeneratorReport("persona_profile")
+) -> tuple[dict[str, Any] | None, GeneratorReport]:
+    """Build the profile from every transcript under the prefixes and write it as JSON.
+
+    No object under the prefixes: no profile (``None``), nothing written, ``report.skipped``
+    set. Objects of which none can be read: ``ConfigError``."""
+    report = GeneratorReport(
+        PROFILE_GENERATOR, skipped=missing_inputs(source, input_prefixes, PROFILE_GENERATOR)
+    )
+    if report.skipped is not None:
+        return None, report
     transcripts = []
     for item in read_transcripts(source, input_prefixes):
         report.inputs += 1
@@ -40,8 +48,12 @@ def generate_profile(
             report.problems.append({"key": item.key, "reason": item.reason, "detail": item.detail})
         else:
             transcripts.append(item)
-    if not transcripts:
-        raise ConfigError("no readable transcript to build a voice profile from")
+    if not transcripts:  # objects there, none readable: a broken input, not an absent one
+        first = report.problems[0] if report.problems else {"key": "?", "reason": "?"}
+        raise ConfigError(
+            f"no readable transcript to build a voice profile from: none of the {report.inputs}"
+            f" input objects could be read (first: {first['key']}: {first['reason']})"
+        )
     profile = build_profile(transcripts, speaker=speaker, top_k=top_k)
     data = orjson.dumps(profile, option=orjson.OPT_INDENT_2) + b"\n"
     target.write_bytes(output_key, data)
