@@ -27,6 +27,12 @@ class Reason(StrEnum):
     NULL_CONTENT = "null_content"
     UNKNOWN_ROLE = "unknown_role"
     MISSING_FIELD = "missing_field"  # a turn without a role or content field
+    # A ParlAI episode whose utterances disagree (a history that is not a prefix of the last one,
+    # or a true reply that is not the next turn): one dialogue cannot be rebuilt from it.
+    INCONSISTENT_EPISODE = "inconsistent_episode"
+    # A post nobody answered (text without speaker labels or reply) in a source that has no
+    # ``posts`` route: it never becomes a made-up dialogue; route it to text or crisis_eval.
+    UNPAIRED_POST = "unpaired_post"
     # Validating: a converted conversation is not fit for training.
     EMPTY_TURN = "empty_turn"
     NO_USER_TURN = "no_user_turn"

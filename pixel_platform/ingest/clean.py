@@ -14,12 +14,19 @@ Decisions, so that nobody has to reverse-engineer them:
   ``\\r\\n``/``\\r`` become ``\\n``, and at most two blank lines in a row remain.
 - Zero-width space, word joiner and BOM are removed; zero-width (non-)joiners are kept because
   emoji sequences and Persian/Indic scripts need them.
-- ``ValidateStep`` requires the dialogue to start with a user turn after any leading system
-  message. Many datasets open with a counsellor greeting; we reject those (``non_alternating``)
-  rather than silently drop the greeting.
+- ``ValidateStep`` accepts a dialogue that starts with either side after any leading system
+  message: a counsellor's or supporter's greeting first is normal (emotional-support corpora with
+  ``speaker``/``listener`` roles often open that way), and the greeting is kept, not dropped.
+  Consecutive turns of one speaker were already merged by the converter; what remains must
+  alternate. A dialogue without one side (no user turn, or no assistant turn) teaches nothing
+  and is quarantined (``no_user_turn`` / ``no_assistant_turn``). ``changed["assistant_first"]``
+  counts the dialogues kept that open with the assistant.
 - A *text record* (``metadata["kind"] == "text"``: phase A pretraining text) is the one record
   type holding a document: exactly one assistant message with the text, after any system
   message, and no user turn. ``ValidateStep`` accepts that shape only for text records.
+- An *evaluation record* (``metadata["kind"] == "eval"``: an unpaired post routed to a crisis
+  evaluation set) is exactly one user message after any system message: a prompt with a label,
+  no reply. ``ValidateStep`` accepts that shape only for evaluation records.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import ftfy
 
@@ -37,6 +44,9 @@ from pixel_platform.core.record import Conversation, Message, record_content_has
 from pixel_platform.core.steps import Reject, Step
 
 TEXT_KIND = "text"  # metadata["kind"] of a phase A text record
+INHERITED_LICENSE = "inherited_license"  # set by the converter, consumed by FinalizeStep
+EVAL_KIND = "eval"  # metadata["kind"] of an evaluation record (a labelled prompt, no reply)
+_SINGLE_ROLE = {TEXT_KIND: "assistant", EVAL_KIND: "user"}
 
 
 def _cp1252(byte: int) -> str:
@@ -129,11 +139,17 @@ def clean_text(text: str, changed: Counter[str]) -> str:
 
 
 class CleanStep(Step[Conversation, Conversation]):
+    """Repairs each turn's text (see ``clean_text``) and records which turns it changed, and how,
+    in ``metadata["repaired"] = {"turns": [message indices], "kinds": [...]}`` (only when it
+    changed something): the release's fidelity report counts them."""
+
     name = "clean"
 
     def apply(self, item: Conversation) -> Conversation:
         changed = self.stats.changed
-        for message in item.messages:  # in place: the conversation was built for this pipeline
+        repaired: list[int] = []
+        kinds: Counter[str] = Counter()
+        for i, message in enumerate(item.messages):  # in place: built for this pipeline
             content = message["content"]
             # The common case, clean ASCII, decided inline (a call per text is measurable):
             # _whitespace_suspect's checks, cheapest first.
@@ -146,14 +162,21 @@ class CleanStep(Step[Conversation, Conversation]):
                 and _DOUBLE_SPACE(content) is None
             ):
                 continue
-            cleaned = clean_text(content, changed)
-            if cleaned is not content:
+            turn: Counter[str] = Counter()
+            cleaned = clean_text(content, turn)
+            if turn:
                 message["content"] = cleaned
+                repaired.append(i)
+                kinds.update(turn)
+        if repaired:
+            changed.update(kinds)
+            item.metadata["repaired"] = {"turns": repaired, "kinds": sorted(kinds)}
         return item
 
 
 class ValidateStep(Step[Conversation, Conversation]):
-    """Fit for training: user first, strict alternation, no empty or overlong turn."""
+    """Fit for training: alternating turns (either side may open), both sides present, no empty
+    or overlong turn; or exactly one message for a text or evaluation record."""
 
     name = "validate"
 
@@ -171,10 +194,12 @@ class ValidateStep(Step[Conversation, Conversation]):
         while start < count and messages[start]["role"] == "system":
             start += 1
         if count - start < self.min_turns or count - start < 2:
-            if item.metadata.get("kind") == TEXT_KIND:
-                return self.validate_text(item, start)
+            kind = item.metadata.get("kind")
+            if kind in _SINGLE_ROLE:
+                return self.validate_single(item, start, kind)
             return self.diagnose(messages)
-        limit, expected = self.max_turn_chars, "user"
+        limit = self.max_turn_chars
+        expected = first = messages[start]["role"]
         for message in messages[start:] if start else messages:
             content = message["content"]
             if (
@@ -185,28 +210,34 @@ class ValidateStep(Step[Conversation, Conversation]):
             ):
                 return self.diagnose(messages)
             expected = "assistant" if expected == "user" else "user"
+        if first == "assistant":
+            self.stats.changed["assistant_first"] += 1
+        elif first != "user":
+            return self.diagnose(messages)
         return item
 
-    def validate_text(self, item: Conversation, start: int) -> Conversation | Reject:
-        """A text record: exactly one non-system message, from the assistant, within limits."""
+    def validate_single(self, item: Conversation, start: int, kind: str) -> Conversation | Reject:
+        """A text record (one assistant message) or an evaluation record (one user message),
+        after any system message, within limits."""
+        role = _SINGLE_ROLE[kind]
         body = item.messages[start:]
-        if len(body) != 1 or body[0]["role"] != "assistant":
+        if len(body) != 1 or body[0]["role"] != role:
             roles = ", ".join(m["role"] for m in body) or "none"
             return Reject(
                 Reason.NON_ALTERNATING.value,
-                f"a text record (metadata.kind=text) holds exactly one assistant message after"
+                f"a {kind} record (metadata.kind={kind}) holds exactly one {role} message after"
                 f" any system message; found roles: {roles}",
             )
         content = body[0]["content"]
         if not content or content.isspace():
-            return Reject(Reason.EMPTY_TURN.value, f"turn {start} (assistant) is empty")
+            return Reject(Reason.EMPTY_TURN.value, f"turn {start} ({role}) is empty")
         if len(content) > self.max_turn_chars:
             return Reject(
                 Reason.TURN_TOO_LONG.value,
-                f"turn {start} (assistant) has {len(content)} characters; the limit is"
+                f"turn {start} ({role}) has {len(content)} characters; the limit is"
                 f" {self.max_turn_chars}",
             )
-        self.stats.changed["text_record"] += 1
+        self.stats.changed[f"{kind}_record"] += 1
         return item
 
     def diagnose(self, messages: list[Message]) -> Reject:
@@ -215,7 +246,7 @@ class ValidateStep(Step[Conversation, Conversation]):
         while start < len(messages) and messages[start]["role"] == "system":
             start += 1
         previous = None
-        has_user = has_assistant = False
+        turns: Counter[str] = Counter()
         for n in range(start, len(messages)):
             role, content = messages[n]["role"], messages[n]["content"]
             if role == "system":
@@ -236,19 +267,19 @@ class ValidateStep(Step[Conversation, Conversation]):
                     f"turn {n} ({role}) has {len(content)}"
                     f" characters; the limit is {self.max_turn_chars}",
                 )
-            has_user = has_user or role == "user"
-            has_assistant = has_assistant or role == "assistant"
+            turns[role] += 1
             previous = role
-        if not has_user:
-            return Reject(Reason.NO_USER_TURN.value, "no user turn")
-        if not has_assistant:
-            return Reject(Reason.NO_ASSISTANT_TURN.value, "no assistant turn")
-        if messages[start]["role"] != "user":
+        if not turns["user"]:
             return Reject(
-                Reason.NON_ALTERNATING.value,
-                f"the dialogue starts with an"
-                f" {messages[start]['role']} turn (turn {start}); it must start with"
-                " the user",
+                Reason.NO_USER_TURN.value,
+                f"no user turn ({turns['assistant']} assistant turn(s) only): one side of the"
+                " dialogue is missing",
+            )
+        if not turns["assistant"]:
+            return Reject(
+                Reason.NO_ASSISTANT_TURN.value,
+                f"no assistant turn ({turns['user']} user turn(s) only): one side of the dialogue"
+                " is missing",
             )
         return Reject(
             Reason.TOO_FEW_TURNS.value,
@@ -257,7 +288,12 @@ class ValidateStep(Step[Conversation, Conversation]):
 
 
 class FinalizeStep(Step[Conversation, Conversation]):
-    """Stamps the content hash and the full provenance on each conversation."""
+    """Stamps the content hash and the full provenance on each conversation.
+
+    The licence is the source's, unless the record inherited one (``inherited_license``: a copy
+    of a record this pipeline ingested before) that ``stricter`` ranks lower; the inherited one
+    is kept in ``provenance.inherited_license`` either way.
+    """
 
     name = "finalize"
 
@@ -267,11 +303,13 @@ class FinalizeStep(Step[Conversation, Conversation]):
         license: str | None,
         ingested_at: str,
         etags: Mapping[str, str] | None = None,
+        stricter: Callable[[str | None, str | None], str | None] | None = None,
     ) -> None:
         super().__init__(family)
         self.license = license
         self.ingested_at = ingested_at
         self.etags = etags or {}
+        self.stricter = stricter
 
         self._constant = {
             "family": family,
@@ -289,4 +327,13 @@ class FinalizeStep(Step[Conversation, Conversation]):
         provenance.update(self._constant)
         provenance["source_etag"] = self.etags.get(provenance.get("source_key") or "")
         provenance["detected_format"] = metadata.get("detected_format")
+        if INHERITED_LICENSE in metadata:
+            inherited = metadata.pop(INHERITED_LICENSE)
+            provenance["inherited_license"] = inherited
+            # Without a ranking (a bare step), the inherited licence is at least as strict as
+            # nothing: deny by default.
+            stamped = self.stricter(inherited, self.license) if self.stricter else None
+            if stamped != self.license:
+                provenance["license"] = stamped
+                self.stats.changed["license_inherited"] += 1
         return item

@@ -8,6 +8,11 @@ Formats (``auto`` detects per record, in this order):
 - ``alpaca``: instruction (+ input) -> user, output -> assistant.
 - ``qa``: the present ``fields.question`` columns -> user, ``fields.answer`` columns -> assistant.
 - ``transcript``: a text with speaker labels (a ``.txt`` file, or a str under ``fields.text``).
+- ``parlai``: a ParlAI episode ``{"personality", "utterances": [{"history", "candidates"}]}``,
+  rebuilt as one conversation (``ingest.parlai``).
+- ``post``: a post nobody answered, only where the registry gives the source a ``posts`` route
+  (``ingest.posts``): a phase A text record or a crisis evaluation record. Without a route such a
+  record is quarantined as ``unpaired_post``: a post never becomes a made-up dialogue.
 
 Roles go through ``Registry.roles_for(family)``; consecutive turns of one role are merged. Source
 fields no converter used are kept in ``metadata["source_fields"]``; extra keys of individual turns
@@ -19,7 +24,11 @@ the derived generators write them): the keys in ``LIFTED_METADATA`` of the sourc
 move up to ``metadata`` itself, because later steps act on them: ``kind`` (``"text"`` marks a
 phase A text record, which ``ValidateStep`` accepts with a single assistant message) and
 ``preference`` (a phase C pair's rejected reply and margin, which the release exports). Everything
-else in the source ``metadata`` stays under ``source_fields["metadata"]``.
+else in the source ``metadata`` stays under ``source_fields["metadata"]``. The licence a record
+already carries in ``metadata.provenance.license`` (a curated record that a generator copied into
+``derived/``, such as the long-running extraction) is noted as ``metadata["inherited_license"]``:
+``FinalizeStep`` stamps the stricter of it and the source's licence, so a copy never ships under a
+licence more permissive than its original's.
 """
 
 from __future__ import annotations
@@ -31,6 +40,9 @@ from pixel_platform.core.errors import ConfigError
 from pixel_platform.core.reasons import Reason
 from pixel_platform.core.record import Conversation, Message
 from pixel_platform.core.steps import Reject, Step
+from pixel_platform.ingest.clean import INHERITED_LICENSE
+from pixel_platform.ingest.parlai import convert_episode, is_parlai_episode
+from pixel_platform.ingest.posts import KIND_OF_ROUTE, convert_post, post_field
 from pixel_platform.ingest.raw import RawRecord
 from pixel_platform.ingest.shapes import first_key
 from pixel_platform.ingest.transcript import TranscriptParser
@@ -59,11 +71,25 @@ _Converted = tuple[
 class ConvertStep(Step[RawRecord, Conversation]):
     name = "convert"
 
-    def __init__(self, registry: Registry, family: FamilySpec, fmt: str = "auto") -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        family: FamilySpec,
+        fmt: str = "auto",
+        *,
+        posts: str | None = None,
+    ) -> None:
         super().__init__(family.name or None)
         if fmt not in INPUT_FORMATS:
             raise ConfigError(f"unknown input format {fmt!r}; expected one of {INPUT_FORMATS}")
+        if posts not in (None, *KIND_OF_ROUTE):
+            raise ConfigError(
+                f"unknown posts route {posts!r}; expected one of {list(KIND_OF_ROUTE)}"
+            )
+        if fmt == "post" and posts is None:
+            raise ConfigError("format 'post' needs a posts route (text or crisis_eval)")
         self.fmt = fmt
+        self.posts = posts  # what an unpaired post becomes here; None: it is quarantined
         self.fields = family.fields
         self.roles = registry.roles_for(family)
         self.system_prompt = family.system_prompt
@@ -97,6 +123,9 @@ class ConvertStep(Step[RawRecord, Conversation]):
         if item.container is not None:
             provenance["container"] = item.container
         metadata: dict[str, Any] = {"detected_format": fmt, "provenance": provenance}
+        post = None
+        if fmt == "post":
+            post, extra = extra, None
         if type(payload) is dict and len(payload) > len(used):
             unused = {k: v for k, v in payload.items() if k not in used}
             if type(unused.get(SOURCE_METADATA)) is dict:
@@ -109,6 +138,9 @@ class ConvertStep(Step[RawRecord, Conversation]):
             metadata.setdefault("source_fields", {}).update(extra)
         if turn_fields:
             metadata["source_turn_fields"] = turn_fields
+        if post is not None:  # after lifting: the route decides the kind, not a source column
+            metadata["kind"] = KIND_OF_ROUTE[str(self.posts)]
+            metadata["post"] = post
         if item.encoding_note:
             metadata["encoding_note"] = item.encoding_note
         if self.system_prompt and not any(m["role"] == "system" for m in messages):
@@ -124,13 +156,23 @@ class ConvertStep(Step[RawRecord, Conversation]):
                     return _FORMAT_BY_LIST_KEY.get(key, "turn_list")
             if fields.instruction in payload and fields.output in payload:
                 return "alpaca"
+            if is_parlai_episode(payload):
+                return "parlai"
             if first_key(payload, fields.question) and first_key(payload, fields.answer):
-                return "qa"
+                if self.posts is None or _has_reply(payload, fields.answer):
+                    return "qa"
+                return "post"  # a question row nobody answered, where posts have a route
+            if self.posts is not None and (
+                post_field(payload, fields) or first_key(payload, fields.post_title)
+            ):
+                return "post"
             if first_key(payload, fields.text):
                 return "transcript"
             return UNKNOWN
         if isinstance(payload, str):
-            return "transcript" if payload.strip() else UNKNOWN
+            if not payload.strip():
+                return UNKNOWN
+            return "post" if self.posts is not None else "transcript"
         if isinstance(payload, list) and payload:
             return "turn_list"
         return UNKNOWN
@@ -155,7 +197,27 @@ class ConvertStep(Step[RawRecord, Conversation]):
             return self._alpaca(payload)
         if fmt == "qa":
             return self._qa(payload)
+        if fmt == "parlai":
+            return self._parlai(payload)
+        if fmt == "post":
+            converted = convert_post(payload, self.fields, str(self.posts))
+            if isinstance(converted, Reject):
+                return converted
+            messages, used, post = converted
+            return messages, used, None, post  # ``apply`` files ``post`` as metadata.post
         return self._transcript(payload)
+
+    def _parlai(self, payload: Any) -> _Converted | Reject:
+        if type(payload) is not dict:
+            found = type_name(payload)
+            return Reject(
+                Reason.UNKNOWN_FORMAT.value, f"a ParlAI episode is an object, found {found}"
+            )
+        converted = convert_episode(payload)
+        if isinstance(converted, Reject):
+            return converted
+        messages, info = converted
+        return messages, ("utterances",), None, info
 
     # -- turn lists --------------------------------------------------------------------------------
     def _turn_record(self, payload: Any) -> _Converted | Reject:
@@ -332,11 +394,19 @@ class ConvertStep(Step[RawRecord, Conversation]):
             bad = _not_text(key, payload)
             if bad:
                 return bad
+            if not payload.strip():
+                return Reject(Reason.EMPTY_RECORD.value, f"{key} is empty")
         elif not isinstance(payload, str):
             found = type_name(payload)
             return Reject(Reason.UNKNOWN_FORMAT.value, f"a transcript is text, found {found}")
         segments, preamble = self.transcripts.parse(payload)
         if not segments:
+            if used and used[0] in self.fields.post:
+                return Reject(
+                    Reason.UNPAIRED_POST.value,
+                    f"{used[0]} has no speaker labels and the record no reply: a post nobody"
+                    " answered; give the source a 'posts' route (text or crisis_eval) to keep it",
+                )
             return Reject(
                 Reason.UNKNOWN_FORMAT.value, "the text has no speaker labels at line starts"
             )
@@ -358,6 +428,13 @@ class ConvertStep(Step[RawRecord, Conversation]):
         return messages, used, None, {"preamble": preamble} if preamble else None
 
 
+def _has_reply(payload: dict[str, Any], columns: tuple[str, ...]) -> bool:
+    """Some answer column holds text (a CSV row's empty cell is no reply)."""
+    return any(
+        isinstance(payload.get(c), str) and payload[c].strip() for c in columns if c in payload
+    )
+
+
 def _lift(source: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
     """Move ``LIFTED_METADATA`` keys of a source ``metadata`` object into ``metadata``; return
     the rest (a copy: the raw payload is not changed)."""
@@ -365,6 +442,10 @@ def _lift(source: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
     for key in LIFTED_METADATA:
         if key in rest:
             metadata[key] = rest.pop(key)
+    provenance = rest.get("provenance")
+    if isinstance(provenance, dict) and "license" in provenance:
+        inherited = provenance["license"]
+        metadata[INHERITED_LICENSE] = inherited if isinstance(inherited, str) else None
     return rest
 
 

@@ -38,11 +38,17 @@ class IngestPipeline:
         *,
         fmt: str | None = None,
         license: str | None = None,
+        posts: str | None = None,
         ingested_at: str,
         etags: Mapping[str, str] | None = None,
     ) -> None:
         name = family.name or None
-        self.convert = ConvertStep(registry, family, fmt or family.format)
+        self.convert = ConvertStep(
+            registry,
+            family,
+            fmt or family.format,
+            posts=posts if posts is not None else family.posts,
+        )
         self.steps: list[Step[Any, Any]] = [
             ReadStep(name),
             self.convert,
@@ -53,7 +59,11 @@ class IngestPipeline:
                 max_turn_chars=registry.max_turn_chars(family),
             ),
             FinalizeStep(
-                family.name, license if license is not None else family.license, ingested_at, etags
+                family.name,
+                license if license is not None else family.license,
+                ingested_at,
+                etags,
+                stricter=registry.stricter_license,
             ),
         ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pixel_platform.ingest.parlai import is_parlai_episode
 from pixel_platform.registry.model import FieldMapping
 
 # Dataset splits saved as one object ({"train": [...], "test": [...]}) are containers too.
@@ -40,6 +41,8 @@ def looks_like_record(obj: dict[str, Any], fields: FieldMapping) -> bool:
     if fields.instruction in obj and fields.output in obj:
         return True
     if first_key(obj, fields.question) and first_key(obj, fields.answer):
+        return True
+    if is_parlai_episode(obj):  # its "utterances" list is the episode, not a list of records
         return True
     return any(isinstance(obj.get(key), str) for key in fields.text)
 

@@ -1,4 +1,12 @@
-"""Inventory: list the bucket once and say which family each object belongs to (coverage report)."""
+"""Inventory: list the bucket once and say which family each object belongs to (coverage report).
+
+Every object lands in exactly one place of the report: a family's source (read as records), a
+registry ``not_ingested`` location (known, counted, not read: a mirror, a compilation, a
+generator's input, reference data), ``ignored`` (markers and hidden files such as the sync marker
+``gdrive/raw/_SYNC_COMPLETE.json``), our own outputs (skipped), or ``unclaimed``: what nobody has
+decided about yet, which is what the report is for. A mirror whose source holds no object is
+listed under ``mirrors_without_source``: its dataset is in the bucket but nothing reads it.
+"""
 
 from __future__ import annotations
 
@@ -46,10 +54,21 @@ class FamilyCoverage:
 
 
 @dataclass
+class NotIngestedCoverage:
+    location: str
+    reason: str
+    of: str | None
+    objects: int = 0
+    bytes: int = 0
+
+
+@dataclass
 class Inventory:
     store_uri: str
     generated_at: str
     families: dict[str, FamilyCoverage]
+    not_ingested: dict[str, NotIngestedCoverage] = field(default_factory=dict)
+    ignored_outside_sources: int = 0
     unclaimed_objects: int = 0
     unclaimed_bytes: int = 0
     unclaimed_by_prefix: Counter[str] = field(default_factory=Counter)
@@ -61,6 +80,15 @@ class Inventory:
             name: [s.location for s in cov.sources if s.objects > 0]
             for name, cov in self.families.items()
         }
+
+    def mirrors_without_source(self) -> list[str]:
+        """Mirrors holding objects whose source holds none: nothing reads that dataset."""
+        objects = {s.location: s.objects for cov in self.families.values() for s in cov.sources}
+        return [
+            entry.location
+            for entry in self.not_ingested.values()
+            if entry.of is not None and entry.objects and not objects.get(entry.of)
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +105,9 @@ class Inventory:
                 for name, cov in self.families.items()
             },
             "missing_families": [n for n, c in self.families.items() if not c.present],
+            "not_ingested": [entry.__dict__ for entry in self.not_ingested.values()],
+            "mirrors_without_source": self.mirrors_without_source(),
+            "ignored_outside_sources": self.ignored_outside_sources,
             "unclaimed": {
                 "objects": self.unclaimed_objects,
                 "bytes": self.unclaimed_bytes,
@@ -86,11 +117,11 @@ class Inventory:
         }
 
 
-def _owner(key: str, locations: list[tuple[str, str]]) -> tuple[str, str] | None:
-    """The (family, location) whose source holds ``key``; longest location first."""
-    for location, family in locations:
+def _owner(key: str, locations: list[str]) -> str | None:
+    """The registry location (source or not-ingested) that holds ``key``; longest first."""
+    for location in locations:
         if key == location or (location.endswith("/") and key.startswith(location)):
-            return family, location
+            return location
     return None
 
 
@@ -100,19 +131,27 @@ def take_inventory(store: ObjectStore, registry: Registry) -> Inventory:
         for name, fam in registry.families.items()
     }
     by_location = {s.location: s for cov in families.values() for s in cov.sources}
-    locations = sorted(
-        ((s.location, fam) for fam, cov in families.items() for s in cov.sources),
-        key=lambda item: -len(item[0]),
-    )
+    not_ingested = {
+        e.location: NotIngestedCoverage(e.location, e.reason, e.of) for e in registry.not_ingested
+    }
+    locations = sorted([*by_location, *not_ingested], key=lambda location: -len(location))
     inventory = Inventory(
         store_uri=store.uri(),
         generated_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
         families=families,
+        not_ingested=not_ingested,
     )
     for info in store.list(""):
         if info.key.startswith(OUTPUT_PREFIXES):
             continue
         owner = _owner(info.key, locations)
+        if owner in not_ingested:
+            not_ingested[owner].objects += 1
+            not_ingested[owner].bytes += info.size
+            continue
+        if owner is None and layout.is_ignored_object(info.key):
+            inventory.ignored_outside_sources += 1  # the sync marker lives beside the sources
+            continue
         if owner is None:
             inventory.unclaimed_objects += 1
             inventory.unclaimed_bytes += info.size
@@ -121,7 +160,7 @@ def take_inventory(store: ObjectStore, registry: Registry) -> Inventory:
             if len(inventory.unclaimed_sample) < UNCLAIMED_SAMPLE:
                 inventory.unclaimed_sample.append(info.key)
             continue
-        source = by_location[owner[1]]
+        source = by_location[owner]
         if layout.is_ignored_object(info.key):
             source.ignored += 1
             continue

@@ -145,6 +145,7 @@ def process_partition(
         family,
         fmt=family.source_format(source),
         license=family.source_license(source),
+        posts=family.source_posts(source),
         ingested_at=snapshot.taken_at,
         etags={o.key: o.etag for o in snapshot.objects},
     )

@@ -2,9 +2,11 @@
 
 from pixel_platform.registry.model import (
     STAGES,
+    UNKNOWN_LICENSE,
     FamilySpec,
     FieldMapping,
     LicenseSpec,
+    NotIngestedSpec,
     Registry,
     SourceSpec,
     load_registry,
@@ -12,9 +14,11 @@ from pixel_platform.registry.model import (
 
 __all__ = [
     "STAGES",
+    "UNKNOWN_LICENSE",
     "FamilySpec",
     "FieldMapping",
     "LicenseSpec",
+    "NotIngestedSpec",
     "Registry",
     "SourceSpec",
     "load_registry",

@@ -1045,6 +1045,79 @@ def build_reddit(bucket: Bucket) -> None:
     bucket.finish(report, csv_text(header, rows, lineterminator="\r\n").encode("cp1252"))
 
 
+# ---- unpaired posts: a crisis evaluation set and phase A text -----------------------------------
+# The suicide-detection dump labels a post by its subreddit: r/SuicideWatch "suicide", others not.
+SUICIDE_CLASS = {"suicidal_ideation": "suicide", "self_harm": "suicide"}
+
+
+def post_rows(rng: random.Random, n: int, counts: dict[str, int], dups: int) -> list[Conv]:
+    """Posts nobody answered: one user turn each (title and subreddit in meta)."""
+
+    def make(rng: random.Random, i: int) -> Conv:
+        topic = texts.TOPICS[rng.choice(GENERAL_TOPICS)]
+        post, _ = dialogue.qa_pair(rng, topic)
+        title = rng.choice(topic.titles) if topic.titles else post.split(".")[0]
+        return Conv([("user", post)], {"title": title, "subreddit": topic.subreddit})
+
+    convs = build_convs(rng, n, make, counts)
+    # add_duplicates wants dialogues; a repost is the same post again, later in the file
+    for orig in rng.sample([c for c in convs if not c.tags], dups):
+        pos = rng.randint(convs.index(orig) + 1, len(convs))
+        convs.insert(pos, Conv(list(orig.turns), dict(orig.meta), [], dup_of=orig))
+    for c in convs:
+        crisis = [detail for kind, detail in c.tags if kind == "crisis"]
+        c.meta["class"] = SUICIDE_CLASS.get(crisis[0], "non-suicide") if crisis else "non-suicide"
+        if crisis:
+            c.meta["title"] = rng.choice(CRISIS_TITLES)
+            c.meta["subreddit"] = SUBREDDIT_FOR_CRISIS[crisis[0]]
+    return convs
+
+
+def build_posts(bucket: Bucket) -> None:
+    # The dump's shape (,text,class) with the team's own evaluation posts: crisis_eval route.
+    key = "edge_cases/crisis_eval/crisis_posts_eval.csv"
+    rng = rng_for(key)
+    convs = post_rows(rng, 39, {"crisis": 16, "pii": 3, "mojibake": 1}, 1)
+    empty = rng.choice([c for c in convs if not c.tags and c.dup_of is None])
+    empty.turns[0] = ("user", "")
+    empty.tags.append(("empty_post", "no text to evaluate"))
+    report = FileReport(
+        key,
+        "crisis_eval_posts",
+        "auto",
+        "csv ,text,class (unnamed index column, like the Kaggle suicide-detection dump); posts without replies -> crisis_eval records",
+        len(convs),
+        len(convs),
+    )
+    annotate(report, convs, "row", 1)
+    rows = [[i, c.turns[0][1] or "", c.meta["class"]] for i, c in enumerate(convs)]
+    bucket.finish(report, csv_text(["", "text", "class"], rows).encode("utf-8"))
+
+    # The Reddit mental-disorders dump's shape: posts -> phase A text (licence unknown: the
+    # release denies them, the curated partition shows them converted).
+    key = "gdrive/raw/reddit_mental_health/mental_disorders_reddit.csv"
+    rng = rng_for(key)
+    convs = post_rows(rng, 30, {"crisis": 3, "pii": 2}, 0)
+    for c in rng.sample([c for c in convs if not c.tags], 2):
+        c.turns[0] = ("user", rng.choice(("[removed]", "[deleted]")))
+        c.tags.append(("removed_selftext", "title only"))
+    report = FileReport(
+        key,
+        "pretraining_text",
+        "auto",
+        "csv title,selftext,created_utc,over_18,subreddit (posts without replies) -> phase A text records",
+        len(convs),
+        len(convs),
+    )
+    annotate(report, convs, "row", 1)
+    rows = [
+        [c.meta["title"], c.turns[0][1] or "", 1609459200 + 3600 * i, False, c.meta["subreddit"]]
+        for i, c in enumerate(convs)
+    ]
+    header = ["title", "selftext", "created_utc", "over_18", "subreddit"]
+    bucket.finish(report, csv_text(header, rows).encode("utf-8"))
+
+
 # ---- persona, transcripts, cptsd, addiction, long-running, sarcasm ------------------------------
 def build_voice(bucket: Bucket) -> None:
     key = "voice/synthetic_conversations.json"
@@ -1482,6 +1555,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_cot,
         build_edge_cases,
         build_reddit,
+        build_posts,
         build_voice,
         build_cptsd,
         build_addiction,

@@ -193,8 +193,8 @@ def pair_from_record(record: dict[str, Any]) -> dict[str, Any] | None:
     if not isinstance(pref, dict) or not isinstance(pref.get("rejected"), str) or not turns:
         return None
     last = max((i for i, t in enumerate(turns) if t["role"] == "assistant"), default=None)
-    if last is None or last == 0:
-        return None
+    if last is None or not any(t["role"] == "user" for t in turns[:last]):
+        return None  # as exports.preference_parts: the prompt needs a user turn
     return {
         "prompt": turns[:last],
         "chosen": [turns[last]],

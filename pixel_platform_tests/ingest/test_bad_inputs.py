@@ -281,6 +281,7 @@ def test_unknown_format() -> None:
 
 def test_non_alternating_turns() -> None:
     rows = [
+        # a greeting first is a dialogue like any other (kept: see test_validate.py)
         {"messages": [{"role": "assistant", "content": "Hi!"}, {"role": "user", "content": "Hey"}]},
         {
             "messages": [
@@ -292,9 +293,11 @@ def test_non_alternating_turns() -> None:
         },
     ]
     result = ingest(jsonl(*rows), "raw/alt.jsonl")
-    assert result.reasons == [Reason.NON_ALTERNATING] * 2
+    assert [m["role"] for m in result.out[0].messages] == ["assistant", "user"]
+    assert result.reasons == [Reason.NON_ALTERNATING]
     assert result.quarantined[0].step == "validate"
-    assert "starts with an assistant turn" in result.quarantined[0].detail
+    assert result.quarantined[0].line == 2
+    assert "system message at turn 2" in result.quarantined[0].detail
 
 
 def test_unknown_role() -> None:

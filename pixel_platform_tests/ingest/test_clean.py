@@ -118,11 +118,15 @@ def turns(*roles: str, text: str = "hello") -> Conversation:
         (("user", "assistant"), None),
         (("system", "user", "assistant", "user"), None),  # a trailing user turn is allowed
         (("system", "system", "user", "assistant"), None),
-        (("assistant", "user", "assistant"), Reason.NON_ALTERNATING),
+        # a counsellor's greeting first is kept: either side may open
+        (("assistant", "user", "assistant"), None),
+        (("system", "assistant", "user"), None),
+        (("assistant", "assistant", "user"), Reason.NON_ALTERNATING),
         (("user", "user", "assistant"), Reason.NON_ALTERNATING),
         (("user", "assistant", "system", "user"), Reason.NON_ALTERNATING),
         (("user",), Reason.NO_ASSISTANT_TURN),
         (("assistant",), Reason.NO_USER_TURN),
+        (("system", "assistant"), Reason.NO_USER_TURN),
         (("system",), Reason.NO_USER_TURN),
         ((), Reason.NO_USER_TURN),
     ],

@@ -105,7 +105,7 @@ def test_a_text_record_may_carry_a_system_prompt() -> None:
     )
     assert step.apply(record) is record
     two = Conversation(
-        [{"role": "assistant", "content": TEXT}, {"role": "user", "content": "ok"}],
+        [{"role": "assistant", "content": TEXT}, {"role": "assistant", "content": "ok"}],
         {"kind": "text"},
     )
     assert step.apply(two).reason == Reason.NON_ALTERNATING.value  # type: ignore[union-attr]

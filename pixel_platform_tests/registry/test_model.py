@@ -32,8 +32,12 @@ def minimal(**family_overrides: object) -> dict:
 
 def test_bundled_registry_lists_the_fourteen_seed_families() -> None:
     registry = load_registry()
-    # the 14 of the seeds, plus the phase A text and phase C preference families
-    assert set(registry.families) == SEED_FAMILIES | {"pretraining_text", "preference_pairs"}
+    # the 14 of the seeds, plus the phase A text, phase C preference and crisis evaluation ones
+    assert set(registry.families) == SEED_FAMILIES | {
+        "pretraining_text",
+        "preference_pairs",
+        "crisis_eval_posts",
+    }
     for name, family in registry.families.items():
         assert family.name == name
         assert family.stage in STAGES
@@ -85,3 +89,65 @@ def test_missing_file_and_bad_yaml(tmp_path: Path) -> None:
 
 def test_default_registry_file_ships_with_package() -> None:
     assert DEFAULT_REGISTRY.is_file()
+
+
+def test_unknown_licence_is_a_decision_that_cannot_be_defined(tmp_path: Path) -> None:
+    registry = load_registry(write_registry(tmp_path, minimal(license="unknown")))
+    assert registry.families["fam"].license == "unknown"
+    assert "unknown" not in registry.licenses  # so the release denies it (license_missing)
+    data = minimal()
+    data["licenses"]["unknown"] = {"name": "?", "commercial": True}
+    with pytest.raises(ConfigError, match=r"licenses\.unknown: 'unknown' is reserved"):
+        load_registry(write_registry(tmp_path, data))
+    with pytest.raises(ConfigError, match=r"families\.fam\.sources\.0\.license: 'GPL'"):
+        load_registry(
+            write_registry(tmp_path, minimal(sources=[{"prefix": "a/", "license": "GPL"}]))
+        )
+
+
+def test_posts_routes_only_where_they_cannot_be_trained_as_dialogue(tmp_path: Path) -> None:
+    ok = minimal(stage="phaseA_pretraining", posts="text")
+    assert load_registry(write_registry(tmp_path, ok)).families["fam"].posts == "text"
+    with pytest.raises(ConfigError, match=r"families\.fam\.posts: 'text' makes phase A text"):
+        load_registry(write_registry(tmp_path, minimal(posts="text")))
+    with pytest.raises(ConfigError, match=r"families\.fam\.sources\.0\.posts: 'crisis_eval'"):
+        load_registry(
+            write_registry(tmp_path, minimal(sources=[{"prefix": "a/", "posts": "crisis_eval"}]))
+        )
+    holdout = minimal(holdout=True, sources=[{"prefix": "a/", "posts": "crisis_eval"}])
+    family = load_registry(write_registry(tmp_path, holdout)).families["fam"]
+    assert family.source_posts(family.sources[0]) == "crisis_eval"
+    with pytest.raises(ConfigError, match=r"format: 'post' needs a 'posts' route"):
+        load_registry(
+            write_registry(tmp_path, minimal(sources=[{"prefix": "a/", "format": "post"}]))
+        )
+
+
+def test_not_ingested_locations_are_checked(tmp_path: Path) -> None:
+    def with_claims(*claims: dict) -> Path:
+        data = minimal()
+        data["not_ingested"] = list(claims)
+        return write_registry(tmp_path, data)
+
+    registry = load_registry(
+        with_claims(
+            {"prefix": "processed/a/", "reason": "mirror", "of": "raw/a/"},
+            {"prefix": "voice/monologues/", "reason": "generator_input", "read_by": ["x"]},
+            {"key": "config/c.json", "reason": "reference"},
+        )
+    )
+    assert [e.location for e in registry.not_ingested] == [
+        "processed/a/",
+        "voice/monologues/",
+        "config/c.json",
+    ]
+    with pytest.raises(ConfigError, match=r"not_ingested\.0\.of: 'raw/b/' is not the location"):
+        load_registry(with_claims({"prefix": "p/", "reason": "mirror", "of": "raw/b/"}))
+    with pytest.raises(ConfigError, match="names the source of a mirror"):
+        load_registry(with_claims({"prefix": "p/", "reason": "mirror"}))
+    with pytest.raises(ConfigError, match="names the assets that read it"):
+        load_registry(with_claims({"prefix": "p/", "reason": "generator_input"}))
+    with pytest.raises(ConfigError, match="lies inside source 'raw/a/'"):
+        load_registry(with_claims({"key": "raw/a/x.json", "reason": "reference"}))
+    with pytest.raises(ConfigError, match=r"already claimed by families\.fam\.sources\.0"):
+        load_registry(with_claims({"prefix": "raw/a/", "reason": "reference"}))

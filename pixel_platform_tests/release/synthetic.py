@@ -82,7 +82,7 @@ def make_record(
                 "source_etag": f"etag-{family}-{index // 10}",
                 "line": index % 10 + 1,
                 "index": index % 10,
-                "license": registry.families[family].license,
+                "license": "internal-owned",  # synthetic text, written for the tests
                 "pipeline_version": "0.1.0",
                 "ingested_at": "2025-12-28T00:00:00+00:00",
                 "detected_format": "messages",

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import yaml
 import pytest
 
 from pixel_platform.core.record import content_hash
@@ -22,20 +23,22 @@ from pixel_platform_tests.release.synthetic import write_inputs
 
 TEXT_FAMILY = "pretraining_text"
 PAIR_FAMILY = "preference_pairs"
-EXTRA_FAMILIES = f"""
-  {TEXT_FAMILY}:
-    description: Phase A text records (transcripts and documents).
-    stage: phaseA_pretraining
-    priority: 10
-    license: internal-owned
-    derived: true
-  {PAIR_FAMILY}:
-    description: Phase C preference pairs.
-    stage: phaseC_preference
-    priority: 10
-    license: MIT
-    derived: true
-"""
+EXTRA_FAMILIES = {
+    TEXT_FAMILY: {
+        "description": "Phase A text records (transcripts and documents).",
+        "stage": "phaseA_pretraining",
+        "priority": 10,
+        "license": "internal-owned",
+        "derived": True,
+    },
+    PAIR_FAMILY: {
+        "description": "Phase C preference pairs.",
+        "stage": "phaseC_preference",
+        "priority": 10,
+        "license": "MIT",
+        "derived": True,
+    },
+}
 
 
 @dataclass
@@ -95,7 +98,9 @@ def _rewrite(store: LocalObjectStore, family: str, change: Any) -> list[dict[str
 def phases(tmp_path_factory: pytest.TempPathFactory) -> PhaseRelease:
     root = tmp_path_factory.mktemp("phases") / "bucket"
     registry_file = root.parent / "registry.yaml"
-    registry_file.write_text(DEFAULT_REGISTRY.read_text() + EXTRA_FAMILIES)
+    data = yaml.safe_load(DEFAULT_REGISTRY.read_text())
+    data["families"].update(EXTRA_FAMILIES)  # replaces the bundled ones: sources-free, derived
+    registry_file.write_text(yaml.safe_dump(data, sort_keys=False))
     registry = load_registry(registry_file)
     store = LocalObjectStore(root)
     inputs = write_inputs(store, registry)

@@ -22,7 +22,9 @@ class QualityStep(Step[Conversation, Conversation]):
         self.config = config or QualityConfig()
 
     def apply(self, item: Conversation) -> Conversation | Reject:
-        is_text = item.metadata.get("kind") == "text"
+        # A text record (phase A) and an evaluation record (a labelled post, no reply) hold one
+        # message: the dialogue signals (turn structure, balance, echo) do not apply to them.
+        is_text = item.metadata.get("kind") in ("text", "eval")
         result = score_conversation(item.messages, self.config, text=is_text)
         item.metadata["quality"] = result.as_metadata()
         self.stats.changed[f"language:{result.language}"] += 1

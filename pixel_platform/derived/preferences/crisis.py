@@ -122,6 +122,9 @@ def crisis_records(
             metadata={
                 "synthetic": True,
                 "synthetic_turns": ["assistant"],
+                # The prompt and the rejected reply are the original's text: ingest stamps the
+                # stricter of this licence and the family's (ingest.convert, inherited_license).
+                "provenance": {"license": prov.get("license")},
                 "preference": {"rejected": rejected, "margin": 1.0, "source": SOURCE},
                 "crisis_pair": {
                     "labels": list(assessment.labels),
