@@ -5,10 +5,15 @@ scores for the keeper rule); the outputs are ``pipeline/deduplicated/<family>/<s
 kept records annotated with ``metadata.dedup.cluster_id``, the dedup log (every dropped record ->
 its keeper) and ``pipeline/dedup/stats.json`` with per-family counts for the accounting gate.
 
+A cluster keeps a record the release can ship whenever it has one: the release's own exclusion
+rule (``release.routing.exclusion_reason``) is handed to the run, for a commercial build — the
+strictest, so a record it accepts ships in any build.
+
 A run whose inputs are exactly those of the last run (every curated output's sha256, the dedup
-settings, the pipeline version: ``inputs_fingerprint`` in the stats) and whose outputs are all
-still there does nothing and returns the last stats marked ``up_to_date``: a nightly run after a
-sync that brought nothing new costs a few small reads.
+settings, the registry — family priorities and licences choose keepers —, the pipeline version:
+``inputs_fingerprint`` in the stats) and whose outputs are all still there does nothing and
+returns the last stats marked ``up_to_date``: a nightly run after a sync that brought nothing new
+costs a few small reads.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from pixel_platform.pipeline import layout
 from pixel_platform.pipeline.curate import read_curated_stats
 from pixel_platform.pipeline.partition import HashingWriter
 from pixel_platform.registry.model import Registry
+from pixel_platform.release.routing import exclusion_reason
 from pixel_platform.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -84,7 +90,7 @@ def deduplicate(
         raise FileNotFoundError(
             "no curated partitions to deduplicate; run the curated assets first"
         )
-    fingerprint = inputs_fingerprint(partitions, config)
+    fingerprint = inputs_fingerprint(partitions, config, registry)
     if write_outputs:
         previous = read_dedup_stats(store)
         if _still_valid(store, previous, fingerprint):
@@ -100,6 +106,7 @@ def deduplicate(
         family_priority={name: f.priority for name, f in registry.families.items()},
         work_prefix=WORK_PREFIX,
         signatures_prefix=SIGNATURES_PREFIX,
+        exclusion=release_exclusion(registry),
     )
     per_family: dict[str, Counter[str]] = {}
     outputs = []
@@ -146,12 +153,26 @@ def deduplicate(
     return stats
 
 
-def inputs_fingerprint(partitions: list[CuratedPartition], config: DedupConfig) -> str:
+def release_exclusion(registry: Registry) -> Callable[[dict[str, Any]], str | None]:
+    """Why the release would leave a record out (``routing.exclusion_reason``), as a string."""
+
+    def reason(record: dict[str, Any]) -> str | None:
+        found = exclusion_reason(record, registry, commercial=True)
+        return None if found is None else found.value
+
+    return reason
+
+
+def inputs_fingerprint(
+    partitions: list[CuratedPartition], config: DedupConfig, registry: Registry
+) -> str:
     """What the dedup outputs are a function of: the curated outputs' bytes (their sha256), the
-    settings that change results, and the code version."""
+    settings that change results, the registry (priorities and licences pick keepers) and the
+    code version."""
     document = {
         "partitions": [[p.family, p.partition_key, p.sha256, p.records] for p in partitions],
         "config": {name: getattr(config, name) for name in RESULT_FIELDS},
+        "registry": registry.source_hash,
         "pipeline_version": PIPELINE_VERSION,
     }
     return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()

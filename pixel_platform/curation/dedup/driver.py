@@ -7,11 +7,17 @@ Stages (each timed in ``DedupStats.timings``):
    local file and memory-mapped; the per-record columns kept in RAM are ~60 bytes a record.
 2. **exact** — records with the same ``content_hash`` form one group; its first record stands
    for it in the LSH (so thousands of copies never crowd one bucket).
-3. **lsh** — candidate pairs among the distinct, non-empty texts, verified by estimated Jaccard
-   (``lsh``); in memory up to ``in_memory_max_records`` distinct texts, on disk beyond.
-4. **clusters** — connected components over exact + near edges, a keeper per cluster
+3. **lsh** — candidate pairs among the distinct, non-empty texts (``lsh``); in memory up to
+   ``in_memory_max_records`` distinct texts, on disk beyond; candidates with a hopeless MinHash
+   estimate are dropped.
+4. **verify** — the records of the remaining pairs are read again (only those lines) and each pair
+   is decided on the exact Jaccard of its shingle sets (``near``, ``verify``). The same pass asks
+   the caller's ``exclusion`` rule about every record that may share a cluster (those records and
+   every exact copy), so that a cluster's keeper is one the release can ship when there is one.
+5. **clusters** — keepers chosen greedily inside each component of exact + near edges, so that
+   every dropped record is an exact copy or a verified near-duplicate of its keeper
    (``clusters``).
-5. **outputs**, all under ``work_prefix``: ``decisions/<uid_prefix>.parquet`` per partition (every
+6. **outputs**, all under ``work_prefix``: ``decisions/<uid_prefix>.parquet`` per partition (every
    record: ``line``, ``kept``, ``cluster_id``, and for dropped ones ``kind``, ``keeper_uid``,
    ``similarity``), ``dedup_log.jsonl`` (one entry per dropped record) and, last, ``summary.json``
    (stats, config, inputs): its presence means the run finished.
@@ -37,13 +43,14 @@ import polars as pl
 import pyarrow as pa
 from numpy.typing import NDArray
 
-from pixel_platform.core.errors import ConfigError
+from pixel_platform.core.errors import ConfigError, TerminalError
 from pixel_platform.core.reasons import Reason
 from pixel_platform.core.steps import StepStats
 from pixel_platform.curation.dedup import lsh
-from pixel_platform.curation.dedup.clusters import Clustering, choose_keepers, connected_components
+from pixel_platform.curation.dedup.clusters import Clustering, choose_keepers, keeper_order
 from pixel_platform.curation.dedup.config import DedupConfig
 from pixel_platform.curation.dedup.minhash import MinHasher
+from pixel_platform.curation.dedup.near import NearDuplicates, NearEdges, near_duplicates
 from pixel_platform.curation.dedup.signatures import (
     DedupInput,
     compute_signature_file,
@@ -52,14 +59,17 @@ from pixel_platform.curation.dedup.signatures import (
     iter_signature_file,
     signature_key,
 )
+from pixel_platform.curation.dedup.text import dialogue_text
 from pixel_platform.storage.base import ObjectStore
 from pixel_platform.storage.keys import join_key
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, int], None]  # (what just finished, records so far)
+# Why a record (a parsed processed line) cannot be released, or None when it can: the release's
+# own rule (``release.routing.exclusion_reason``), handed in by the caller.
+ExclusionRule = Callable[[dict[str, Any]], str | None]
 STEP_NAME = "dedup"
-SIMILARITY_CHUNK = 8_192
 
 
 @dataclass
@@ -74,8 +84,10 @@ class DedupStats:
     partitions_hashed: int = 0
     partitions_reused: int = 0
     records_hashed: int = 0
-    candidate_pairs: int = 0
-    near_pairs: int = 0  # verified near-duplicate pairs (distinct)
+    candidate_pairs: int = 0  # pairs sharing an LSH bucket, summed over bands
+    plausible_pairs: int = 0  # distinct candidates whose MinHash estimate was not hopeless
+    verified_docs: int = 0  # records read again to verify plausible pairs on exact Jaccard
+    near_pairs: int = 0  # verified near-duplicate pairs (exact Jaccard >= threshold)
     oversized_buckets: int = 0
     largest_bucket: int = 0
     join: str = "in_memory"
@@ -83,6 +95,13 @@ class DedupStats:
     # Kept records that still have a verified near-duplicate (or an exact copy) among the kept,
     # over kept records. 0 by construction; computed so that a regression shows.
     duplicate_rate_after: float = 0.0
+    # Releasability (with an exclusion rule): records asked about (every member of a possible
+    # cluster), clusters whose keeper changed because the old keeper could not be released,
+    # and clusters of 2+ records none of which can be released (their keeper is excluded later).
+    releasability_checked: int = 0
+    keepers_moved_to_releasable: int = 0
+    clusters_without_releasable: int = 0
+    not_releasable_by_reason: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -310,16 +329,6 @@ def _exact_groups(corpus: _Corpus) -> NDArray[np.int64]:
     return representative
 
 
-def _similarity_to_keeper(
-    signatures: SignatureFile, docs: NDArray[np.int64], keepers: NDArray[np.int64]
-) -> NDArray[np.float64]:
-    out = np.empty(docs.size, dtype=np.float64)
-    for s in range(0, docs.size, SIMILARITY_CHUNK):
-        a, b = docs[s : s + SIMILARITY_CHUNK], keepers[s : s + SIMILARITY_CHUNK]
-        out[s : s + a.size] = np.count_nonzero(signatures[a] == signatures[b], axis=1)
-    return out / signatures.shape[1]
-
-
 def _hex_hashes(hash_words: NDArray[np.uint64]) -> pl.Series:
     n = hash_words.shape[0]
     raw = pa.FixedSizeBinaryArray.from_buffers(
@@ -334,6 +343,8 @@ def _write_outputs(
     inputs: list[DedupInput],
     corpus: _Corpus,
     clustering: Clustering,
+    representative: NDArray[np.int64],
+    near: NearDuplicates,
     work: Path,
     work_prefix: str,
     stats: DedupStats,
@@ -343,14 +354,16 @@ def _write_outputs(
     keeper = clustering.keeper
     kept = clustering.kept
     exact = np.all(corpus.hash_words == corpus.hash_words[keeper], axis=1) & ~kept
-    near = ~kept & ~exact
+    near_dropped = ~kept & ~exact
     similarity = np.full(n, np.nan)
     similarity[exact] = 1.0
-    near_docs = np.flatnonzero(near)
-    similarity[near_docs] = _similarity_to_keeper(corpus.signatures, near_docs, keeper[near_docs])
+    # Exact Jaccard to the keeper, at or above the threshold (``clusters``); both texts are in a
+    # near-duplicate pair, so both shingle sets are in ``near.shingles``.
+    docs = np.flatnonzero(near_dropped)
+    similarity[docs] = near.shingles.jaccard(representative[docs], representative[keeper[docs]])
     stats.kept = int(kept.sum())
     stats.dropped_exact = int(exact.sum())
-    stats.dropped_near = int(near.sum())
+    stats.dropped_near = int(near_dropped.sum())
 
     prefixes = pl.Series("p", [inp.uid_prefix for inp in inputs], dtype=pl.String)
     families = pl.Series("f", corpus.family_names or [""], dtype=pl.String)
@@ -411,33 +424,122 @@ def _write_outputs(
     return log_key, decisions_keys
 
 
+def _parse(raw: bytes, uri: str, line: int, uid_prefix: str) -> dict[str, Any]:
+    try:
+        record = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        record = None
+    if not isinstance(record, dict):
+        raise TerminalError(
+            f"{uri} line {line} is not a processed conversation; rebuild the processed"
+            f" partition {uid_prefix}"
+        )
+    return record
+
+
+class _RecordReader:
+    """Reads chosen records of the run's partitions again, only the lines asked for.
+
+    ``texts(docs)`` yields the dialogue texts of ``docs`` (ascending record indices) for the exact
+    Jaccard check. The same pass applies the exclusion rule to ``docs`` and to ``also`` (every
+    record with an exact copy): together, every record that can end up in a cluster of two or more.
+    """
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        inputs: list[DedupInput],
+        corpus: _Corpus,
+        exclusion: ExclusionRule | None,
+        also: NDArray[np.int64],
+        stats: DedupStats,
+    ) -> None:
+        self.store, self.inputs, self.corpus = store, inputs, corpus
+        self.exclusion, self.also, self.stats = exclusion, also, stats
+        self.releasable = np.ones(len(corpus), dtype=bool)
+        self._checked = False
+
+    def texts(self, docs: NDArray[np.int64]) -> Iterator[str]:
+        self._checked = True
+        if self.exclusion is None:
+            for _, record in self._records(docs):
+                yield dialogue_text(record)
+            return
+        wanted = np.zeros(len(self.corpus), dtype=bool)
+        wanted[docs] = True
+        for doc, record in self._records(np.union1d(docs, self.also)):
+            self._check(doc, record)
+            if wanted[doc]:
+                yield dialogue_text(record)
+
+    def check_rest(self) -> None:
+        """Apply the exclusion rule to ``also`` if ``texts`` never ran (no plausible pair)."""
+        if self.exclusion is not None and not self._checked:
+            for doc, record in self._records(self.also):
+                self._check(doc, record)
+
+    def _check(self, doc: int, record: dict[str, Any]) -> None:
+        assert self.exclusion is not None
+        reason = self.exclusion(record)
+        self.stats.releasability_checked += 1
+        if reason is not None:
+            self.releasable[doc] = False
+            counts = self.stats.not_releasable_by_reason
+            counts[reason] = counts.get(reason, 0) + 1
+
+    def _records(self, docs: NDArray[np.int64]) -> Iterator[tuple[int, dict[str, Any]]]:
+        """``(doc, parsed record)`` for ascending ``docs``, partition by partition."""
+        ranks = self.corpus.rank[docs]
+        for rank in np.unique(ranks).tolist():
+            inp = self.inputs[rank]
+            uri = self.store.uri(inp.key)
+            chosen = docs[ranks == rank]
+            doc_of_line = dict(zip(self.corpus.line[chosen].tolist(), chosen.tolist(), strict=True))
+            last, line_no = max(doc_of_line), 0
+            with self.store.open_read(inp.key) as fh:
+                for line_no, raw in enumerate(fh, 1):
+                    doc = doc_of_line.get(line_no)
+                    if doc is not None:
+                        yield doc, _parse(raw, uri, line_no, inp.uid_prefix)
+                    if line_no == last:
+                        break
+            if line_no < last:
+                raise TerminalError(
+                    f"{uri} ended at line {line_no}, its signatures name line {last}: the"
+                    f" partition {inp.uid_prefix} changed during the dedup run; run dedup again"
+                )
+
+
 def _near_edges(
     corpus: _Corpus,
     docs: NDArray[np.int64],
+    reader: _RecordReader,
     config: DedupConfig,
     work: Path,
     stats: DedupStats,
     progress: ProgressCallback | None,
-) -> lsh.NearEdges:
+) -> NearDuplicates:
     cand = lsh.CandidateStats()
-    if docs.size <= config.in_memory_max_records:
-        edges = lsh.in_memory_candidates(corpus.signatures, docs, config, cand)
-    else:
-        stats.join = "on_disk"
-        edges = lsh.on_disk_candidates(
-            corpus.signatures, docs, config, work / "bands", cand, progress
-        )
-        shutil.rmtree(work / "bands", ignore_errors=True)
+    on_disk = docs.size > config.in_memory_max_records
+    stats.join = "on_disk" if on_disk else "in_memory"
+    near = near_duplicates(
+        corpus.signatures, docs, config, reader.texts, work, cand, on_disk=on_disk,
+        progress=progress,
+    )  # fmt: skip
     stats.candidate_pairs = cand.candidate_pairs
+    stats.plausible_pairs = cand.plausible_pairs
+    stats.verified_docs = cand.verified_docs
     stats.oversized_buckets = cand.oversized_buckets
     stats.largest_bucket = cand.largest_bucket
     stats.shards = cand.shards
-    stats.near_pairs = int(edges.left.size)
-    return edges
+    stats.near_pairs = int(near.edges.left.size)
+    stats.timings["lsh"] = cand.seconds_lsh
+    stats.timings["verify"] = cand.seconds_verify
+    return near
 
 
 def _duplicate_rate_after(
-    kept: NDArray[np.bool_], representative: NDArray[np.int64], edges: lsh.NearEdges
+    kept: NDArray[np.bool_], representative: NDArray[np.int64], edges: NearEdges
 ) -> float:
     """Kept records with a kept near-duplicate or exact copy, over kept records."""
     both_kept = kept[edges.left] & kept[edges.right]
@@ -448,18 +550,62 @@ def _duplicate_rate_after(
     return float((with_near.size + with_copy) / max(1, kept_docs.size))
 
 
+def _clusters(
+    corpus: _Corpus,
+    representative: NDArray[np.int64],
+    near: NearDuplicates,
+    threshold: float,
+    releasable: NDArray[np.bool_],
+    family_priority: Mapping[str, int],
+    stats: DedupStats,
+) -> Clustering:
+    n = len(corpus)
+    edges = near.edges
+
+    def similar(a: NDArray[np.int64], b: NDArray[np.int64]) -> NDArray[np.bool_]:
+        return near.shingles.jaccard(a, b) >= threshold
+
+    priority_of_family = np.array(
+        [int(family_priority.get(name, 0)) for name in corpus.family_names] or [0],
+        dtype=np.int64,
+    )
+    priority = priority_of_family[corpus.family] if n else np.zeros(0, np.int64)
+    keys = (corpus.quality, priority, corpus.hash_words, corpus.rank, corpus.line)
+    clustering = choose_keepers(
+        representative,
+        edges.left,
+        edges.right,
+        keeper_order(*keys, releasable=releasable),
+        similar,
+    )
+    stats.clusters = clustering.n_clusters
+    if not releasable.all():
+        # What the keeper rule would have picked without releasability, for the counts only.
+        plain = choose_keepers(
+            representative, edges.left, edges.right, keeper_order(*keys), similar
+        )
+        stats.keepers_moved_to_releasable = int(
+            np.count_nonzero(plain.kept & ~clustering.kept & ~releasable)
+        )
+        sizes = np.bincount(clustering.keeper, minlength=n)
+        shared = clustering.kept & (sizes > 1)
+        stats.clusters_without_releasable = int(np.count_nonzero(shared & ~releasable))
+    return clustering
+
+
 def _deduplicate(
     store: ObjectStore,
     inputs: list[DedupInput],
     corpus: _Corpus,
     config: DedupConfig,
     family_priority: Mapping[str, int],
+    exclusion: ExclusionRule | None,
     work: Path,
     work_prefix: str,
     stats: DedupStats,
     progress: ProgressCallback | None,
 ) -> tuple[str, dict[str, str]]:
-    """Stages 2-5 over the corpus; returns the log key and the decisions keys."""
+    """Stages 2-6 over the corpus; returns the log key and the decisions keys."""
     n = len(corpus)
     clock = time.perf_counter
     started = clock()
@@ -469,39 +615,33 @@ def _deduplicate(
     lsh_docs = distinct[corpus.n_shingles[distinct] > 0]
     stats.empty_texts = int(distinct.size - lsh_docs.size)
     copies = np.flatnonzero(representative != np.arange(n))
+    with_copies = np.union1d(copies, representative[copies])
     stats.timings["exact"] = clock() - started
 
-    started = clock()
-    edges = _near_edges(corpus, lsh_docs, config, work, stats, progress)
-    stats.timings["lsh"] = clock() - started
-    if progress is not None:
-        progress("candidate pairs verified", stats.candidate_pairs)
+    reader = _RecordReader(store, inputs, corpus, exclusion, with_copies, stats)
+    near = _near_edges(corpus, lsh_docs, reader, config, work, stats, progress)
+    with near.shingles:
+        started = clock()
+        reader.check_rest()
+        stats.timings["verify"] += clock() - started
+        if progress is not None:
+            progress("plausible pairs verified", stats.plausible_pairs)
 
-    started = clock()
-    label = connected_components(
-        n,
-        np.concatenate([representative[copies], edges.left]),
-        np.concatenate([copies, edges.right]),
-    )
-    priority_of_family = np.array(
-        [int(family_priority.get(name, 0)) for name in corpus.family_names] or [0],
-        dtype=np.int64,
-    )
-    clustering = choose_keepers(
-        label,
-        corpus.quality,
-        priority_of_family[corpus.family] if n else np.zeros(0, np.int64),
-        corpus.hash_words,
-        corpus.rank,
-        corpus.line,
-    )
-    stats.clusters = clustering.n_clusters
-    stats.duplicate_rate_after = _duplicate_rate_after(clustering.kept, representative, edges)
-    stats.timings["clusters"] = clock() - started
+        started = clock()
+        clustering = _clusters(
+            corpus, representative, near, config.threshold, reader.releasable, family_priority,
+            stats,
+        )  # fmt: skip
+        stats.duplicate_rate_after = _duplicate_rate_after(
+            clustering.kept, representative, near.edges
+        )
+        stats.timings["clusters"] = clock() - started
 
-    started = clock()
-    keys = _write_outputs(store, inputs, corpus, clustering, work, work_prefix, stats)
-    stats.timings["outputs"] = clock() - started
+        started = clock()
+        keys = _write_outputs(
+            store, inputs, corpus, clustering, representative, near, work, work_prefix, stats
+        )
+        stats.timings["outputs"] = clock() - started
     return keys
 
 
@@ -514,12 +654,14 @@ def run_dedup(
     family_priority: Mapping[str, int],
     work_prefix: str,
     signatures_prefix: str | None = None,
+    exclusion: ExclusionRule | None = None,
     progress: ProgressCallback | None = None,
 ) -> DedupResult:
     """Deduplicate ``inputs`` globally; see the module docstring for stages and outputs.
 
     ``signatures_prefix`` (default ``<work_prefix>/signatures``) should outlive a single run, so
-    that the next run reuses what this one hashed.
+    that the next run reuses what this one hashed. ``exclusion`` is the release's rule for what
+    cannot ship: a cluster keeps a record it accepts whenever it has one (None: every record can).
     """
     ordered = _check_inputs(inputs)
     signatures_prefix = signatures_prefix or join_key(work_prefix, "signatures")
@@ -533,8 +675,9 @@ def run_dedup(
         stats.timings["signatures"] = time.perf_counter() - started
         try:
             log_key, decisions_keys = _deduplicate(
-                store, ordered, corpus, config, family_priority, work, work_prefix, stats, progress
-            )
+                store, ordered, corpus, config, family_priority, exclusion, work, work_prefix,
+                stats, progress,
+            )  # fmt: skip
         finally:
             corpus.signatures.close()
 

@@ -1,8 +1,11 @@
-"""LSH banding, candidate pairs and their verification.
+"""LSH banding and candidate pairs, with a cheap first cut on the MinHash estimate.
 
 Each band of ``rows`` signature values is hashed to 64 bits (a *bucket*); two documents that share
-a bucket in any band are a candidate pair, and a candidate becomes a near-duplicate edge only if
-its estimated Jaccard over the whole signature reaches the threshold.
+a bucket in any band are a candidate pair. A candidate whose signatures agree on fewer values than
+``verify.estimate_floor`` (a pair at the threshold does so with probability <= 1e-6) is dropped
+here; the rest are *plausible* pairs, which ``near.near_duplicates`` decides on exact Jaccard.
+That cut keeps the verification work to pairs that have a chance: LSH at a low threshold also
+proposes many pairs that merely share common phrases.
 
 Pairs within one bucket (``bucket_pairs``): a bucket of at most ``bucket_all_pairs_max`` members
 yields all its pairs. A bigger one (boilerplate shared by thousands of records would otherwise
@@ -37,37 +40,36 @@ import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from pixel_platform.curation.dedup.config import DedupConfig
-from pixel_platform.curation.dedup.minhash import fmix64
+from pixel_platform.curation.dedup.minhash import fmix64, sorted_distinct
+from pixel_platform.curation.dedup.verify import estimate_floor
 
 U64 = np.uint64
 BAND_CHUNK_DOCS = 65_536  # signatures read at a time to hash bands (32 MiB)
-VERIFY_CHUNK_PAIRS = 8_192  # a gather touches up to one page per row: <= 64 MiB mapped
+ESTIMATE_CHUNK_PAIRS = 8_192  # signature rows gathered per step: <= 8 MiB
 
 
 class SignatureRows(Protocol):
-    """An ``(n, num_perm)`` array of signatures, or a ``driver.SignatureFile`` standing for one."""
+    """An ``(n, num_perm)`` array of signatures, or a ``driver.SignatureFile`` (or ``LowBytes``)
+    standing for one."""
 
     @property
     def shape(self) -> tuple[int, ...]: ...
 
-    def __getitem__(self, rows: Any) -> NDArray[np.uint32]: ...
+    def __getitem__(self, rows: Any) -> NDArray[Any]: ...
 
 
 @dataclass
 class CandidateStats:
-    candidate_pairs: int = 0  # pairs verified, summed over bands (a pair seen in 3 bands counts 3)
+    candidate_pairs: int = 0  # pairs sharing a bucket, summed over bands (3 bands: counted 3 times)
+    plausible_pairs: int = 0  # distinct candidates that pass the estimate floor
+    verified_docs: int = 0  # documents whose shingle sets were read to verify plausible pairs
     oversized_buckets: int = 0  # buckets paired star+chain instead of all pairs
     largest_bucket: int = 0
     shards: int = 0
     spill_files: int = 0
+    seconds_lsh: float = 0.0
+    seconds_verify: float = 0.0  # texts read again, shingled, exact Jaccard
     notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class NearEdges:
-    left: NDArray[np.int64]
-    right: NDArray[np.int64]
-    similarity: NDArray[np.float64]
 
 
 # -- band hashes -----------------------------------------------------------------------------------
@@ -136,37 +138,55 @@ def bucket_pairs(
     return left, right  # within a bucket docs are sorted, so left < right already
 
 
-def verify(
+class LowBytes:
+    """The low byte of every signature value of some documents, in memory, rows by position
+    (num_perm bytes a document): enough for the estimate floor, at a quarter of the signatures'
+    size, and without reading rows of a ``driver.SignatureFile`` one by one. Two values that
+    differ share their low byte with probability 1/256, so the agreement count can only be higher
+    than the signatures' — the floor never drops a pair the full signatures would keep."""
+
+    def __init__(self, n: int, num_perm: int) -> None:
+        self.values = np.empty((n, num_perm), dtype=np.uint8)
+        self.shape = (n, num_perm)
+
+    def fill(self, start: int, signatures: NDArray[np.uint32]) -> None:
+        self.values[start : start + signatures.shape[0]] = signatures.astype(np.uint8)
+
+    def __getitem__(self, rows: Any) -> NDArray[np.uint8]:
+        return self.values[rows]
+
+
+def plausible(
     signatures: SignatureRows,
     left: NDArray[np.int64],
     right: NDArray[np.int64],
-    threshold: float,
-) -> NearEdges:
-    """Keep the pairs whose estimated Jaccard reaches ``threshold``."""
+    config: DedupConfig,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The pairs whose signatures (or their ``LowBytes``) agree on at least ``estimate_floor``
+    values."""
     num_perm = signatures.shape[1]
-    need = math.ceil(threshold * num_perm - 1e-9)  # equal values needed, in integers
-    keep_l, keep_r, keep_s = [], [], []
-    for s in range(0, left.size, VERIFY_CHUNK_PAIRS):
-        lo, hi = left[s : s + VERIFY_CHUNK_PAIRS], right[s : s + VERIFY_CHUNK_PAIRS]
-        equal = np.count_nonzero(signatures[lo] == signatures[hi], axis=1)
-        ok = equal >= need
+    need = estimate_floor(config.threshold, num_perm)
+    keep_l, keep_r = [], []
+    for s in range(0, left.size, ESTIMATE_CHUNK_PAIRS):
+        lo, hi = left[s : s + ESTIMATE_CHUNK_PAIRS], right[s : s + ESTIMATE_CHUNK_PAIRS]
+        ok = np.count_nonzero(signatures[lo] == signatures[hi], axis=1) >= need
         keep_l.append(lo[ok])
         keep_r.append(hi[ok])
-        keep_s.append(equal[ok] / num_perm)
     if not keep_l:
-        return NearEdges(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
-    return NearEdges(np.concatenate(keep_l), np.concatenate(keep_r), np.concatenate(keep_s))
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(keep_l), np.concatenate(keep_r)
 
 
-def _merge(edges: list[NearEdges]) -> NearEdges:
-    """Union of edge lists, each pair once, sorted."""
-    if not edges:
-        return NearEdges(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
-    left = np.concatenate([e.left for e in edges])
-    right = np.concatenate([e.right for e in edges])
-    similarity = np.concatenate([e.similarity for e in edges])
-    _, first = np.unique(left.astype(U64) << U64(32) | right.astype(U64), return_index=True)
-    return NearEdges(left[first], right[first], similarity[first])
+def _merge(
+    pairs: list[tuple[NDArray[np.int64], NDArray[np.int64]]],
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Union of pair lists, each pair once, sorted by (left, right)."""
+    if not pairs:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    key = sorted_distinct(
+        np.concatenate([left.astype(U64) << U64(32) | right.astype(U64) for left, right in pairs])
+    )
+    return (key >> U64(32)).astype(np.int64), (key & U64(0xFFFFFFFF)).astype(np.int64)
 
 
 # -- in memory -------------------------------------------------------------------------------------
@@ -175,20 +195,25 @@ def in_memory_candidates(
     docs: NDArray[np.int64],
     config: DedupConfig,
     stats: CandidateStats,
-) -> NearEdges:
-    """Near-duplicate edges among ``docs`` (row indices of ``signatures``)."""
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Plausible pairs ``(left < right)`` among ``docs`` (ascending row indices of
+    ``signatures``). The work is done on positions in ``docs`` (0..n-1), mapped back at the end."""
     multipliers = band_multipliers(config)
     buckets = np.empty((docs.size, config.bands), dtype=U64)
+    low_bytes = LowBytes(docs.size, signatures.shape[1])
     for s in range(0, docs.size, BAND_CHUNK_DOCS):
-        chunk = docs[s : s + BAND_CHUNK_DOCS]
-        buckets[s : s + chunk.size] = band_hashes(signatures[chunk], config, multipliers)
-    edges = []
+        chunk = signatures[docs[s : s + BAND_CHUNK_DOCS]]
+        buckets[s : s + chunk.shape[0]] = band_hashes(chunk, config, multipliers)
+        low_bytes.fill(s, chunk)
+    positions = np.arange(docs.size, dtype=np.int64)
+    pairs = []
     stats.shards = config.bands
     for band in range(config.bands):
-        left, right = bucket_pairs(buckets[:, band], docs, config.bucket_all_pairs_max, stats)
+        left, right = bucket_pairs(buckets[:, band], positions, config.bucket_all_pairs_max, stats)
         stats.candidate_pairs += left.size
-        edges.append(verify(signatures, left, right, config.threshold))
-    return _merge(edges)
+        pairs.append(plausible(low_bytes, left, right, config))
+    left, right = _merged(pairs, stats)
+    return docs[left], docs[right]
 
 
 # -- on disk ---------------------------------------------------------------------------------------
@@ -250,10 +275,11 @@ def on_disk_candidates(
     spill_dir: Path,
     stats: CandidateStats,
     progress: Callable[[str, int], None] | None = None,
-) -> NearEdges:
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """``in_memory_candidates``' pairs, with the band buckets grouped on disk."""
     bits = spill_bands(signatures, docs, config, spill_dir, stats)
     stats.shards = config.bands << bits
-    edges = []
+    pairs = []
     for band, frame in _shard_frames(spill_dir, config.bands, bits):
         left, right = bucket_pairs(
             frame["bucket"].to_numpy(),
@@ -262,7 +288,15 @@ def on_disk_candidates(
             stats,
         )
         stats.candidate_pairs += left.size
-        edges.append(verify(signatures, left, right, config.threshold))
+        pairs.append(plausible(signatures, left, right, config))
         if progress is not None:
             progress(f"lsh band {band}", stats.candidate_pairs)
-    return _merge(edges)
+    return _merged(pairs, stats)
+
+
+def _merged(
+    pairs: list[tuple[NDArray[np.int64], NDArray[np.int64]]], stats: CandidateStats
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    left, right = _merge(pairs)
+    stats.plausible_pairs = int(left.size)
+    return left, right

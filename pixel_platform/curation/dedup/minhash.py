@@ -152,6 +152,15 @@ class MinHasher:
         hashes = (fmix64(poly) >> U64(32)).astype(U32)
         return hashes, np.bincount(sh_doc, minlength=n_docs).astype(np.int64)
 
+    def shingle_sets(self, texts: Sequence[str]) -> tuple[NDArray[np.uint32], NDArray[np.int64]]:
+        """Each document's *set* of shingle hashes, sorted ascending, all documents concatenated
+        in order, and the set size per document (what exact Jaccard is computed on)."""
+        hashes, counts = self.shingle_hashes(texts)
+        doc = np.repeat(np.arange(len(texts), dtype=U64), counts)
+        keys = sorted_distinct((doc << U64(32)) | hashes.astype(U64))  # by document, then hash
+        sizes = np.bincount((keys >> U64(32)).astype(np.int64), minlength=len(texts))
+        return (keys & _MAX_HASH).astype(U32), sizes.astype(np.int64)
+
     # -- signatures ------------------------------------------------------------------------------
     def signatures(self, texts: Sequence[str]) -> tuple[NDArray[np.uint32], NDArray[np.int64]]:
         """Signatures ``(n, num_perm)`` uint32 of dialogue texts (``text.dialogue_text``), and
@@ -185,6 +194,16 @@ class MinHasher:
                 tmp32 += self.b[i]
                 sig_t[i, nonempty] = np.minimum.reduceat(tmp32, offsets)
         return np.ascontiguousarray(sig_t.T), counts
+
+
+def sorted_distinct(values: NDArray[Any]) -> NDArray[Any]:
+    """``np.unique(values)`` for integer arrays, several times faster here: numpy 2.x's unique
+    took ~10x a plain sort on the shingle keys. A stable sort is a radix or merge sort, which is
+    quick on the already-sorted runs these arrays are made of."""
+    ordered = np.sort(values, kind="stable")
+    keep = np.ones(ordered.size, dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
 
 
 def estimated_jaccard(left: NDArray[np.uint32], right: NDArray[np.uint32]) -> NDArray[np.float64]:

@@ -33,6 +33,35 @@ _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # [^\W_] is "a letter or digit": the same set as [a-z0-9] on lower-cased ASCII.
 _WORDS = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+")
 
+
+def _separator_class() -> re.Pattern[str]:
+    """Non-ASCII characters that never belong to a word, neither as they are nor lower-cased
+    (no-break and typographic spaces, curly quotes, dashes, ellipses, bullets, CJK punctuation …),
+    as one character class of ranges."""
+    planes = [*range(0x80, 0x2C00), *range(0x3000, 0x3040), *range(0xFE30, 0x10000)]
+    chars = [
+        cp
+        for cp in planes
+        if not any(c.isalnum() or c == "_" for c in chr(cp) + chr(cp).lower())
+        and not (0xD800 <= cp <= 0xDFFF)
+    ]
+    ranges: list[tuple[int, int]] = []
+    for cp in chars:
+        if ranges and ranges[-1][1] == cp - 1:
+            ranges[-1] = (ranges[-1][0], cp)
+        else:
+            ranges.append((cp, cp))
+    body = "".join(
+        re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+        for a, b in ranges
+    )
+    return re.compile(f"[{body}]")
+
+
+# A word separator either way, so replacing them with a space changes no canonical text; most real
+# non-ASCII text (curly apostrophes, no-break spaces) is then ASCII and takes the fast path.
+_SEPARATORS = _separator_class()
+
 SHINGLE_P = 0x9E3779B97F4A7C15  # odd, so it has an inverse mod 2^64 (the vectorized code needs it)
 _M64 = (1 << 64) - 1
 
@@ -52,16 +81,22 @@ def dialogue_text(record: Mapping[str, Any]) -> str:
 
 
 def canonical_text(text: str) -> bytes:
-    if text.isascii():
-        return b" ".join(text.encode("ascii").translate(WORD_BYTES_TABLE).split())
-    return " ".join(_WORDS.findall(text.lower())).encode("utf-8")
+    if not text.isascii():
+        text = _SEPARATORS.sub(" ", text)
+        if not text.isascii():
+            return " ".join(_WORDS.findall(text.lower())).encode("utf-8")
+    return b" ".join(text.encode("ascii").translate(WORD_BYTES_TABLE).split())
 
 
 def word_bytes(text: str) -> bytes:
     """Bytes that become ``canonical_text(text)`` once translated with ``WORD_BYTES_TABLE`` and
     runs of spaces are collapsed: ASCII text as is (the vectorized code does the rest for a whole
     batch at once), other text through the regex path."""
-    return text.encode("ascii") if text.isascii() else canonical_text(text)
+    if not text.isascii():
+        text = _SEPARATORS.sub(" ", text)
+        if not text.isascii():
+            return canonical_text(text)
+    return text.encode("ascii")
 
 
 # -- the reference (one shingle at a time) -------------------------------------------------------

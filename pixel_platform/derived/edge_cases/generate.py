@@ -28,7 +28,8 @@ from pixel_platform.core.record import Conversation
 from pixel_platform.curation.crisis import CrisisDetector, default_detector
 from pixel_platform.curation.dedup import DedupConfig, MinHasher
 from pixel_platform.curation.dedup.lsh import band_hashes, band_multipliers
-from pixel_platform.curation.dedup.text import dialogue_text
+from pixel_platform.curation.dedup.text import canonical_text, dialogue_text, reference_shingles
+from pixel_platform.curation.dedup.verify import estimate_floor
 from pixel_platform.derived.edge_cases.catalog import Catalog, Category, load_catalog
 from pixel_platform.derived.edge_cases.validate import (
     InvalidConversation,
@@ -100,39 +101,60 @@ class GenerationStats:
 
 
 class NearDuplicateIndex:
-    """Incremental MinHash LSH over dialogue texts with the release's dedup settings."""
+    """Incremental near-duplicate check over dialogue texts, by dedup's definition
+    (``curation.dedup.near``): LSH over MinHash signatures proposes, a pair whose estimate is far
+    below the threshold is dropped, and the rest are decided on exact Jaccard of the shingle sets
+    (kept in memory: a generator run makes thousands of texts, not millions)."""
 
     def __init__(self, config: DedupConfig | None = None) -> None:
         self.config = config or DedupConfig()
         self.hasher = MinHasher(self.config)
         self.multipliers = band_multipliers(self.config)
-        self.need = math.ceil(self.config.threshold * self.config.num_perm - 1e-9)
+        self.floor = estimate_floor(self.config.threshold, self.config.num_perm)
         self.buckets: dict[tuple[int, int], list[int]] = {}
         self.signatures: list[NDArray[np.uint32]] = []
+        self.shingles: list[frozenset[bytes]] = []
 
-    def similar(self, text: str) -> tuple[float, NDArray[np.uint32], NDArray[np.uint64]]:
-        """Highest estimated Jaccard to an indexed text sharing a band (0.0 if none)."""
+    def _shingles(self, text: str) -> frozenset[bytes]:
+        return frozenset(reference_shingles(canonical_text(text), self.config.shingle_size))
+
+    def similar(
+        self, text: str
+    ) -> tuple[float, NDArray[np.uint32], NDArray[np.uint64], frozenset[bytes]]:
+        """Highest exact Jaccard to an indexed text LSH proposes (0.0 if none)."""
         signature = self.hasher.signatures([text])[0][0]
         bands = band_hashes(signature[None, :], self.config, self.multipliers)[0]
-        best = 0
+        shingles = self._shingles(text)
+        best = 0.0
+        seen: set[int] = set()
         for band, bucket in enumerate(bands.tolist()):
             for other in self.buckets.get((band, bucket), ()):
-                best = max(best, int(np.count_nonzero(self.signatures[other] == signature)))
-        return best / self.config.num_perm, signature, bands
+                if other in seen:
+                    continue
+                seen.add(other)
+                if int(np.count_nonzero(self.signatures[other] == signature)) < self.floor:
+                    continue
+                union = len(shingles | self.shingles[other])
+                if union:
+                    best = max(best, len(shingles & self.shingles[other]) / union)
+        return best, signature, bands, shingles
 
-    def add(self, signature: NDArray[np.uint32], bands: NDArray[np.uint64]) -> None:
+    def add(
+        self, signature: NDArray[np.uint32], bands: NDArray[np.uint64], shingles: frozenset[bytes]
+    ) -> None:
         index = len(self.signatures)
         self.signatures.append(signature)
+        self.shingles.append(shingles)
         for band, bucket in enumerate(bands.tolist()):
             self.buckets.setdefault((band, bucket), []).append(index)
 
     def add_if_new(self, text: str) -> float | None:
         """Index ``text`` and return ``None``, or return the similarity that makes it a
         near-duplicate (not indexed)."""
-        similarity, signature, bands = self.similar(text)
-        if similarity * self.config.num_perm >= self.need:
+        similarity, signature, bands, shingles = self.similar(text)
+        if similarity >= self.config.threshold:
             return similarity
-        self.add(signature, bands)
+        self.add(signature, bands, shingles)
         return None
 
 

@@ -29,6 +29,7 @@ from pixel_platform.derived.preferences.counsel_chat import (
 )
 from pixel_platform.derived.preferences.crisis import GENERATOR as CRISIS_GENERATOR
 from pixel_platform.derived.preferences.crisis import crisis_records
+from pixel_platform.derived.status import Skipped, missing_inputs
 from pixel_platform.pipeline.layout import is_ignored_object
 from pixel_platform.storage.base import ObjectStore
 
@@ -100,10 +101,12 @@ def generate_counsel_chat_pairs(
     redact: bool = True,
 ) -> GeneratorReport:
     """Counsel-chat CSV -> preference records (JSONL); ``report.extra["margin_distribution"]``
-    holds min/median/max and a histogram of the written pairs' margins."""
+    holds min/median/max and a histogram of the written pairs' margins. No CSV at ``csv_key``:
+    nothing written, ``report.skipped`` set; a CSV without the needed columns: ``ConfigError``."""
     info = source.head(csv_key)
     if info is None:
-        raise ConfigError(f"counsel-chat CSV {source.uri(csv_key)} does not exist")
+        skipped = Skipped(COUNSEL_CHAT_GENERATOR, (csv_key,))
+        return GeneratorReport(COUNSEL_CHAT_GENERATOR, skipped=skipped)
     report = GeneratorReport(COUNSEL_CHAT_GENERATOR)
     records: Iterable[Conversation] = counsel_chat_records(
         source.read_bytes(csv_key),
@@ -178,11 +181,14 @@ def generate_crisis_pairs(
 ) -> GeneratorReport:
     """Unsafe crisis replies in ChatML records under the prefixes -> safety preference records.
     Records of ``exclude_families`` (the preference family itself) are not read. The rejected
-    replies are redacted as for counsel-chat (a no-op on text curation already redacted)."""
+    replies are redacted as for counsel-chat (a no-op on text curation already redacted).
+    No object under the prefixes: nothing written, ``report.skipped`` set."""
     prefixes = [input_prefixes] if isinstance(input_prefixes, str) else list(input_prefixes)
-    if not any(True for p in prefixes for _ in source.list(p)):
-        raise ConfigError(f"no input objects under {', '.join(source.uri(p) for p in prefixes)}")
-    report = GeneratorReport(CRISIS_GENERATOR)
+    report = GeneratorReport(
+        CRISIS_GENERATOR, skipped=missing_inputs(source, prefixes, CRISIS_GENERATOR)
+    )
+    if report.skipped is not None:
+        return report
     excluded = tuple(f"/{family}/" for family in exclude_families)
 
     def wanted() -> Iterator[tuple[str, int, dict[str, Any]]]:

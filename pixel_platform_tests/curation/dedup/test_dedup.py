@@ -73,13 +73,15 @@ def _pairs(groups: dict[str, list[str]]) -> set[tuple[str, str]]:
 
 
 def _jaccard(a: dict, b: dict) -> float:
-    sa = set(reference_shingles(canonical_text(dialogue_text(a)), 5))
-    sb = set(reference_shingles(canonical_text(dialogue_text(b)), 5))
+    k = DedupConfig().shingle_size
+    sa = set(reference_shingles(canonical_text(dialogue_text(a)), k))
+    sb = set(reference_shingles(canonical_text(dialogue_text(b)), k))
     return len(sa & sb) / len(sa | sb)
 
 
 def test_planted_corpus_is_what_it_claims(planted: Run) -> None:
     """Edits stay above the threshold, boilerplate sharers far below it (exact Jaccard)."""
+    threshold = DedupConfig().threshold
     by_group = defaultdict(list)
     for _, p in planted.corpus.all():
         by_group[p.group].append(p)
@@ -91,9 +93,9 @@ def test_planted_corpus_is_what_it_claims(planted: Run) -> None:
         for e in members
         if e.kind == "edit"
     ]
-    assert len(edit_j) > 80 and min(edit_j) > 0.83
+    assert len(edit_j) > 80 and min(edit_j) > threshold + 0.1
     boiler = [p.record for _, p in planted.corpus.all() if p.kind == "boilerplate"][:20]
-    assert max(_jaccard(a, b) for a, b in itertools.combinations(boiler, 2)) < 0.4
+    assert max(_jaccard(a, b) for a, b in itertools.combinations(boiler, 2)) < threshold - 0.3
 
 
 def test_near_dup_precision_recall_and_duplicate_rate(planted: Run) -> None:
@@ -208,7 +210,10 @@ def test_on_disk_join_gives_the_same_clusters(planted: Run, tmp_path: Path) -> N
     on_disk = Run(store, planted.corpus, inputs, result)
     assert on_disk.cluster_of() == planted.cluster_of()
     assert on_disk.log() == planted.log()
+    # The in-memory join screens candidates on the signatures' low bytes, which can let a few
+    # more hopeless pairs through to exact verification: the same edges, maybe more work.
     ignore = {"join", "shards", "timings", "partitions_hashed", "records_hashed"}
+    ignore |= {"plausible_pairs", "verified_docs"}
     assert {k: v for k, v in result.stats.as_dict().items() if k not in ignore} == {
         k: v for k, v in planted.result.stats.as_dict().items() if k not in ignore
     }
