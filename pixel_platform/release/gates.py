@@ -1,4 +1,4 @@
-"""The ten release gates. Each reads the release through a ``ReleaseView`` and reports every
+"""The eleven release gates. Each reads the release through a ``ReleaseView`` and reports every
 violation with counts by kind, plus a few examples (uids, keys, hashes; never text).
 
 Every gate has the same signature, ``gate(release, ctx) -> GateResult``; ``GATES`` lists them in
@@ -22,9 +22,19 @@ from pixel_platform.core.record import record_content_hash
 from pixel_platform.release.curriculum import PHASES
 from pixel_platform.release.expectations import Check, run_checks
 from pixel_platform.release.exports import EXPORT_FORMATS, export_line
-from pixel_platform.release.layout import COMPILED, MANIFEST, QUARANTINE, SPLITS, STATS
+from pixel_platform.release.fidelity import placeholder_jumps
+from pixel_platform.release.layout import (
+    COMPILED,
+    MANIFEST,
+    QUARANTINE,
+    SPLITS,
+    STATS,
+    prefix_of,
+    version_sort_key,
+)
 from pixel_platform.release.options import GateContext
 from pixel_platform.release.pii_memo import ScanMemo, digests, memo_key
+from pixel_platform.release.publish import list_releases
 from pixel_platform.release.results import GateResult, Violations
 from pixel_platform.release.routing import NON_NULL_PROVENANCE, RELEASABLE_PII
 from pixel_platform.release.split import RULE_STRATIFIED, cluster_key, family_rule
@@ -60,24 +70,65 @@ def read_quarantine(release: ReleaseView) -> list[dict[str, Any]] | None:
 
 
 # -- 1. coverage -----------------------------------------------------------------------------------
+LICENCE_EXCLUSIONS = frozenset({"license_missing", "license_noncommercial"})
+
+
+def _denied_for_licence(release: ReleaseView) -> set[str]:
+    """Families every one of whose records that reached the release was excluded for its
+    licence: the release quarantine's licence exclusions of the family equal what reached the
+    release by the manifest's upstream accounting (raw in - quarantined - dedup-dropped)."""
+    licence: Counter[str] = Counter()
+    other: set[str] = set()
+    for entry in read_quarantine(release) or ():
+        family = str(entry.get("family"))
+        if entry.get("reason") in LICENCE_EXCLUSIONS:
+            licence[family] += 1
+        else:
+            other.add(family)
+    accounting = (release.manifest or {}).get("accounting")
+    denied = set()
+    for family, n in licence.items():
+        row = accounting.get(family) if isinstance(accounting, dict) else None
+        if family in other or not isinstance(row, dict):
+            continue
+        try:
+            reached = int(row["raw_in"]) - sum((row.get("quarantined") or {}).values())
+            reached -= sum((row.get("dedup_dropped") or {}).values())
+        except (KeyError, TypeError, ValueError):
+            continue  # the accounting gate reports a malformed entry
+        if reached == n:
+            denied.add(family)
+    return denied
+
+
 def gate_coverage(release: ReleaseView, ctx: GateContext) -> GateResult:
-    """Every registry family has records in the release, unless explicitly waived."""
+    """Every registry family has records in the release, unless explicitly waived, or unless the
+    release denied every record of it for its licence: deny by default at work, with the family
+    and its counts in the release quarantine, not a family lost on the way (``licence_denied``)."""
     v = Violations("coverage", ctx.max_examples)
     present = Counter(str(r.family) for r, _ in _records(release))
+    denied = _denied_for_licence(release)
+    licence_denied = []
     for family in sorted(ctx.registry.families):
         if present[family] == 0 and family not in ctx.waived_families:
+            if family in denied:
+                licence_denied.append(family)
+                continue
             v.add("family_missing", {"family": family})
     for family in sorted(set(present) - set(ctx.registry.families)):
         v.add("family_unknown", {"family": family}, n=present[family])
     return v.result(
         records_per_family=dict(sorted(present.items())),
         waived=sorted(ctx.waived_families),
+        licence_denied=licence_denied,
     )
 
 
 # -- 2. leakage ------------------------------------------------------------------------------------
 def gate_leakage(release: ReleaseView, ctx: GateContext) -> GateResult:
-    """No exact (content hash) or near (MinHash at the dedup threshold) duplicate across splits."""
+    """No exact (content hash) or near duplicate across splits. "Near" is dedup's own definition
+    (``curation.dedup.near``) under the build's dedup settings: exact Jaccard of the shingle sets
+    at or above the same threshold, for every pair MinHash LSH proposes."""
     v = Violations("leakage", ctx.max_examples)
     dups = release.duplicates(ctx.dedup)
     groups: dict[str, list[int]] = defaultdict(list)
@@ -103,7 +154,12 @@ def gate_leakage(release: ReleaseView, ctx: GateContext) -> GateResult:
                     "similarity": round(similarity, 4),
                 },
             )
-    return v.result(records=len(dups.uids), threshold=ctx.dedup.threshold)
+    return v.result(
+        records=len(dups.uids),
+        threshold=ctx.dedup.threshold,
+        shingle_size=ctx.dedup.shingle_size,
+        near_pairs=int(dups.near_left.size),
+    )
 
 
 # -- 3. distribution -------------------------------------------------------------------------------
@@ -544,7 +600,8 @@ def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
 
 def gate_dedup(release: ReleaseView, ctx: GateContext) -> GateResult:
     """Exact plus near duplicates among released records stay under ``max_duplicate_rate``.
-    A duplicate is a record beyond the first of its group (exact hash, or near-duplicate graph)."""
+    A duplicate is a record beyond the first of its group (exact hash, or near-duplicate graph;
+    near as in dedup, ``curation.dedup.near``, at the build's dedup settings)."""
     v = Violations("dedup", ctx.max_examples)
     dups = release.duplicates(ctx.dedup)
     n = len(dups.uids)
@@ -577,6 +634,8 @@ def gate_dedup(release: ReleaseView, ctx: GateContext) -> GateResult:
         near_duplicates=near,
         duplicate_rate=round(rate, 6),
         max_duplicate_rate=ctx.max_duplicate_rate,
+        threshold=ctx.dedup.threshold,
+        shingle_size=ctx.dedup.shingle_size,
     )
 
 
@@ -618,6 +677,39 @@ def gate_accounting(release: ReleaseView, ctx: GateContext) -> GateResult:
     return v.result(families=table)
 
 
+# -- 11. fidelity ---------------------------------------------------------------------------------
+def gate_fidelity(release: ReleaseView, ctx: GateContext) -> GateResult:
+    """Redaction did not start eating text: each family's placeholder rate (per 1,000 words,
+    ``stats.json`` ``fidelity``) is within ``ctx.fidelity``'s limit of the last passed release
+    before this one. The first release, a new family or a small one passes with the reason."""
+    v = Violations("fidelity", ctx.max_examples)
+    stats = release.read_json(STATS)
+    current = stats.get("fidelity") if isinstance(stats, dict) else None
+    if not isinstance(current, dict):
+        v.add("fidelity_stats_missing", {"file": STATS})
+        return v.result()
+    version = str((release.manifest or {}).get("version") or "")
+    previous = _previous_release(release.store, ctx.releases_prefix, version)
+    if previous is None:
+        return v.result(baseline=None, note="no earlier passed release to compare with")
+    before = ReleaseView(release.store, prefix_of(ctx.releases_prefix, previous)).read_json(STATS)
+    baseline = before.get("fidelity") if isinstance(before, dict) else None
+    if not isinstance(baseline, dict):
+        return v.result(baseline=previous, note="the earlier release has no fidelity section")
+    jumps, compared = placeholder_jumps(current, baseline, ctx.fidelity)
+    for jump in jumps:
+        v.add("placeholder_rate_jump", jump.as_dict())
+    return v.result(baseline=previous, limits=ctx.fidelity.as_dict(), compared=compared)
+
+
+def _previous_release(store: ObjectStore, releases_prefix: str, version: str) -> str | None:
+    """The newest passed release older than ``version``."""
+    key = version_sort_key(version)
+    older = [v for v in list_releases(store, releases_prefix, only_passed=True)
+             if version_sort_key(v) < key]  # fmt: skip
+    return older[-1] if older else None
+
+
 GATES: dict[str, GateFn] = {
     "coverage": gate_coverage,
     "leakage": gate_leakage,
@@ -629,6 +721,7 @@ GATES: dict[str, GateFn] = {
     "stats": gate_stats,
     "dedup": gate_dedup,
     "accounting": gate_accounting,
+    "fidelity": gate_fidelity,
 }
 
 

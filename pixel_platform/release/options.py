@@ -11,6 +11,7 @@ from pixel_platform.core.errors import ConfigError
 from pixel_platform.curation.dedup import DedupConfig
 from pixel_platform.registry.model import Registry
 from pixel_platform.release.curriculum import Curriculum, load_curriculum
+from pixel_platform.release.fidelity import FidelityLimits
 from pixel_platform.release.layout import (
     BUILDS_PREFIX,
     FINAL_PREFIX,
@@ -45,6 +46,7 @@ class ReleaseOptions:
     derived_skipped: Mapping[str, str] = field(default_factory=dict)
     max_duplicate_rate: float = 0.01
     dedup: DedupConfig = field(default_factory=DedupConfig)
+    fidelity: FidelityLimits = field(default_factory=FidelityLimits)
     pipeline_version: str = ""
     git_sha: str = ""
     # What the caller's inputs hash to (pipeline.release.inputs_fingerprint), recorded in the
@@ -98,6 +100,8 @@ class ReleaseOptions:
             "derived_skipped": dict(sorted(self.derived_skipped.items())),
             "max_duplicate_rate": self.max_duplicate_rate,
             "dedup": {k: getattr(self.dedup, k) for k in DEDUP_GATE_FIELDS},
+            "fidelity": self.fidelity.as_dict(),
+            "releases_prefix": self.releases_prefix,
             "split_salt": self.split_salt,
             "shard_max_bytes": self.shard_max_bytes,
         }
@@ -120,6 +124,9 @@ class GateContext:
     derived_skipped: Mapping[str, str] = field(default_factory=dict)
     max_duplicate_rate: float = 0.01
     dedup: DedupConfig = field(default_factory=DedupConfig)
+    fidelity: FidelityLimits = field(default_factory=FidelityLimits)
+    # Where the releases this one is compared with are (the Fidelity gate's last release).
+    releases_prefix: str = RELEASES_PREFIX
     pii_entities: tuple[str, ...] = STRUCTURED_PII
     max_examples: int = 20
     # Set by a build only (see release.pii_memo): audits scan every turn.
@@ -156,6 +163,8 @@ class GateContext:
             derived_skipped=skipped,
             max_duplicate_rate=float(options.get("max_duplicate_rate", 0.01)),
             dedup=dedup,
+            fidelity=FidelityLimits.from_dict(options.get("fidelity")),
+            releases_prefix=str(options.get("releases_prefix") or RELEASES_PREFIX),
         )
 
     @classmethod

@@ -176,6 +176,7 @@ def render_report(
         ),
         _bars(plt, "Crisis risk level", {"records": crisis.get("risk_level") or {}}, "records"),
         _bars(plt, "Crisis labels", {"records": crisis.get("labels") or {}}, "records"),
+        *_fidelity(stats.get("fidelity") or {}, gates),
         "<h2>Accounting per family</h2>",
         _table(
             [
@@ -207,6 +208,37 @@ def render_report(
         f"<style>{STYLE}</style></head><body>" + "\n".join(parts) + "</body></html>\n"
     )
     return page.encode("utf-8")
+
+
+def _fidelity(fidelity: Mapping[str, Any], gates: Sequence[GateResult]) -> list[str]:
+    """How much of each family's text curation changed, and the rate check against the last
+    release."""
+    families = fidelity.get("by_family") or {}
+    compared = next((g.metadata.get("compared") for g in gates if g.name == "fidelity"), None)
+    rows = []
+    for family, f in sorted(families.items()):
+        versus = (compared or {}).get(family)
+        rows.append((
+            family, f.get("turns"), f"{100 * f.get('share_turns_redacted', 0):.1f}%",
+            f"{100 * f.get('share_turns_repaired', 0):.1f}%",
+            f"{100 * f.get('share_turns_changed', 0):.1f}%", f.get("placeholders_per_1k_words"),
+            versus.get("previous_per_1k", "-") if isinstance(versus, dict) else versus or "-",
+            f.get("resources_kept"),
+        ))  # fmt: skip
+    total = fidelity.get("total") or {}
+    return [
+        "<h2>Fidelity: how much curation changed the text</h2>",
+        f"<p>{total.get('turns', 0)} dialogue turns: "
+        f"{100 * total.get('share_turns_redacted', 0):.2f}% redacted, "
+        f"{100 * total.get('share_turns_repaired', 0):.2f}% repaired; "
+        f"{total.get('placeholders_per_1k_words', 0)} placeholders per 1,000 words; "
+        f"{total.get('resources_kept', 0)} crisis and health resources kept in the text.</p>",
+        _table(
+            ["family", "turns", "redacted", "repaired", "changed", "placeholders / 1k words",
+             "last release", "resources kept"],
+            rows,
+        ),
+    ]
 
 
 def _by_kind(per_family: Mapping[str, Mapping[str, int]] | None) -> dict[str, dict[str, int]]:

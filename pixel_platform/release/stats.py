@@ -1,4 +1,5 @@
-"""Statistics over released records: counts, turn-length histograms, PII and crisis counts.
+"""Statistics over released records: counts, turn-length histograms, PII and crisis counts, and
+how much curation changed the text (``fidelity``, see ``release/fidelity.py``).
 
 The builder and the Stats gate both use ``RecordStats``: the builder to write ``stats.json``, the
 gate to recount the shards and compare. Everything is deterministic (sorted keys, fixed bins).
@@ -10,13 +11,15 @@ import re
 from collections import Counter, defaultdict
 from typing import Any
 
+from pixel_platform.release.fidelity import FidelityStats
+
 # Histogram edges; a value v falls in bin i when edges[i] <= v < edges[i + 1] (last bin open).
 TURN_COUNT_EDGES = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64, 128)
 TURN_CHARS_EDGES = (0, 50, 100, 200, 400, 800, 1600, 3200, 6400, 12800, 32000)
 PLACEHOLDER = re.compile(r"<([A-Z][A-Z_]*?)_\d+>")
 
 # The sections of stats.json that are recomputed from the shards.
-RECORD_SECTIONS = ("counts", "histograms", "pii", "crisis", "quality")
+RECORD_SECTIONS = ("counts", "histograms", "pii", "crisis", "quality", "fidelity")
 
 
 def _bin(edges: tuple[int, ...], value: int) -> int:
@@ -47,6 +50,7 @@ class RecordStats:
         self.risk_level: Counter[str] = Counter()
         self.crisis_labels: Counter[str] = Counter()
         self.language: Counter[str] = Counter()
+        self.fidelity = FidelityStats()
 
     def add(self, record: dict[str, Any], split: str) -> None:
         metadata = record.get("metadata") or {}
@@ -78,6 +82,7 @@ class RecordStats:
         quality = metadata.get("quality")
         language = quality.get("language") if isinstance(quality, dict) else None
         self.language[str(language)] += 1
+        self.fidelity.add(family, record)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -107,6 +112,7 @@ class RecordStats:
                 "labels": _sorted(self.crisis_labels),
             },
             "quality": {"language": _sorted(self.language)},
+            "fidelity": self.fidelity.as_dict(),
         }
 
 

@@ -3,6 +3,8 @@
 One run (about a minute) is shared by the tests of this module; the tamper tests work on copies.
 """
 
+import contextlib
+import io
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -10,13 +12,17 @@ from pathlib import Path
 import dagster as dg
 import orjson
 import pytest
+import yaml
 
+from pixel_platform.cli.common import ensure_dagster_home
 from pixel_platform.cli.main import main
 from pixel_platform.defs.curation.resources import CurationConfigResource
 from pixel_platform.defs.release.assets import RELEASE_KEY, dataset_release, gate_checks
 from pixel_platform.defs.resources import RegistryResource, StorageResource
 from pixel_platform.pipeline import layout
+from pixel_platform.pipeline.inventory import take_inventory
 from pixel_platform.registry import load_registry
+from pixel_platform.registry.model import DEFAULT_REGISTRY
 from pixel_platform.release import GATES, list_releases, read_latest
 from pixel_platform.storage.local import LocalObjectStore
 from pixel_platform_tests.release.test_tamper import CASES, Records, _load, _save
@@ -48,15 +54,16 @@ def test_run_processes_every_family_and_accounts(sample_run: tuple[Path, Path, s
     assert code == "0"
     registry = load_registry()
     units = out = 0
-    for name, family in registry.families.items():
-        for source in family.sources:
-            stats_path = root / layout.processed_stats_key(name, source.location)
-            assert stats_path.is_file(), f"{name} {source.location} not processed"
+    # The registry maps the whole seed layout; the sample fills some sources of each family.
+    partitions = take_inventory(LocalObjectStore(root), registry).partitions()
+    assert all(partitions.values()), "every family has data in the sample"
+    for name, locations in partitions.items():
+        for location in locations:
+            stats_path = root / layout.processed_stats_key(name, location)
+            assert stats_path.is_file(), f"{name} {location} not processed"
             stats = orjson.loads(stats_path.read_bytes())
             assert stats["units_in"] == stats["records_out"] + stats["quarantined"]
-            curated = orjson.loads(
-                (root / layout.curated_stats_key(name, source.location)).read_bytes()
-            )
+            curated = orjson.loads((root / layout.curated_stats_key(name, location)).read_bytes())
             assert curated["units_in"] == stats["records_out"]
             units += stats["units_in"]
             out += stats["records_out"]
@@ -72,7 +79,12 @@ def test_run_publishes_a_release_whose_gates_pass(sample_run: tuple[Path, Path, 
         (root / "exports/releases" / versions[0] / "manifest.json").read_bytes()
     )
     assert manifest["gates"]["passed"] is True
-    assert set(manifest["counts"]["by_family"]) == set(load_registry().families)
+    # Every family ships, or the release denied all of its records for their licence (the
+    # registry's real licences: unknown or non-commercial ones in this commercial build).
+    (coverage,) = (g for g in manifest["gates"]["results"] if g["name"] == "coverage")
+    denied = set(coverage["metadata"]["licence_denied"])
+    assert set(manifest["counts"]["by_family"]) | denied == set(load_registry().families)
+    assert not set(manifest["counts"]["by_family"]) & denied
     assert (root / "final_dataset/manifest.json").is_file()
     assert main(["verify", str(root / "exports/releases" / versions[0])]) == 0
 
@@ -179,3 +191,126 @@ def test_nothing_new_builds_nothing_and_force_builds_a_version(
         for v in (before[-1], new)
     ]
     assert same[0] == same[1], "a forced build of the same inputs has the same records"
+
+
+# -- a bucket of the user's own data alone (issue 11, item 5) -------------------------------------
+USER_SOURCES = ("gdrive/raw/datasets-wendy/", "edge_cases/resulting_chats/")
+USER_FAMILIES = {"priority_datasets", "edge_case_resulting_chats"}
+# Families the user's registry keeps with only their generator outputs as sources.
+DERIVED_FAMILIES = {
+    "cptsd",
+    "voice_persona",
+    "pretraining_text",
+    "long_running_therapy",
+    "preference_pairs",
+    "edge_case_synthetic",
+}
+NO_TRANSCRIPTS = "skipped: no inputs under voice/monologues/, voice/transcripts_raw/"
+
+
+def _user_registry(path: Path) -> Path:
+    """The bundled registry cut down to the user's two families and the derived families (their
+    generator outputs only): no voice/ transcripts, no counsel-chat CSV anywhere."""
+    data = yaml.safe_load(DEFAULT_REGISTRY.read_text())
+    families = {}
+    for name, spec in data["families"].items():
+        if name in DERIVED_FAMILIES:
+            spec["sources"] = [s for s in spec["sources"] if s.get("produced_by")]
+        elif name not in USER_FAMILIES:
+            continue
+        families[name] = spec
+    data["families"] = families
+    data.pop("not_ingested", None)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def user_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str, str]:
+    tmp = tmp_path_factory.mktemp("user_run")
+    root, home = tmp / "bucket", tmp / "dagster_home"
+    sample = Path(__file__).resolve().parents[2] / "pixel_platform" / "sample_data" / "bucket"
+    for prefix in USER_SOURCES:
+        shutil.copytree(sample / prefix, root / prefix)
+    registry = _user_registry(tmp / "registry.yaml")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DAGSTER_HOME", str(home))
+        ensure_dagster_home()
+        # A partition an earlier run registered (another bucket) that holds nothing here.
+        dg.DagsterInstance.get().add_dynamic_partitions(
+            "priority_datasets_sources", ["gdrive/raw/elsewhere/"]
+        )
+        capture = io.StringIO()
+        with contextlib.redirect_stdout(capture):
+            code = main(
+                [
+                    "run",
+                    "--storage-root",
+                    str(root),
+                    "--registry",
+                    str(registry),
+                    "--no-sample",
+                    "--no-train",
+                ]
+            )
+    return root, registry, str(code), capture.getvalue()
+
+
+def test_user_data_alone_publishes_a_release_with_every_gate_passed(
+    user_run: tuple[Path, Path, str, str],
+) -> None:
+    root, registry, code, printed = user_run
+    assert code == "0", printed
+    store = LocalObjectStore(root)
+    (version,) = list_releases(store)
+    assert read_latest(store) == version
+    manifest = orjson.loads((root / "exports/releases" / version / "manifest.json").read_bytes())
+    assert manifest["gates"]["passed"] is True
+    assert {g["name"] for g in manifest["gates"]["results"] if g["passed"]} == set(GATES)
+    assert set(manifest["counts"]["by_family"]) >= USER_FAMILIES
+    # Derived families that got nothing to generate from are named, with why, in the manifest;
+    # the user's own families never are.
+    skipped = manifest["options"]["derived_skipped"]
+    for family, generator in (
+        ("cptsd", "cptsd_transcripts_source"),
+        ("voice_persona", "voice_persona_source"),
+        ("pretraining_text", "pretraining_text_source"),
+    ):
+        assert skipped[family] == f"{generator} {NO_TRANSCRIPTS}"
+        assert family not in manifest["counts"]["by_family"]
+    counsel = "skipped: no inputs under acquired/counsel_chat/counsel_chat_sample.csv"
+    assert ("preference_pairs" in skipped) != (
+        "preference_pairs" in manifest["counts"]["by_family"]
+    )
+    if "preference_pairs" in skipped:
+        assert counsel in skipped["preference_pairs"]
+    assert not set(skipped) & USER_FAMILIES
+    assert set(skipped) | set(manifest["counts"]["by_family"]) == set(
+        load_registry(registry).families
+    )
+    (coverage,) = (g for g in manifest["gates"]["results"] if g["name"] == "coverage")
+    assert set(coverage["metadata"]["waived"]) == set(skipped)
+    assert (
+        main(["verify", str(root / "exports/releases" / version), "--registry", str(registry)]) == 0
+    )
+
+
+def test_user_run_prints_each_skipped_generator_with_its_reason(
+    user_run: tuple[Path, Path, str, str],
+) -> None:
+    root, _, _, printed = user_run
+    for asset, key in (
+        ("cptsd_transcripts_source", "derived/cptsd/cptsd_transcripts.jsonl"),
+        ("voice_persona_source", "derived/voice_persona/persona_conversations.jsonl"),
+        ("pretraining_text_source", "derived/pretraining_text/transcripts_text.jsonl"),
+    ):
+        assert f"{asset:30} {key}: {NO_TRANSCRIPTS}" in printed
+        assert not (root / key).exists()
+    counsel = "derived/preference_pairs/counsel_chat/pairs.jsonl"
+    assert (
+        f"{'preference_pairs_source':30} {counsel}:"
+        " skipped: no inputs under acquired/counsel_chat/counsel_chat_sample.csv"
+    ) in printed
+    assert "derived family cptsd skipped (recorded in the manifest)" in printed
+    assert "not run: 1 registered partition(s) with no objects in this bucket now" in printed
+    assert "priority_datasets:gdrive/raw/elsewhere/" in printed

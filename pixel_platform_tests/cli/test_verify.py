@@ -58,7 +58,8 @@ def test_a_failing_gate_exits_non_zero_and_names_it(
     out = capsys.readouterr().out
     assert "FAIL stats: " in out and "stats_missing=1" in out
     assert "FAIL hash: file_missing=1" in out
-    assert out.rstrip().endswith("2 failed (hash, stats)")
+    assert "FAIL fidelity: fidelity_stats_missing=1" in out  # nothing to compare: fail closed
+    assert out.rstrip().endswith("3 failed (hash, stats, fidelity)")
 
 
 def test_main_dispatches_verify_once_wired(built: Built) -> None:

@@ -32,7 +32,7 @@ def test_definitions_keys() -> None:
 
     gates = {
         "coverage", "leakage", "distribution", "pii", "provenance",
-        "hash", "split", "stats", "dedup", "accounting",
+        "hash", "split", "stats", "dedup", "accounting", "fidelity",
     }  # fmt: skip
     release_checks = {
         key.name

@@ -280,7 +280,7 @@ def test_nightly_schedule_ticks_in_the_daemon_and_launches_a_release_run(stack: 
 
 
 # One process per run: the default multiprocess executor starts a subprocess per step (~6 s of
-# imports each here, 12 steps with the ten gate checks), which only slows this test down.
+# imports each here, 13 steps with the eleven gate checks), which only slows this test down.
 IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
 
 

@@ -213,4 +213,4 @@ def test_materialize_a_family_partition_from_the_ui(
     for gate in GATES:
         page.get_by_text(f"dataset_release_{gate}", exact=True).first.wait_for()
     _shot(page, "04_release_checks.png")
-    assert len(GATES) == 10
+    assert len(GATES) == 11

@@ -169,7 +169,7 @@ def test_build_and_verify_on_s3(
         release=uri, report=False, json=None, registry=None, curriculum=None, gate=None
     )
     assert verify.run(args) == 0
-    assert "10 gates: 10 passed, 0 failed" in capsys.readouterr().out
+    assert "11 gates: 11 passed, 0 failed" in capsys.readouterr().out
 
 
 def test_a_failing_build_publishes_a_marked_version_but_never_moves_latest(

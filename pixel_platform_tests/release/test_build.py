@@ -31,7 +31,7 @@ def _shard_records(built: Built) -> dict[str, list[dict]]:
 def test_every_gate_passes_and_the_release_is_published(built: Built) -> None:
     result = built.result
     assert [g.name for g in result.gates] == list(GATES)
-    assert len(GATES) == 10
+    assert len(GATES) == 11
     failures = {g.name: g.violations for g in result.gates if not g.passed}
     assert failures == {}
     assert result.published and result.latest_moved
@@ -62,7 +62,7 @@ def test_manifest_is_complete_and_matches_the_files(built: Built) -> None:
     assert manifest["registry"]["hash"] == built.registry.source_hash
     assert manifest["curriculum"]["hash"].startswith("sha256:")
     assert manifest["gates"]["passed"] is True
-    assert len(manifest["gates"]["results"]) == 10
+    assert len(manifest["gates"]["results"]) == 11
     partitions = manifest["inputs"]["partitions"]
     assert sorted(p["key"] for p in partitions) == sorted(built.inputs.inputs)
     assert all(p["etag"] and p["size"] > 0 for p in partitions)

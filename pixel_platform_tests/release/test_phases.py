@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import yaml
 import pytest
+import yaml
 
 from pixel_platform.core.record import content_hash
 from pixel_platform.registry.model import DEFAULT_REGISTRY, Registry, load_registry

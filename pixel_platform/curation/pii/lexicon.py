@@ -32,34 +32,45 @@ class Allowlist:
     knows survives too; a number someone gives as their own ("reach me at …") never does.
     """
 
-    numbers: tuple[tuple[str, re.Pattern[str]], ...]  # (lower-case characters, regex)
-    texts: tuple[tuple[str, re.Pattern[str]], ...]  # (lower-case literal, regex): phrases
-    sites: tuple[tuple[str, re.Pattern[str]], ...]  # (lower-case literal, regex): web sites
-    people: tuple[tuple[str, re.Pattern[str]], ...]  # case-sensitive: "Brené Brown", "Gottman"
+    Entries = tuple[tuple[str, re.Pattern[str]], ...]  # (literal that must be there, regex)
+
+    numbers: Entries  # crisis and health lines (lower-case characters)
+    phrases: Entries  # resources and public organisations by name
+    resource_sites: Entries  # the resources' web sites ("988lifeline.org"), any path
+    public_sites: Entries  # publishers, health information, social sites
+    people: Entries  # public figures, case-sensitive: "Brené Brown", "Gottman"
+    places: Entries  # countries, states, regions
     public_places: frozenset[str]
     public_suffixes: tuple[str, ...] = ()  # hosts under these are public: "gov", "nih.gov"
 
     def ranges(self, text: str) -> list[Range]:
+        """Everything protected in ``text``: resources and public names, sites and places."""
         low = text.lower()
-        found = [m.span() for key, rx in self.texts if key in low for m in rx.finditer(text)]
-        found += [
-            _unglue(text, m.start(), m.end())
-            for key, rx in self.sites
-            if key in low
-            for m in rx.finditer(text)
-        ]
-        found += [m.span() for key, rx in self.people if key in text for m in rx.finditer(text)]
-        if _DIGIT.search(text):
-            if self.numbers:
-                chars = _NOT_ALNUM.sub("", low)
-                found += [
-                    m.span() for key, rx in self.numbers if key in chars for m in rx.finditer(text)
-                ]
-            found += resource_numbers(text)
+        found = self._resources(text, low)
+        found += _matches(self.places, text, low)
+        found += [_unglue(text, *span) for span in _matches(self.public_sites, text, low)]
+        found += _matches(self.people, text, text)
         if self.public_suffixes and "." in text:
             found += [m.span() for m in _HOST.finditer(text)
                       if _host_of(m.group()).endswith(self.public_suffixes)]  # fmt: skip
         return _union(found)
+
+    def resource_mentions(self, text: str) -> int:
+        """How many crisis or health resources ``text`` names (by name, number or site)."""
+        return len(_union(self._resources(text, text.lower())))
+
+    def _resources(self, text: str, low: str) -> list[Range]:
+        found = _matches(self.phrases, text, low)
+        found += [_unglue(text, *span) for span in _matches(self.resource_sites, text, low)]
+        if _DIGIT.search(text):
+            if self.numbers:
+                found += _matches(self.numbers, text, _NOT_ALNUM.sub("", low))
+            found += resource_numbers(text)
+        return found
+
+
+def _matches(entries: Allowlist.Entries, text: str, haystack: str) -> list[Range]:
+    return [m.span() for key, rx in entries if key in haystack for m in rx.finditer(text)]
 
 
 # A number announced as a crisis or health line, in the same sentence, with no sign that it is
@@ -176,8 +187,13 @@ def load_allowlist(path: Path) -> Allowlist:
     if not isinstance(data, dict) or set(data) - known:
         raise ConfigError(f"pii allowlist {path}: top-level keys must be among {sorted(known)}")
     flags = re.IGNORECASE
-    site_entries = [*data.get("urls", []), *data.get("public_sites", [])]
-    sites = [(str(e).lower(), re.compile(_url_regex(str(e)), flags)) for e in site_entries]
+    resource_sites = [
+        (str(e).lower(), re.compile(_url_regex(str(e)), flags)) for e in data.get("urls", [])
+    ]
+    sites = [
+        (str(e).lower(), re.compile(_url_regex(str(e)), flags))
+        for e in data.get("public_sites", [])
+    ]
     sites += [
         (str(e).lower(), re.compile(_public_domain_regex(str(e)), flags))
         for e in data.get("public_domains", [])
@@ -195,14 +211,23 @@ def load_allowlist(path: Path) -> Allowlist:
         for e in data.get("public_people", [])
     ]
     place_entries = [str(e) for e in data.get("public_places", [])]
-    texts += [
+    place_phrases = [
         (max(e.lower().split(), key=len), re.compile(_phrase_regex(e), flags))
         for e in place_entries
         if len(e) > 3  # "US", "UK", "DC": also words ("us"), and never a name
     ]
     places = frozenset(p.casefold() for p in place_entries)
     suffixes = tuple("." + str(e).lower().lstrip(".") for e in data.get("public_suffixes", []))
-    return Allowlist(tuple(numbers), tuple(texts), tuple(sites), tuple(people), places, suffixes)
+    return Allowlist(
+        numbers=tuple(numbers),
+        phrases=tuple(texts),
+        resource_sites=tuple(resource_sites),
+        public_sites=tuple(sites),
+        people=tuple(people),
+        places=tuple(place_phrases),
+        public_places=places,
+        public_suffixes=suffixes,
+    )
 
 
 @dataclass(frozen=True)

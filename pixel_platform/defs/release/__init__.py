@@ -1,1 +1,1 @@
-"""Release domain: the versioned, gated training release and its ten blocking checks."""
+"""Release domain: the versioned, gated training release and its eleven blocking checks."""

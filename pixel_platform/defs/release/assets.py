@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
+import orjson
 
 from pixel_platform import PIPELINE_VERSION
 from pixel_platform.defs.curation.resources import CurationConfigResource
@@ -35,7 +36,7 @@ from pixel_platform.release import (
     run_gate,
 )
 from pixel_platform.release.gates import digest_object
-from pixel_platform.release.layout import MANIFEST
+from pixel_platform.release.layout import MANIFEST, STATS
 from pixel_platform.storage.base import ObjectStore
 
 RELEASE_GROUP = "release"
@@ -86,6 +87,7 @@ def dataset_release(
         return
     manifest = result.manifest
     counts = manifest["counts"]
+    fidelity = (orjson.loads(store.read_bytes(result.prefix + STATS)).get("fidelity") or {})
     failed = [g.name for g in result.gates if not g.passed]
     if failed:
         context.log.error("release %s failed gates: %s", result.version, ", ".join(failed))
@@ -109,6 +111,7 @@ def dataset_release(
             "records_per_stage": counter_table("stage", counts["by_stage"]),
             "records_per_family": counter_table("family", counts["by_family"]),
             "exclusions": counter_table("reason", manifest["exclusions"]["by_reason"]),
+            **fidelity_metadata(fidelity),
             "manifest": dg.MetadataValue.path(store.uri(result.prefix + "manifest.json")),
             "manifest_sha256": hashlib.sha256(
                 store.read_bytes(result.prefix + MANIFEST)
@@ -116,6 +119,27 @@ def dataset_release(
             "report": dg.MetadataValue.path(store.uri(result.prefix + "report.html")),
         }
     )
+
+
+def fidelity_metadata(fidelity: dict[str, Any]) -> dict[str, Any]:
+    """How much curation changed the released text (``release/fidelity.py``), per family."""
+    total = fidelity.get("total") or {}
+    rows = [
+        [family, f["turns"], f"{100 * f['share_turns_redacted']:.1f}%",
+         f"{100 * f['share_turns_repaired']:.1f}%", f["placeholders_per_1k_words"],
+         f["resources_kept"]]
+        for family, f in sorted((fidelity.get("by_family") or {}).items())
+    ]  # fmt: skip
+    return {
+        "share_turns_changed": float(total.get("share_turns_changed", 0.0)),
+        "placeholders_per_1k_words": float(total.get("placeholders_per_1k_words", 0.0)),
+        "resources_kept": int(total.get("resources_kept", 0)),
+        "fidelity": md_table(
+            ["family", "turns", "redacted", "repaired", "placeholders / 1k words",
+             "resources kept"],
+            rows,
+        ),
+    }  # fmt: skip
 
 
 def latest_release(context: dg.AssetCheckExecutionContext) -> tuple[str, str] | None:
@@ -132,7 +156,7 @@ def latest_release(context: dg.AssetCheckExecutionContext) -> tuple[str, str] | 
 
 
 # (release prefix, manifest sha256, listing) -> whether every file matches the manifest. The
-# ten checks of one run share it when they run in one process (the in-process executor).
+# gate checks of one run share it when they run in one process (the in-process executor).
 _VERIFIED_FILES: dict[tuple[str, str, tuple[tuple[str, str, int], ...]], bool] = {}
 
 

@@ -13,7 +13,6 @@ with the next attempt seed, up to ``max_attempts``; a slot that never succeeds i
 from __future__ import annotations
 
 import hashlib
-import math
 import random
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
