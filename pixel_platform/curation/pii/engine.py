@@ -89,6 +89,7 @@ _CONJUNCTION = re.compile(r"\s+(?:and|or|&)\s+|,\s+")
 UNEXPLAINED_FOREIGN_ZIPF = 3.5
 UNEXPLAINED_ENGLISH_ZIPF = 3.8  # "yoga" 4.2; private names are rarer ("yusuf" 3.1, "priya" 2.9)
 _LOWER_WORD = re.compile(r"(?<![\w'’\-@./])[a-z][a-z'’\-]+[a-z](?![\w@])")
+_SCHEME_START = re.compile(r"(?i)https?://|www\d{0,3}\.")
 _CREDENTIAL_OR_TITLE = re.compile(rf"^(?:{CREDENTIALS.pattern}|Dr|Mr|Mrs|Ms|Mx|Prof|Rev)\.?$")
 _HINT_WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 _NON_NER_PIPES = ["tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer"]
@@ -424,6 +425,8 @@ class PiiEngine:
         spans = []
         for r in results:
             start, end = r.start, r.end
+            if r.entity_type == "URL" and _glued_domain(text, start, end):
+                continue  # "development.depression": two sentences glued, no address
             if r.entity_type == "URL":
                 while end > start and text[end - 1] in ".,;:!?":
                     end -= 1
@@ -458,6 +461,18 @@ class PiiEngine:
                 continue
             kept.append(s)
         return kept
+
+
+def _glued_domain(text: str, start: int, end: int) -> bool:
+    """A bare "host.tld" match that ends inside a word ("development.de|pression") is text whose
+    line break was lost, not a web address."""
+    value = text[start:end]
+    return (
+        end < len(text)
+        and text[end].islower()  # "…com404…" is an address with a number glued on
+        and "/" not in value
+        and not _SCHEME_START.match(value)
+    )
 
 
 def whole_words(text: str, start: int, end: int) -> tuple[int, int]:

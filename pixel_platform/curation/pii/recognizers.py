@@ -73,6 +73,13 @@ class TherapySsnRecognizer(UsSsnRecognizer):
     def __init__(self) -> None:
         super().__init__(patterns=_rescored(UsSsnRecognizer.PATTERNS, {"SSN5 (medium)": 0.65}))
 
+    def invalidate_result(self, pattern_text: str) -> bool:
+        # Presidio also drops numbers the SSA never issues (000-, 666-, 078-05-1120, ...): not a
+        # real person's, but what someone typed into a form all the same; redact them too. Mixed
+        # delimiters still mean "not an SSN" ("123-45 6789" is more likely a phone).
+        delimiters = {c for c in pattern_text if c in ".- "}
+        return len(delimiters) > 1
+
 
 class ValidPhoneRecognizer(PhoneRecognizer):
     SCORE = 0.7
