@@ -36,14 +36,22 @@ if [[ -f "$stamp" ]]; then
   exit 0
 fi
 "${PIP[@]}" --upgrade pip wheel
+# `make run` trains a tiny model and the tests do too, so both need the training extras. Without
+# a GPU, install the CPU torch build first so no later requirement pulls a multi-GB CUDA build;
+# on a machine with an NVIDIA GPU torch stays unpinned (pip picks its CUDA build), or bring your
+# own before running this.
+if ! .venv/bin/python -c "import torch" 2>/dev/null; then
+  if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
+    echo "setup: NVIDIA GPU found; torch comes unpinned with the training extras"
+  else
+    "${PIP[@]}" "torch==2.13.0"
+  fi
+fi
+# DS_BUILD_OPS=0: DeepSpeed installs without compiling its C++/CUDA ops.
 if ((DEV)); then
-  # Tests train a tiny model on the CPU. Install the CPU torch build first so no later
-  # requirement pulls a multi-GB CUDA build; users on GPU machines install their own torch.
-  .venv/bin/python -c "import torch" 2>/dev/null || "${PIP[@]}" "torch==2.13.0"
-  # DS_BUILD_OPS=0: DeepSpeed installs without compiling its C++/CUDA ops.
-  DS_BUILD_OPS=0 "${PIP[@]}" -e ".[dev]"
+  DS_BUILD_OPS=0 "${PIP[@]}" -e ".[train,dev]"
 else
-  "${PIP[@]}" -e .
+  DS_BUILD_OPS=0 "${PIP[@]}" -e ".[train]"
 fi
 touch "$stamp"
 echo "setup: done"
