@@ -37,7 +37,14 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 
 from pixel_platform.core.errors import ConfigError
-from pixel_platform.curation.pii.lexicon import Allowlist, Range, Words, load_allowlist, load_words
+from pixel_platform.curation.pii.lexicon import (
+    Allowlist,
+    Range,
+    Words,
+    load_allowlist,
+    load_words,
+    union_ranges,
+)
 from pixel_platform.curation.pii.name_context import context_candidates, public_name_ranges
 from pixel_platform.curation.pii.names import (
     CREDENTIALS,
@@ -274,7 +281,7 @@ class PiiEngine:
             ranges += public_name_ranges(text)
         if "<" in text:
             ranges += [m.span() for m in PLACEHOLDER.finditer(text)]
-        return _union(ranges)
+        return union_ranges(ranges)
 
     def _run_ner(
         self,
@@ -500,16 +507,6 @@ def _split_conjunctions(text: str, start: int, end: int) -> list[Range]:
         pieces.append((start, m.start()))
         start = m.end()
     return [*pieces, (start, end)]
-
-
-def _union(ranges: list[Range]) -> list[Range]:
-    merged: list[Range] = []
-    for start, end in sorted(ranges):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
 
 
 def _rank(span: PiiSpan) -> tuple[int, bool, float]:

@@ -53,11 +53,11 @@ class Allowlist:
         if self.public_suffixes and "." in text:
             found += [m.span() for m in _HOST.finditer(text)
                       if _host_of(m.group()).endswith(self.public_suffixes)]  # fmt: skip
-        return _union(found)
+        return union_ranges(found)
 
     def resource_mentions(self, text: str) -> int:
         """How many crisis or health resources ``text`` names (by name, number or site)."""
-        return len(_union(self._resources(text, text.lower())))
+        return len(union_ranges(self._resources(text, text.lower())))
 
     def _resources(self, text: str, low: str) -> list[Range]:
         found = _matches(self.phrases, text, low)
@@ -128,7 +128,8 @@ def _host_of(url: str) -> str:
     return "." + host
 
 
-def _union(ranges: list[Range]) -> list[Range]:
+def union_ranges(ranges: list[Range]) -> list[Range]:
+    """Sorted, merged ranges (touching ones joined)."""
     merged: list[Range] = []
     for start, end in sorted(ranges):
         if merged and start <= merged[-1][1]:

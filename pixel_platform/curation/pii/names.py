@@ -11,15 +11,19 @@ like a name:
    ("Like Sherry" → "Sherry").
 2. What is left must be name-shaped: no digits, no contraction, capitalised in cased text.
 3. Each word is classified by ``Vocabulary``: COMMON only ("Sleep"), AMBIGUOUS ("Hope",
-   "Mark"), PROPER ("Katz") or UNKNOWN ("Priya"). A span of only COMMON words is never a name.
-   A span with a PROPER or UNKNOWN word is a name on any evidence (in lower-case text: a PROPER
-   one, or an UNKNOWN one with a person context). A span of only AMBIGUOUS words needs a strong
-   context (title, relation, "named", a sign-off or credentials) or, in cased text, the model
-   tagging it mid-sentence: "Like Sherry said" is a name, "Hope this helps" is not.
+   "Mark"), PROPER ("Katz") or UNKNOWN ("Priya"). A span of only COMMON words is never a name
+   (unless a relation or "named" vouches for it: "my daughter Destiny"). A span with a PROPER or
+   UNKNOWN word is a name on any evidence (in lower-case text: a PROPER one, or an UNKNOWN one
+   with a person context). A span of only AMBIGUOUS words needs a strong context (title,
+   relation, "named", a sign-off or credentials), or, in cased text, the model tagging it
+   mid-sentence, or a person's act after it: "Like Sherry said" is a name, "Hope this helps" is
+   not.
 
-The decision is binary on purpose: a span is redacted with the evidence's score or not at all.
-Guessing leaves text either corrupted or held back from the release; the evaluation set
-(``pixel_platform_tests/curation/pii/eval``) measures both precision and recall of these rules.
+Only one case is left undecided: an AMBIGUOUS word the model (or its capital alone) proposes at a
+sentence start, before what people do ("Grace texted me", but also "Grace doesn't have to be
+earned"). It comes back ``uncertain="ambiguous_name"``: the redactor leaves it as written and
+sends the record to review, unless the same name was found sure elsewhere in the conversation.
+The evaluation sets (``pixel_platform_tests/curation/pii/eval``) measure precision and recall.
 """
 
 from __future__ import annotations
