@@ -184,7 +184,7 @@ def _exclusion(
             digest = record_content_hash(record["messages"], record.get("metadata"))
         except (KeyError, TypeError):
             digest = None
-    return {
+    entry: dict[str, Any] = {
         "reason": str(reason),
         "uid": uid,
         "content_hash": digest,
@@ -196,6 +196,11 @@ def _exclusion(
         "input_key": input_key,
         "input_line": input_line,
     }
+    pii = metadata.get("pii")
+    if isinstance(pii, dict) and isinstance(pii.get("review_reasons"), dict):
+        # what a reviewer is asked to decide (codes only), counted in stats.json and the report
+        entry["review_reasons"] = {str(k): int(v) for k, v in pii["review_reasons"].items()}
+    return entry
 
 
 def _collect(
@@ -564,11 +569,15 @@ def _build(
         excluded_by_family[str(e["family"])][str(e["reason"])] += 1
     accounting_section = _accounting(accounting, released_by_family, excluded_by_family)
     by_reason = dict(sorted(Counter(str(e["reason"]) for e in exclusions).items()))
+    review_reasons: Counter[str] = Counter()
+    for e in exclusions:
+        review_reasons.update(e.get("review_reasons") or {})
     stats = stats_document(
         record_stats.as_dict(),
         accounting_section,
         by_reason,
         {f: dict(c) for f, c in excluded_by_family.items()},
+        dict(review_reasons),
     )
     stats["split_rules"] = {
         "rule_of_family": plan.rule_of_family,

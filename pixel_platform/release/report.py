@@ -170,6 +170,12 @@ def render_report(
         ),
         _bars(
             plt,
+            "PII review: what reviewers are asked to decide (records held out)",
+            {"spans": quarantine.get("pii_review_reasons") or {}},
+            "spans",
+        ),
+        _bars(
+            plt,
             "Redaction placeholders in released text",
             {"placeholders": pii.get("placeholders") or {}},
             "occurrences",

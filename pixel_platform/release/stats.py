@@ -121,6 +121,7 @@ def stats_document(
     accounting: dict[str, dict[str, Any]],
     exclusions_by_reason: dict[str, int],
     exclusions_by_family: dict[str, dict[str, int]],
+    review_reasons: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """``stats.json``: the record sections plus dedup and quarantine counts from the accounting."""
     upstream: Counter[str] = Counter()
@@ -142,5 +143,7 @@ def stats_document(
             "release_by_family": {
                 f: _sorted(exclusions_by_family[f]) for f in sorted(exclusions_by_family)
             },
+            # spans of the records held for PII review, by what the reviewer is asked to decide
+            "pii_review_reasons": _sorted(review_reasons or {}),
         },
     }

@@ -109,6 +109,7 @@ def plant(record: dict[str, Any], reason: str) -> None:
         metadata["crisis"]["crisis_response_unsafe"] = True
     elif reason == "pii_requires_review":
         metadata["pii_status"] = "requires_review"
+        metadata["pii"] = {"status": "requires_review", "review_reasons": {"ambiguous_name": 1}}
     elif reason == "pii_status_missing":
         del metadata["pii_status"]
     else:

@@ -14,7 +14,7 @@ from pixel_platform.release.fidelity import FidelityStats, placeholder_jumps
 from pixel_platform.release.gates import run_gates
 from pixel_platform.release.options import GateContext
 from pixel_platform.storage.local import LocalObjectStore
-from pixel_platform_tests.release.conftest import build_synthetic, release_options
+from pixel_platform_tests.release.conftest import Built, build_synthetic, release_options
 
 
 def record(*turns: str, redacted: tuple[int, ...] = (), repaired: tuple[int, ...] = (),
@@ -111,3 +111,16 @@ def test_the_fidelity_gate_fails_a_release_whose_placeholder_rate_jumped(
     again = run_gates(first.store, second.prefix, GateContext.from_manifest(
         registry, second.manifest), ["fidelity"])  # fmt: skip
     assert again[0].violations == {"placeholder_rate_jump": 1}
+
+
+def test_the_reasons_of_records_held_for_review_are_counted(built: Built) -> None:
+    stats = orjson.loads((built.release_dir / "stats.json").read_bytes())
+    assert stats["quarantine"]["pii_review_reasons"] == {"ambiguous_name": 1}
+    quarantine = (built.release_dir / "reports" / "release_quarantine.jsonl").read_bytes()
+    held = [orjson.loads(x) for x in quarantine.splitlines()
+            if orjson.loads(x)["reason"] == "pii_requires_review"]  # fmt: skip
+    assert [h["review_reasons"] for h in held] == [{"ambiguous_name": 1}]
+    report = (built.release_dir / "report.html").read_text()  # the review plot is an image
+    fidelity = stats["fidelity"]
+    assert set(fidelity) == {"by_family", "total"} and fidelity["total"]["turns"] > 0
+    assert "Fidelity: how much curation changed the text" in report

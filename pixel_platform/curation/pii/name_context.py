@@ -198,6 +198,8 @@ _CITATIONS = (
                rf"((?:Dr\.?\s+)?{_SURNAME}(?:\s+{_UP}\.)?\s+{_SURNAME}"
                rf"(?:\s+(?:and|&)\s+{_SURNAME}(?:\s+{_SURNAME})?)?)"),
     re.compile(rf"(?i:\bauthors?\s+)({_SURNAME}\s+{_SURNAME})"),
+    # "Greene's Explosive Child", "Chapman's The Five Love Languages": an author's book
+    re.compile(rf"\b({_SURNAME})['’]s\s+(?:The\s+)?{_UP}{_LOW}+\s+{_UP}{_LOW}+"),
 )  # fmt: skip
 
 

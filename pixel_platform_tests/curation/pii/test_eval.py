@@ -64,7 +64,7 @@ def test_the_labelled_sets_are_what_the_guide_says() -> None:
 def test_counsel_chat_names_and_identifiers(results: dict[str, dict[str, Any]]) -> None:
     r = results["counsel_chat_pii"]
     print({k: r[k] for k in ("person", "structured", "protected", "non_pii_tokens_altered")})
-    assert r["person"]["recall"] >= 0.97 and r["person"]["precision"] >= 0.88
+    assert r["person"]["recall"] >= 0.97 and r["person"]["precision"] >= 0.95
     assert r["structured"]["recall"] == 1.0 and r["structured"]["precision"] >= 0.85
 
 
