@@ -12,11 +12,14 @@ Metadata written (offsets into the ORIGINAL message text; the original value is 
                        "spans": [{"turn", "type", "start", "end", "score",
                                   "placeholder" (redacted spans) | "reason" (uncertain ones)}],
                        "counts": {type: n}, "uncertain": n, "passes": 1,
+                       "field_spans": [{"field": "therapistInfo", "type", "start", ...}],
                        "review_reasons": {reason: n}}   # only when there are uncertain spans
     metadata["pii_status"] = metadata["pii"]["status"]   # what the release gate reads
     metadata["pii_engine"] = metadata["pii"]["engine"]
 
-``turn`` indexes ``messages`` (system prompts included: they are scanned too). ``status`` is
+``turn`` indexes ``messages`` (system prompts included: they are scanned too). The strings of
+``metadata["source_fields"]`` (fields no converter mapped, which ship with the record) are
+redacted the same way, their spans in ``field_spans`` with the field's dotted path. ``status`` is
 ``requires_review`` when any span scored inside the configured uncertain band: such a span is left
 as written (a reviewer decides on the real text; the release keeps the record out until then) and
 its ``reason`` says what to decide, e.g. ``ambiguous_name`` for "Grace doesn't have to be earned"
@@ -61,9 +64,11 @@ _STATUS_RANK = {STATUS_CLEAN: 0, STATUS_REDACTED: 1, STATUS_REVIEW: 2}
 _TITLES = frozenset({"dr", "mr", "mrs", "ms", "mx", "prof", "rev"})
 _NAME_TOKEN = re.compile(r"[^\W\d_][\w'’\-]*")
 
-# (new texts, pii metadata) for one conversation, or None when nothing changes.
+# (new texts, pii metadata) for one conversation, or None when nothing changes. The texts are the
+# messages' contents, then the string values of ``metadata["source_fields"]`` (``Item``'s int
+# is the number of messages).
 Result = tuple[list[str], dict[str, Any]] | None
-Item = tuple[list[str], dict[str, Any] | None]
+Item = tuple[list[str], int, dict[str, Any] | None]
 
 
 # --- linking --------------------------------------------------------------------------------------
@@ -234,7 +239,7 @@ def redact_texts(
 # --- one batch, in whichever process -----------------------------------------------------------
 def _redact_items(engine: PiiEngine, config: PiiConfig, items: list[Item]) -> list[Result]:
     entities = frozenset(config.entities)
-    texts = [t for contents, _ in items for t in contents]
+    texts = [t for contents, _, _ in items for t in contents]
     scans = engine.scan(
         texts,
         entities=entities,
@@ -244,7 +249,7 @@ def _redact_items(engine: PiiEngine, config: PiiConfig, items: list[Item]) -> li
     )
     results: list[Result] = []
     pos = 0
-    for contents, previous in items:
+    for contents, turns, previous in items:
         conv_scans = scans[pos : pos + len(contents)]
         pos += len(contents)
         linked = link_names(contents, conv_scans, engine, config)
@@ -252,13 +257,17 @@ def _redact_items(engine: PiiEngine, config: PiiConfig, items: list[Item]) -> li
         if previous is not None and not any("placeholder" in s for s in spans):
             results.append(None)  # already redacted (or flagged), nothing new: unchanged
             continue
-        results.append((new_texts, _pii_metadata(previous, spans, status, engine.mode, config)))
+        turn_spans = [s for s in spans if s["turn"] < turns]
+        field_spans = [{"field": s.pop("turn") - turns, **s} for s in spans if s["turn"] >= turns]
+        meta = _pii_metadata(previous, turn_spans, field_spans, status, engine.mode, config)
+        results.append((new_texts, meta))
     return results
 
 
 def _pii_metadata(
     previous: dict[str, Any] | None,
     spans: list[dict[str, Any]],
+    field_spans: list[dict[str, Any]],
     status: str,
     mode: str,
     config: PiiConfig,
@@ -266,19 +275,24 @@ def _pii_metadata(
     passes = int(previous.get("passes", 1)) + 1 if previous else 1
     if passes > 1:
         spans = [{**s, "pass": passes} for s in spans]
+        field_spans = [{**s, "pass": passes} for s in field_spans]
     all_spans = [*(previous or {}).get("spans", []), *spans]
+    all_field_spans = [*(previous or {}).get("field_spans", []), *field_spans]
     old_status = (previous or {}).get("status", STATUS_CLEAN)
     if _STATUS_RANK.get(old_status, 0) > _STATUS_RANK[status]:
         status = old_status
-    reasons = Counter(s["reason"] for s in all_spans if "reason" in s)
+    every = [*all_spans, *all_field_spans]
+    reasons = Counter(s["reason"] for s in every if "reason" in s)
     meta: dict[str, Any] = {
         "status": status,
         "engine": mode,
         "spans": all_spans,
-        "counts": dict(sorted(Counter(s["type"] for s in all_spans if "placeholder" in s).items())),
-        "uncertain": sum(1 for s in all_spans if "reason" in s),
+        "counts": dict(sorted(Counter(s["type"] for s in every if "placeholder" in s).items())),
+        "uncertain": sum(1 for s in every if "reason" in s),
         "passes": passes,
     }
+    if all_field_spans:
+        meta["field_spans"] = all_field_spans
     if reasons:
         meta["review_reasons"] = dict(sorted(reasons.items()))
     return meta
@@ -318,9 +332,12 @@ class PiiRedactor:
         return get_engine(self.config.model, self.config.allowlist_path)
 
     def redact(self, conversations: Sequence[Conversation]) -> list[Conversation]:
+        fields = [source_field_strings(c.metadata.get("source_fields")) for c in conversations]
         items: list[Item] = [
-            ([m["content"] for m in c.messages], c.metadata.get("pii")) for c in conversations
-        ]
+            ([m["content"] for m in c.messages] + [value for _, value in f], len(c.messages),
+             c.metadata.get("pii"))
+            for c, f in zip(conversations, fields, strict=True)
+        ]  # fmt: skip
         size = self.config.batch_size
         chunks = [items[i : i + size] for i in range(0, len(items), size)]
         if self.config.n_process > 1 and len(chunks) > 1:
@@ -329,7 +346,7 @@ class PiiRedactor:
         else:
             engine = self.engine
             results = [r for chunk in chunks for r in _redact_items(engine, self.config, chunk)]
-        return [_apply(c, r) for c, r in zip(conversations, results, strict=True)]
+        return [_apply(c, r, f) for c, r, f in zip(conversations, results, fields, strict=True)]
 
     def warm_up(self) -> None:
         """Load the engine (and start the workers) now rather than on the first batch."""
@@ -361,16 +378,55 @@ class PiiRedactor:
         self.close()
 
 
-def _apply(conversation: Conversation, result: Result) -> Conversation:
+def _apply(
+    conversation: Conversation, result: Result, fields: list[tuple[FieldPath, str]]
+) -> Conversation:
     if result is None:
         return conversation
     new_texts, pii = result
+    turns = len(conversation.messages)
     messages: list[Message] = [
-        {**m, "content": text} for m, text in zip(conversation.messages, new_texts, strict=True)
+        {**m, "content": text}
+        for m, text in zip(conversation.messages, new_texts[:turns], strict=True)
     ]
+    for span in pii.get("field_spans", ()):
+        if isinstance(span.get("field"), int):  # this pass: the index of the string; say where
+            span["field"] = ".".join(str(k) for k in fields[span["field"]][0])
     metadata = {**conversation.metadata, "pii": pii, "pii_status": pii["status"],
                 "pii_engine": pii["engine"]}  # fmt: skip
+    if fields:
+        metadata["source_fields"] = _with_strings(
+            conversation.metadata["source_fields"],
+            {path: new for (path, _), new in zip(fields, new_texts[turns:], strict=True)},
+        )
     return Conversation(messages, metadata)
+
+
+# --- source fields --------------------------------------------------------------------------------
+FieldPath = tuple[str | int, ...]
+
+
+def source_field_strings(value: Any, path: FieldPath = ()) -> list[tuple[FieldPath, str]]:
+    """Every string in ``metadata["source_fields"]`` (fields no converter mapped, kept as they
+    came: a counsel-chat row's ``therapistInfo`` holds the answering therapist's name). They ship
+    with the record, so they are redacted like its turns."""
+    if isinstance(value, str):
+        return [(path, value)] if path and value.strip() else []
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in source_field_strings(v, (*path, str(k)))]
+    if isinstance(value, list):
+        return [s for i, v in enumerate(value) for s in source_field_strings(v, (*path, i))]
+    return []
+
+
+def _with_strings(value: Any, new: dict[FieldPath, str], path: FieldPath = ()) -> Any:
+    if isinstance(value, str):
+        return new.get(path, value)
+    if isinstance(value, dict):
+        return {k: _with_strings(v, new, (*path, str(k))) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_strings(v, new, (*path, i)) for i, v in enumerate(value)]
+    return value
 
 
 def scan_texts(texts: Sequence[str], config: PiiConfig | None = None) -> list[list[PiiSpan]]:

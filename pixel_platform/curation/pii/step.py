@@ -64,6 +64,9 @@ class RedactStep(Step[Conversation, Conversation]):
             for span in pii["spans"]:
                 if span.get("pass", 1) == pii["passes"] and "placeholder" in span:
                     changed[f"pii_{span['type'].lower()}"] += 1
+            changed["pii_source_field_spans"] += sum(
+                1 for span in pii.get("field_spans", ()) if span.get("pass", 1) == pii["passes"]
+            )
             for reason, n in pii.get("review_reasons", {}).items():
                 changed[f"pii_review_{reason}"] += n
         return out

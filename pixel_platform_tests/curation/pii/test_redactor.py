@@ -194,3 +194,25 @@ def test_process_pool_gives_the_same_result(
     with PiiRedactor(config, n_process=2, batch_size=8) as pooled:
         out = pooled.redact(docs)
     assert [c.to_json() for c in out] == [c.to_json() for c in redacted[:40]]
+
+
+def test_source_fields_that_ship_with_the_record_are_redacted_too(redactor: PiiRedactor) -> None:
+    record = conv("How do I stop overthinking?", "Try writing it down. Best wishes, Lauren")
+    record.metadata["source_fields"] = {
+        "therapistInfo": "Lauren Ostrowski, MA, LPC, NCC I tailor my approach to each client",
+        "therapistURL": "https://counselchat.com/therapists/lauren-ostrowski-ma-lpc",
+        "upvotes": 3,
+        "tags": ["anxiety", "Call 988 any time"],
+    }
+    [out] = redactor.redact([record])
+    fields = out.metadata["source_fields"]
+    assert fields["therapistInfo"] == "<PERSON_1>, MA, LPC, NCC I tailor my approach to each client"
+    assert fields["therapistURL"] == "<URL_1>"
+    assert fields["upvotes"] == 3 and fields["tags"] == ["anxiety", "Call 988 any time"]
+    assert out.messages[1]["content"] == "Try writing it down. Best wishes, <PERSON_1>"  # linked
+    spans = out.metadata["pii"]["field_spans"]
+    assert [(s["field"], s["type"]) for s in spans] == [
+        ("therapistInfo", "PERSON"), ("therapistURL", "URL")
+    ]
+    assert "Lauren" not in orjson.dumps(out.metadata).decode()
+    assert redactor.redact([out])[0] is out  # a second pass finds nothing new
