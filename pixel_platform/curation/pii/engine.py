@@ -266,6 +266,13 @@ class PiiEngine:
         word = word.rstrip(".,;:!?")
         return not (len(word) < 2 or self.vetter.is_plain_word(word) or "'" in word or "’" in word)
 
+    def is_vouched_name(self, word: str) -> bool:
+        """A capitalised word that a context may vouch for as a name although it is a plain word
+        ("May", "Tom"): not a title, a role or another word that is never a name ("Mom")."""
+        word = word.rstrip(".,;:!?")
+        return (len(word) >= 3 and word[:1].isupper() and word.isalpha()
+                and not self.vetter.is_never_name(word))  # fmt: skip
+
     def is_name_only(self, word: str) -> bool:
         """A name and nothing else: "Katz", "Priya" (not "Hope", "Sleep", "Mom")."""
         word = word.rstrip(".,;:!?")

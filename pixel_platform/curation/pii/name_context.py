@@ -25,6 +25,7 @@ _START = r"(?<![\w'’.])(?<!\w[\-'’])"  # a name starts a word ("-Lindsey" do
 # One to four name words ("Robin J. Landwehr", "Mary-Kate O'Brien"), single spaces between.
 _NAME = rf"({_START}{_WORD}(?:[ \u00a0](?:{_WORD}|{_INITIAL})){{0,3}})"
 _NAME2 = rf"({_START}{_WORD}(?:[ \u00a0]{_WORD})?)"  # one or two words, after verbs
+_NAME3 = rf"({_START}{_WORD}(?:[ \u00a0](?:St\.[ \u00a0])?{_WORD})?)"  # "Anne-Marie St. Clair"
 _TITLE_NAME = rf"((?:{_WORD}|{_UP}\b)(?:[ \u00a0](?:{_WORD}|{_INITIAL})){{0,3}})"  # "Dr. T"
 _LOWER_NAME = rf"({_LOW}{{2,}}(?:['’\-]{_LOW}+)?)"
 _CRED = CREDENTIALS.pattern
@@ -51,6 +52,31 @@ _CLOSINGS = (
 )
 _END = rf"(?=\s*(?:$|\n|\(|~|,?\s*{_CRED}\b|[.!]\s*$))"
 
+# Family, partners and friends: what "X's …" and "X is my …" say someone is to a person (no
+# "patient" or "client": "Alzheimer's patients" names a disease).
+_KIN = (
+    r"mom|mum|mother|dad|father|parents?|sister|brother|sibling|cousin|aunt|uncle|grandma"
+    r"|grandmother|grandpa|grandfather|husband|wife|boyfriend|girlfriend|partner|fianc[eé]e?"
+    r"|ex|son|daughter|kids?|family|friend|best friend|roommate|stepmom|stepdad|in-laws"
+)
+_MY_REL = (
+    rf"(?i:(?:my|our){_SP}(?:(?:best|old|older|younger|little|big|new|ex|former|late|dear|twin|"
+    rf"step|half|first|only|college|high school)[ \t\-]+)*(?:{_REL}|mother-in-law|father-in-law"
+    rf"|sister-in-law|brother-in-law|sponsor|twins|kids|children|best friend)s?)\b"
+)
+_MY_KIN = (
+    rf"(?i:(?:my|our){_SP}(?:(?:older|younger|little|big|baby|twin|step|half|late)[ \t\-]+)*"
+    rf"(?:daughter|son|sister|brother|mother|father|mom|mum|dad|husband|wife|fianc[eé]e?|boyfriend"
+    rf"|girlfriend|cousin|aunt|uncle|niece|nephew|grandmother|grandfather|grandma|grandpa"
+    rf"|stepmother|stepfather|stepson|stepdaughter|roommate|sponsor|twins|kids|children"
+    rf"|mother-in-law|father-in-law|sister-in-law|brother-in-law)s?)\b"
+)
+_CLAUSE_START = r"(?:^|(?<=[.!?\n])\s*|(?<=[.!?]['’\"”)])\s*|\b(?:and|but|so|because),?[ \t]+)"
+# "Hope is my…", "Autumn and Jasmine are my…" at a clause start: the name groups, then the verb.
+_COPULA = (
+    rf"{_CLAUSE_START}{_NAME3}(?:{_SP}(?:and|&){_SP}{_NAME2})?{_SP}(?:is|was|are|were|has been"
+    rf"|have been)(?:{_SP}(?:also|still|basically|like))?"
+)
 STRONG_PATTERNS: tuple[tuple[str, re.Pattern[str], float], ...] = (
     ("relation", re.compile(rf"{_REL_PREFIX}{_NAME2}"), 0.8),
     ("title", re.compile(
@@ -60,6 +86,27 @@ STRONG_PATTERNS: tuple[tuple[str, re.Pattern[str], float], ...] = (
         rf"{_TITLE_NAME}"),  # not the idioms "Mr. Right", "Mr. Nice Guy", "Mr. Know-It-All"
      0.85),
     ("named", re.compile(rf"\b(?i:named|name is|name's|names are|called me|call me){_SP}{_NAME2}"),
+     0.8),
+    # "Hope is my daughter", "Summer was my best friend", "Autumn and Jasmine are my twins": a
+    # sentence that opens by saying who someone is to the writer. Only at a sentence start (or
+    # after "and"/"but"), so "I think Grace is my strength" is not a name.
+    # Only family vouches for a plain word: "Summer was my best friend" is a name, but so reads
+    # "Alcohol was my best friend" (a plain word needs a family word: "Joy is my daughter").
+    ("copula_kin", re.compile(rf"{_COPULA}{_SP}{_MY_KIN}"), 0.8),
+    ("copula_relation", re.compile(rf"{_COPULA}{_SP}{_MY_REL}"), 0.8),
+    # An age: "Ray is 4 months old", "Lily just turned six".
+    ("age", re.compile(
+        rf"{_CLAUSE_START}{_NAME2}{_SP}(?:is|was|turned|turns|just turned)(?:{_SP}(?:only|almost"
+        rf"|nearly|about|just))?{_SP}(?:\d{{1,2}}|one|two|three|four|five|six|seven|eight|nine|ten"
+        rf"|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen)(?:{_SP}(?:months?"
+        rf"|years?|weeks?){_SP}old\b|(?=\s*[.!,]))"), 0.8),
+    # A person's pronouns: "Sky uses they/them", "Rain goes by she/her".
+    ("pronouns", re.compile(rf"{_CLAUSE_START}{_NAME2}{_SP}(?:uses|goes by|prefers){_SP}"
+                            r"(?:she|he|they|xe|ze)/"), 0.8),
+    # "Yusuf's mother", "Hope's teacher": someone's family or partner.
+    ("possessive_relation", re.compile(rf"{_START}{_NAME2}['’]s{_SP}(?:{_KIN})s?\b"), 0.8),
+    # A thank-you addressed to someone: "Thank you, Destiny, but…", "Thanks, Kat!"
+    ("thanks", re.compile(rf"(?i:\b(?:thank you|thanks|thx|ty)),?{_SP}{_NAME2}(?=\s*[,.!])"),
      0.8),
     ("greeting", re.compile(rf"(?:^|\n)\s*(?i:hi|hello|hey|dear|greetings),?\s+{_NAME}"
                             r"(?=\s*[,.!:;\n(]|\s*$)"), 0.8),
@@ -116,6 +163,9 @@ SPANISH_PATTERNS: tuple[tuple[str, re.Pattern[str], float], ...] = (
     ("relation", re.compile(rf"(?i:\b(?:mi|mis|tu|su|nuestra|nuestro){_SP}(?:{_REL_ES})s?,?)"
                             rf"{_SP}{_NAME2}"), 0.8),
     ("named", re.compile(rf"\b(?i:se llama|me llamo|llamada|llamado){_SP}{_NAME2}"), 0.8),
+    ("pair", re.compile(rf"{_CLAUSE_START}{_NAME2}{_SP}y{_SP}yo\b"), 0.8),  # "Rocío y yo"
+    ("copula_relation", re.compile(rf"{_CLAUSE_START}{_NAME2}{_SP}(?:es|era|fue){_SP}"
+                                   rf"(?i:mi|nuestra|nuestro){_SP}(?i:{_REL_ES})\b"), 0.8),
 )  # fmt: skip
 # Chinese: a relation word, then a common surname and a given name of one or two characters
 # ("我男朋友张伟总是…", "我的同事王芳每天…"); the name ends before a common function character.
@@ -129,6 +179,10 @@ _ZH_SURNAMES = (
     "莫孔向汤"
 )
 _ZH_STOP = "总是说每在的和也不就都很又还已对跟给让把被会要能今昨天最一"
+# A romanised name with its characters after it: "Zhang Wei (张伟)".
+_ZH_GLOSS = re.compile(
+    rf"{_UP}{_LOW}+(?: {_UP}{_LOW}+)?\s*[(（]([{_ZH_SURNAMES}][\u4e00-\u9fff]{{1,2}})[)）]"
+)
 _ZH_NAME = re.compile(
     rf"(?:{_ZH_REL})(?:叫|是)?([{_ZH_SURNAMES}][\u4e00-\u9fff](?:(?![{_ZH_STOP}])[\u4e00-\u9fff])?)"
 )
@@ -136,6 +190,9 @@ LOWER_PATTERNS: tuple[tuple[str, re.Pattern[str], float], ...] = (
     ("relation", re.compile(rf"(?i:\b(?:my|our|his|her|their|your)\s+(?:{_REL})s?,?\s+)"
                             rf"{_LOWER_NAME}\b"), 0.8),
     ("named", re.compile(rf"\b(?:named|name is|name's)\s+{_LOWER_NAME}\b"), 0.8),
+    # "aunt carol", "dr okafor": a title in lower-case chat (a plain word after it is no name)
+    ("title", re.compile(rf"\b(?:dr|mr|mrs|ms|aunt|auntie|uncle|grandma|grandpa|nana|coach"
+                         rf"|pastor)\.?[ \t]+{_LOWER_NAME}\b"), 0.8),
 )  # fmt: skip
 LOWER_WEAK_PATTERNS: tuple[tuple[str, re.Pattern[str], float], ...] = (
     ("subject_verb", re.compile(rf"(?<![\w'’])(?!(?:i|he|she|it|we|they|you|u|who|that|this|"
@@ -147,15 +204,22 @@ LOWER_WEAK_PATTERNS: tuple[tuple[str, re.Pattern[str], float], ...] = (
 )  # fmt: skip
 
 
-_VOUCHING = frozenset({"relation", "named"})  # not a title: "Mr. Not So Great", "Mr. Right"
+# Contexts that make even a plain word a name ("my daughter Destiny", "Sky uses they/them"); not
+# a title: "Mr. Not So Great", "Mr. Right".
+_VOUCHING = frozenset({"relation", "named", "copula_kin", "pronouns"})
 _HAS_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _named_groups(m: re.Match[str]) -> list[int]:
+    """The groups of ``m`` that matched: a pattern may name two people ("Autumn and Jasmine")."""
+    return [g for g in range(1, (m.re.groups or 1) + 1) if m.start(g) >= 0]
 
 
 def context_candidates(text: str, cased: bool, entities: frozenset[str]) -> Iterator[Candidate]:
     """Person (and place) candidates by context. ``text`` has straight apostrophes."""
     if "PERSON" in entities:
         if _HAS_CJK.search(text):
-            for m in _ZH_NAME.finditer(text):
+            for m in (*_ZH_NAME.finditer(text), *_ZH_GLOSS.finditer(text)):
                 yield Candidate("PERSON", m.start(1), m.end(1), 0.8, Evidence.STRONG,
                                 trim_plain=False, vouches=True, cjk=True)
         if cased:
@@ -164,10 +228,11 @@ def context_candidates(text: str, cased: bool, entities: frozenset[str]) -> Iter
                                        (WEAK_PATTERNS, Evidence.WEAK)):  # fmt: skip
                 for kind, pattern, score in patterns:
                     for m in pattern.finditer(text):
-                        yield Candidate("PERSON", m.start(1), m.end(1), score, evidence,
-                                        trim_plain=evidence is not Evidence.STRONG,
-                                        initial_ok=kind == "title",
-                                        vouches=kind in _VOUCHING)  # fmt: skip
+                        for g in _named_groups(m):
+                            yield Candidate("PERSON", m.start(g), m.end(g), score, evidence,
+                                            trim_plain=evidence is not Evidence.STRONG,
+                                            initial_ok=kind == "title",
+                                            vouches=kind in _VOUCHING)  # fmt: skip
         else:
             for patterns, evidence in ((LOWER_PATTERNS, Evidence.STRONG),
                                        (LOWER_WEAK_PATTERNS, Evidence.WEAK)):  # fmt: skip

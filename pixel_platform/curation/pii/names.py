@@ -60,8 +60,17 @@ PERSON_ACTS = re.compile(
     r"\s+(?:said|says|told|tells|texted|texts|called|calls|asked|asks|keeps|kept|yelled|yells"
     r"|screamed|cried|hugged|talked|thinks|thought|wants|wanted|loves|loved|hates|hated"
     r"|promised|apologi[sz]ed|cheated|ghosted|blocked|dumped|admitted|invited|noticed"
-    r"|doesn['’]t|didn['’]t|won['’]t|isn['’]t|wasn['’]t|and I|and me)\b"
+    r"|doesn['’]t|didn['’]t|won['’]t|isn['’]t|wasn['’]t|and I|and me|y yo)\b"
 )
+# Acts only people do: before one of these, a word that is also a name is one even at a sentence
+# start ("Amber texted me", "Sky uses they/them"), where "Grace doesn't…" stays undecided.
+PERSON_ONLY_ACTS = re.compile(
+    r"\s+(?:said|says|told|tells|texted|texts|asked|yelled|screamed|hugged|kissed|cheated"
+    r"|ghosted|dumped|apologi[sz]ed|promised|invited|whispered|called me|calls me|and I|y yo"
+    r"|uses (?:she|he|they|xe|ze)/)\b"
+)
+# A next sentence about the same person: "Mark keeps checking my phone. He says…"
+_PRONOUN_NEXT = re.compile(r"[^.!?\n]{0,160}[.!?]\s+(?:He|She)\b")
 # What follows a name (one that is no ordinary word) at the start of a sentence:
 # "Tomasz gave me…", "Darnell talked me down", "Yusuf's mother".
 PERSON_NEXT = re.compile(
@@ -69,7 +78,8 @@ PERSON_NEXT = re.compile(
     r"|won['’]t|would|wouldn['’]t|can|can['’]t|could|couldn['’]t|keeps|kept|and|wants|wanted"
     r"|thinks|thought|called|calls|texted|texts|asked|asks|left|loves|loved|hates|hated|never"
     r"|always|just|still|isn['’]t|wasn['’]t|hasn['’]t|gets|got|went|came|cried|yelled|talked"
-    r"|gave|invited|helped|hugged|noticed|sounds|seems|uses|knows|knew|made|makes|took|takes)\b)"
+    r"|gave|invited|helped|hugged|noticed|sounds|seems|uses|knows|knew|made|makes|took|takes"
+    r"|y\s+yo)\b)"
 )
 # Unknown words with these endings are clinical terms or derived words, not names
 # ("Misophonia", "Caregiving", "Mindfulness").
@@ -204,7 +214,8 @@ class NameVetter:
                 if is_sentence_initial(text, start):
                     if not acts:
                         return None  # "Bill collectors", "May I", "Hope this helps"
-                    return Vetted(start, end, words, name_like, uncertain="ambiguous_name")
+                    if not (PERSON_ONLY_ACTS.match(text, end) or _PRONOUN_NEXT.match(text, end)):
+                        return Vetted(start, end, words, name_like, uncertain="ambiguous_name")
                 if evidence is Evidence.CAPITALISED and not acts:
                     return None  # "the Good news", "a Grey area"
             elif evidence is Evidence.WEAK:
@@ -215,6 +226,10 @@ class NameVetter:
         """An ordinary word (or a stop word, a role, a title): never a name on its own."""
         key = word_key(word.rstrip("."))
         return key in self._edge or self._kind(word) is WordKind.COMMON
+
+    def is_never_name(self, word: str) -> bool:
+        """A title, a role or another word listed as never a name ("Dr", "Mom", "God")."""
+        return word_key(word.rstrip(".")) in self._never
 
     # -- internals -----------------------------------------------------------------------------
     def _kind(self, word: str, language: str = "en") -> WordKind:

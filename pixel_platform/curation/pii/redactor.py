@@ -41,6 +41,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from typing import Any
 
+from nicknames import NickNamer
+
 from pixel_platform.core.record import Conversation, Message
 from pixel_platform.curation.pii.engine import (
     PiiEngine,
@@ -49,7 +51,13 @@ from pixel_platform.curation.pii.engine import (
     get_engine,
     merge_overlaps,
 )
-from pixel_platform.curation.pii.prefilter import PLACEHOLDER, inside, word_key
+from pixel_platform.curation.pii.names import PERSON_NEXT
+from pixel_platform.curation.pii.prefilter import (
+    PLACEHOLDER,
+    inside,
+    is_sentence_initial,
+    word_key,
+)
 from pixel_platform.curation.pii.settings import (
     PLACEHOLDER_LABELS,
     STATUS_CLEAN,
@@ -57,6 +65,7 @@ from pixel_platform.curation.pii.settings import (
     STATUS_REVIEW,
     PiiConfig,
 )
+from pixel_platform.curation.pii.vocabulary import english_zipf
 
 logger = logging.getLogger(__name__)
 
@@ -85,12 +94,15 @@ def link_names(
     the word on its own would be too ambiguous to take ("Hope" at a sentence start, once "my
     daughter Hope" was found); an uncertain detection of a confirmed term becomes confident.
     In lower-case chat turns, terms that are names and nothing else also match without case
-    ("jordan alvarez"). An ordinary word is never a term, so "take care" stays as written.
+    ("jordan alvarez"). An ordinary word is a term only where a context vouched for it as a name
+    ("my roommate May"), and then only capitalised and, at a sentence start, only before
+    something people do ("May is…", not "May I…").
     """
     spans = [list(s.spans) for s in scans]
     if not config.link_names:
         return spans
     terms: dict[str, PiiSpan] = {}
+    plain: set[str] = set()  # terms that are ordinary words too
     for text, turn_spans in zip(texts, spans, strict=True):
         for s in turn_spans:
             if s.type not in ("PERSON", "LOCATION") or s.score < LINK_MIN_SCORE:
@@ -99,11 +111,20 @@ def link_names(
             words = _NAME_TOKEN.findall(value)
             candidates = [value] if len(words) > 1 or engine.is_name_word(value) else []
             candidates += [w for w in words if engine.is_name_word(w)]
+            if s.type == "PERSON":  # words vouched for by their context: "my roommate May",
+                # "Destiny Cruz" (then "Thank you, Destiny")
+                vouched = [w for w in ([value] if len(words) == 1 else words)
+                           if w not in candidates and engine.is_vouched_name(w)]  # fmt: skip
+                candidates += vouched
+                plain.update(vouched)
             for term in candidates:
                 if len(term) >= 2 and (term not in terms or terms[term].score < s.score):
                     terms[term] = PiiSpan(s.type, s.start, s.end, s.score)
     if not terms:
         return spans
+    short = _short_forms(texts, terms, engine) if config.link_short_forms else {}
+    terms.update(short)
+    plain.update(w for w in short if not engine.is_name_only(w))
     people = {t.casefold() for t, s in terms.items() if s.type == "PERSON"}
     for i, text in enumerate(texts):
         spans[i] = [_confirm(text, s, terms, people) for s in spans[i]]
@@ -119,6 +140,10 @@ def link_names(
             start, end = m.span()
             if inside(taken, start, end) or inside(scans[i].protected, start, end):
                 continue
+            if m.group() in plain and is_sentence_initial(text, start) and not (
+                PERSON_NEXT.match(text, end)
+            ):
+                continue  # "May I vent…", "Hope this helps": the word, not the person
             source = terms.get(m.group()) or terms[_lookup(terms, m.group())]
             if source.type == "PERSON":
                 start, end = engine.extend_name(text, start, end)
@@ -141,8 +166,63 @@ def _confirm(text: str, span: PiiSpan, terms: dict[str, PiiSpan], people: set[st
 
 
 def _term_regex(terms: list[str], flags: int) -> re.Pattern[str]:
-    body = "|".join(re.escape(t) for t in terms)
-    return re.compile(rf"(?<![\w@./<'’\-])(?:{body})(?![\w@>]|['’\-]\w)", flags)
+    """Whole-word recurrences of ``terms``, possessives included ("Priyanka’s"), never inside a
+    longer word, a hyphenated word, an address or a placeholder. Chinese names have no word
+    boundaries: "张伟说" holds "张伟"."""
+    words = [re.escape(t) for t in terms if not _CJK.search(t)]
+    cjk = [re.escape(t) for t in terms if _CJK.search(t)]
+    parts = [rf"(?<![\w@./<'’\-])(?:{'|'.join(words)})(?![\w@>]|['’\-](?!s\b)\w)"] if words else []
+    if cjk:
+        parts.append(f"(?:{'|'.join(cjk)})")
+    return re.compile("|".join(parts), flags)
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_CAPITALISED = re.compile(r"(?<![\w'’\-])[A-Z][a-z]{2,}(?![\w\-]|['’](?!s\b)\w)")
+_NICKNAMES = NickNamer()
+# A clipped name that is also an English word must be a rare one: "Kat" (zipf 3.6) of "Katherine",
+# not "Plan" (5.3) of a glued "Planifica" or "The" of "Therespectfully".
+CLIPPED_MAX_ZIPF = 4.0
+
+
+def _short_forms(
+    texts: list[str], terms: dict[str, PiiSpan], engine: PiiEngine
+) -> dict[str, PiiSpan]:
+    """Capitalised words in ``texts`` that are a short form of a person's first name found in the
+    conversation: a nickname ("Tom" of "Thomas", from the ``nicknames`` list) or a clipped name
+    ("Kat" of "Katherine", "Caro" of "Caroline"). Those that are plain words too are taken at a
+    sentence start only before something people do (``link_names``).
+    """
+    firsts: dict[str, PiiSpan] = {}
+    for term, span in terms.items():
+        if span.type == "PERSON" and not _CJK.search(term):
+            first = term.split()[0]
+            if first[:1].isupper() and len(first) >= 4:
+                firsts.setdefault(first, span)
+    if not firsts:
+        return {}
+    nicknames = {n: span for first, span in firsts.items()
+                 for n in _NICKNAMES.nicknames_of(first)}  # fmt: skip
+    found: dict[str, PiiSpan] = {}
+    for text in texts:
+        for m in _CAPITALISED.finditer(text):
+            word = m.group()
+            if word in terms or word in found:
+                continue
+            key = word.casefold()
+            if key in nicknames and engine.is_vouched_name(word):
+                found[word] = nicknames[key]
+                continue
+            clipped = next(
+                (span for first, span in firsts.items()
+                 if len(first) >= len(word) + 2 and first.startswith(word)),
+                None,
+            )  # fmt: skip
+            if clipped is not None and (engine.is_name_word(word) or (
+                engine.is_vouched_name(word) and english_zipf(word) < CLIPPED_MAX_ZIPF
+            )):  # fmt: skip
+                found[word] = clipped
+    return found
 
 
 def _lookup(terms: dict[str, PiiSpan], found: str) -> str:

@@ -63,6 +63,10 @@ class PiiConfig:
     batch_size: int = 64
     prefilter: bool = True
     link_names: bool = True
+    # Also link a short form of a first name found with high confidence: a nickname from the
+    # ``nicknames`` list ("Tom" of "Thomas") or a clipping ("Kat" of "Katherine"). Off: only the
+    # very strings detected are linked.
+    link_short_forms: bool = True
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.entities) - set(PLACEHOLDER_LABELS))

@@ -26,6 +26,10 @@ from pixel_platform.curation.pii.scoring import (
 )
 
 EVAL = Path(__file__).parent / "eval"
+# The sets the rules were written against, then those labelled after and evaluated once.
+TUNING = ("counsel_chat_pii", "adversarial_nonpii", "planted_pii")
+HELD_OUT = ("counsel_chat_pii_heldout", "planted_pii_heldout")
+SETS = TUNING + HELD_OUT
 COUNSEL_CHAT_CSV = Path(__file__).parents[4] / "shared" / "data" / "counsel_chat_20200325.csv"
 
 
@@ -49,14 +53,14 @@ def run_eval(name: str, redactor: PiiRedactor) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def results(redactor: PiiRedactor) -> dict[str, dict[str, Any]]:
-    names = ("counsel_chat_pii", "counsel_chat_pii_heldout", "adversarial_nonpii", "planted_pii")
-    return {name: run_eval(name, redactor) for name in names}
+    return {name: run_eval(name, redactor) for name in SETS}
 
 
 def test_the_labelled_sets_are_what_the_guide_says() -> None:
     sizes = {p.stem: len(load_labelled(p)) for p in sorted(EVAL.glob("*.jsonl"))}
     assert sizes["counsel_chat_pii"] >= 300 and sizes["counsel_chat_pii_heldout"] >= 100
-    assert sizes["adversarial_nonpii"] >= 250 and sizes["planted_pii"] >= 200
+    assert sizes["adversarial_nonpii"] >= 300 and sizes["planted_pii"] >= 250
+    assert sizes["planted_pii_heldout"] >= 40
     assert all(not r.pii for r in load_labelled(EVAL / "adversarial_nonpii.jsonl"))
     assert (EVAL / "LICENSE-counsel-chat.txt").read_text().startswith("MIT License")
 
@@ -88,7 +92,37 @@ def test_planted_identifiers(results: dict[str, dict[str, Any]]) -> None:
     r = results["planted_pii"]
     print({k: r[k] for k in ("person", "structured", "by_type")})
     assert r["structured"]["recall"] == 1.0 and r["structured"]["precision"] >= 0.98
-    assert r["person"]["precision"] >= 0.97 and r["person"]["recall"] >= 0.78
+    assert r["person"]["precision"] >= 0.97 and r["person"]["recall"] >= 0.93
+
+
+def pooled_person(
+    results: dict[str, dict[str, Any]], names: tuple[str, ...]
+) -> tuple[float, float]:
+    """PERSON (precision, recall) over several sets, counted span by span."""
+    people = [results[n]["person"] for n in names]
+    gold = sum(p["gold"] for p in people)
+    predicted = sum(p["predicted"] for p in people)
+    caught = sum(round(p["gold"] * p["recall"]) for p in people if p["gold"])
+    correct = sum(round(p["predicted"] * p["precision"]) for p in people if p["predicted"])
+    return correct / predicted, caught / gold
+
+
+def test_person_names_over_the_labelled_sets(results: dict[str, dict[str, Any]]) -> None:
+    # The issue's target on the sets the rules were written against: P and R both >= 0.95.
+    precision, recall = pooled_person(results, TUNING)
+    print(f"tuning sets: PERSON precision {precision:.3f} recall {recall:.3f}")
+    assert precision >= 0.95 and recall >= 0.95
+    # Text labelled after the rules were fixed: what to expect of new data (lower; see GUIDE.md).
+    precision, recall = pooled_person(results, HELD_OUT)
+    print(f"held-out sets: PERSON precision {precision:.3f} recall {recall:.3f}")
+    assert precision >= 0.75 and recall >= 0.82
+
+
+def test_planted_identifiers_held_out(results: dict[str, dict[str, Any]]) -> None:
+    r = results["planted_pii_heldout"]
+    print({k: r[k] for k in ("person", "structured", "misses")})
+    assert r["structured"]["recall"] == 1.0
+    assert r["person"]["precision"] >= 0.97 and r["person"]["recall"] >= 0.82
 
 
 def test_structured_identifiers_over_every_set(results: dict[str, dict[str, Any]]) -> None:
@@ -117,10 +151,13 @@ def test_review_share_on_the_whole_counsel_chat_csv(redactor: PiiRedactor) -> No
     with COUNSEL_CHAT_CSV.open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     conversations = [
-        Conversation([
-            {"role": "user", "content": f"{r['questionTitle']}\n\n{r['questionText']}"},
-            {"role": "assistant", "content": r["answerText"]},
-        ], {})
+        Conversation(
+            [
+                {"role": "user", "content": f"{r['questionTitle']}\n\n{r['questionText']}"},
+                {"role": "assistant", "content": r["answerText"]},
+            ],
+            {},
+        )
         for r in rows
     ]
     out = redactor.redact(conversations)

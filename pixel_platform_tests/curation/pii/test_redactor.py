@@ -106,11 +106,11 @@ def test_clean_record_is_marked_clean(redactor: PiiRedactor) -> None:
 
 
 def test_uncertain_spans_are_left_as_written_and_sent_to_review(config: PiiConfig) -> None:
-    # "Grace" starts the sentence and does what people do: a name, or the word? A reviewer
-    # decides on the text as written; the release keeps the record out until then.
-    record = conv("Grace texted me at midnight again.", "How did you feel when that happened?")
+    # "Grace" starts the sentence before "keeps": a name, or the word ("Grace keeps me going")?
+    # A reviewer decides on the text as written; the release keeps the record out until then.
+    record = conv("Grace keeps texting me at midnight.", "How did you feel when that happened?")
     [out] = PiiRedactor(config).redact([record])
-    assert out.messages[0]["content"] == "Grace texted me at midnight again."
+    assert out.messages[0]["content"] == "Grace keeps texting me at midnight."
     pii = out.metadata["pii"]
     assert out.metadata["pii_status"] == "requires_review"
     assert pii["uncertain"] == 1 and pii["review_reasons"] == {"ambiguous_name": 1}
@@ -119,18 +119,70 @@ def test_uncertain_spans_are_left_as_written_and_sent_to_review(config: PiiConfi
     assert pii["counts"] == {}  # nothing was redacted
     [out] = PiiRedactor(config, uncertain_band=(0.0, 0.0)).redact([record])
     assert out.metadata["pii_status"] == "redacted"
-    assert out.messages[0]["content"] == "<PERSON_1> texted me at midnight again."
+    assert out.messages[0]["content"] == "<PERSON_1> keeps texting me at midnight."
     [out] = PiiRedactor(config, score_threshold=0.9).redact([record])
     assert out.metadata["pii_status"] == "clean"
 
 
 def test_a_name_found_sure_elsewhere_confirms_an_uncertain_one(redactor: PiiRedactor) -> None:
     [out] = redactor.redact([conv(
-        "Grace texted me at midnight again.",
+        "Grace keeps texting me at midnight.",
         "How did you feel when my sister Grace said that? I mean when Grace texted you.",
     )])  # fmt: skip
     assert out.metadata["pii_status"] == "redacted"
-    assert out.messages[0]["content"] == "<PERSON_1> texted me at midnight again."
+    assert out.messages[0]["content"] == "<PERSON_1> keeps texting me at midnight."
+
+
+def test_possessives_nicknames_and_clipped_names_are_linked(redactor: PiiRedactor) -> None:
+    [out] = redactor.redact([conv(
+        "My husband, Thomas Okonkwo-Bell, has dementia. Natalie Kowalczyk from group helps.",
+        "How are you coping as Thomas’s caregiver? And Natalie?",
+        "Tom doesn’t always know me now. Nat’s kind. Katherine Oyelaran, my roommate, too.",
+        "Kat said she’d visit. Tom’s brother won’t.",
+    )])  # fmt: skip
+    texts = [m["content"] for m in out.messages]
+    assert texts[1] == "How are you coping as <PERSON_1>’s caregiver? And <PERSON_2>?"
+    assert texts[2].startswith("<PERSON_3> doesn’t always know me now. <PERSON_4>’s kind.")
+    assert texts[3] == "<PERSON_6> said she’d visit. <PERSON_3>’s brother won’t."
+    for text in texts:
+        assert not any(n in text for n in ("Tom", "Nat", "Kat", "Thomas", "Natalie"))
+
+
+def test_a_clipping_that_is_a_common_word_is_not_linked(redactor: PiiRedactor) -> None:
+    # "Planifica" (a glued Spanish word the rules took for a name) must not make "Plan" a name
+    [out] = redactor.redact([conv(
+        "My counselor Planifica Ortega said to plan ahead.",
+        "Plan an activity you both enjoy. Art helps too. Pat yourself on the back.",
+    )])  # fmt: skip
+    assert out.messages[1]["content"] == (
+        "Plan an activity you both enjoy. Art helps too. Pat yourself on the back."
+    )
+
+
+def test_a_word_vouched_for_as_a_name_is_linked_but_not_where_it_is_the_word(
+    redactor: PiiRedactor,
+) -> None:
+    [out] = redactor.redact([conv(
+        "May I vent about May? My roommate May eats my food. May is also loud.",
+        "Of course. What happens when you bring it up with May? May I suggest a script?",
+    )])  # fmt: skip
+    texts = [m["content"] for m in out.messages]
+    assert texts[0] == (
+        "May I vent about <PERSON_1>? My roommate <PERSON_1> eats my food. <PERSON_1> is also loud."
+    )
+    assert texts[1] == (
+        "Of course. What happens when you bring it up with <PERSON_1>? May I suggest a script?"
+    )
+
+
+def test_chinese_names_are_linked_without_word_boundaries(redactor: PiiRedactor) -> None:
+    [out] = redactor.redact(
+        [conv("我男朋友张伟总是说我想太多。", "张伟说这话的时候，你有什么感受？")]
+    )
+    assert [m["content"] for m in out.messages] == [
+        "我男朋友<PERSON_1>总是说我想太多。",
+        "<PERSON_1>说这话的时候，你有什么感受？",
+    ]
 
 
 def test_redaction_is_idempotent(redactor: PiiRedactor, redacted: list[Conversation]) -> None:
@@ -212,7 +264,8 @@ def test_source_fields_that_ship_with_the_record_are_redacted_too(redactor: PiiR
     assert out.messages[1]["content"] == "Try writing it down. Best wishes, <PERSON_1>"  # linked
     spans = out.metadata["pii"]["field_spans"]
     assert [(s["field"], s["type"]) for s in spans] == [
-        ("therapistInfo", "PERSON"), ("therapistURL", "URL")
+        ("therapistInfo", "PERSON"),
+        ("therapistURL", "URL"),
     ]
     assert "Lauren" not in orjson.dumps(out.metadata).decode()
     assert redactor.redact([out])[0] is out  # a second pass finds nothing new

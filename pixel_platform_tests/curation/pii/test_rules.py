@@ -95,11 +95,24 @@ def test_names(text: str, name: str, config: PiiConfig) -> None:
 
 
 def test_word_names_at_a_sentence_start_are_flagged_uncertain(config: PiiConfig) -> None:
-    spans = scan_text("Hope and I broke up last week.", config)
+    spans = scan_text("Hope keeps me going, and I broke up last week.", config)
     assert [(s.type, s.start, s.end, s.reason) for s in spans] == [
         ("PERSON", 0, 4, "ambiguous_name")
     ]
     assert config.is_uncertain(spans[0].score)  # kept as written; the record goes to review
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hope and I broke up last week.",  # only people do these
+        "Amber texted me ‘u ok?’ and I lied.",
+        "Mark keeps checking my phone. He says he just wants to be sure.",  # "he" is Mark
+    ],
+)
+def test_a_word_name_before_what_only_people_do_is_a_name(text: str, config: PiiConfig) -> None:
+    [span] = scan_text(text, config)
+    assert span.start == 0 and not span.reason and not config.is_uncertain(span.score)
 
 
 @pytest.mark.parametrize(
@@ -110,6 +123,11 @@ def test_word_names_at_a_sentence_start_are_flagged_uncertain(config: PiiConfig)
         "Every June, around Father's Day, I get low. June sounds hard.",
         "Dear Diary, Today was Bad. Love, Me.",
         "Mr. Not So Great left. Mr. Right never came.",
+        "Alcohol was my best friend. Music is my therapist. Pain is my teacher.",
+        "Therapy is 2 years old for me now. My car is 12 years old.",
+        "Anxiety and I go way back. Loneliness texted me, so to speak.",
+        "Alzheimer’s patients need routine. Mother’s Day is hard. Thanks, everyone!",
+        "Everyone uses they/them in my group. La ansiedad y yo no nos llevamos bien.",
     ],
 )
 def test_words_that_are_also_names_stay_words(text: str, config: PiiConfig) -> None:
@@ -130,6 +148,18 @@ def test_words_that_are_also_names_stay_words(text: str, config: PiiConfig) -> N
         ("Dr. Farah Siddiqui’s office is downtown.", "Farah Siddiqui"),
         ("Aunt Rita’s number is on my mirror.", "Rita"),
         ("Hi Chapel Hill, I like your goal.", "Chapel Hill"),
+        ("Hope is my daughter. She’s 16.", "Hope"),
+        ("Autumn and Jasmine are my twins.", "Autumn"),
+        ("Autumn and Jasmine are my twins.", "Jasmine"),
+        ("Anne-Marie St. Clair was my first therapist.", "Anne-Marie St. Clair"),
+        ("Yusuf’s mother keeps calling me at work.", "Yusuf"),
+        ("Thank you, Hope, for listening.", "Hope"),
+        ("Sky uses they/them and I keep messing up.", "Sky"),
+        ("Ray is 4 months old. A ray of sunshine, everyone says.", "Ray"),
+        ("Esperanza es mi hija. Y la verdad, ya no sé qué hacer.", "Esperanza"),
+        ("My boyfriend Zhang Wei (张伟) says I overthink.", "张伟"),
+        ("ugh aunt carol posted about me on fb again", "carol"),
+        ("dr okafor upped my dose to 100mg", "okafor"),
     ],
 )
 def test_names_in_context(text: str, name: str, config: PiiConfig) -> None:
