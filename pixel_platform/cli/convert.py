@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     def units() -> Iterator[RawRecord | ReadFailure]:
         for path in args.paths:
             with path.open("rb") as fh:
-                for unit in read_stream(fh, str(path)):
+                for unit in read_stream(fh, str(path), **pipeline.read_kwargs()):
                     progress.update(1)
                     yield unit
 

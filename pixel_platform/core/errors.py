@@ -40,6 +40,11 @@ class ObjectNotFoundError(StorageError):
     """The requested object does not exist."""
 
 
+class IngestError(TerminalError):
+    """Ingestion failed on one input unit; the message names the object key and record index
+    (and the exception's type and place, never its message: that may quote the record)."""
+
+
 class MissingDependencyError(TerminalError):
     """An optional dependency is not installed; the message carries the install command."""
 

@@ -17,9 +17,16 @@ class Reason(StrEnum):
     TRUNCATED_JSON = "truncated_json"
     TRUNCATED_GZIP = "truncated_gzip"
     CSV_MALFORMED = "csv_malformed"
+    # Past a size limit: bytes per record on read, turns or characters per record on convert.
     RECORD_TOO_LARGE = "record_too_large"
+    TOO_DEEP = "too_deep"  # JSON nested deeper than the reader's depth limit
+    DUPLICATE_KEY = "duplicate_key"  # a JSON object names one key twice: which value is meant?
+    CSV_HEADER_UNKNOWN = "csv_header_unknown"  # no header cell names a field the family reads
     UNSUPPORTED_FILE_TYPE = "unsupported_file_type"
-    READ_ERROR = "read_error"
+    # The object store cannot serve the key as it was listed: a symbolic link in a local bucket,
+    # an S3 key with an empty, "." or ".." segment.
+    UNREADABLE_KEY = "unreadable_key"
+    READ_ERROR = "read_error"  # a reader failed on the object; the rest of it is not read
     # Converting: a raw record has no recognisable conversation in it.
     UNKNOWN_FORMAT = "unknown_format"
     EMPTY_RECORD = "empty_record"

@@ -14,6 +14,14 @@ Decisions, so that nobody has to reverse-engineer them:
   ``\\r\\n``/``\\r`` become ``\\n``, and at most two blank lines in a row remain.
 - Zero-width space, word joiner and BOM are removed; zero-width (non-)joiners are kept because
   emoji sequences and Persian/Indic scripts need them.
+- Control characters (``CONTROL_POLICY``): tab, line feed and carriage return stay; vertical tab,
+  form feed and NEL (U+0085) become a line break (Word writes a vertical tab for a manual line
+  break); every other C0 control (NUL, BEL, ESC ...), DEL and C1 control is removed, after the
+  mojibake repair that reads C1 controls as a signal. Bidirectional embeddings, overrides and
+  isolates (U+202A-U+202E, U+2066-U+2069) are removed: they reorder how text displays without
+  being text ("Trojan Source"); the left-to-right / right-to-left marks (U+200E, U+200F, U+061C)
+  stay, right-to-left text needs them. The record is kept; ``metadata["repaired"]`` names the
+  turns and the kinds (``control_chars``, ``bidi_controls``), so fidelity counts them.
 - ``ValidateStep`` accepts a dialogue that starts with either side after any leading system
   message: a counsellor's or supporter's greeting first is normal (emotional-support corpora with
   ``speaker``/``listener`` roles often open that way), and the greeting is kept, not dropped.
@@ -45,6 +53,9 @@ from pixel_platform.core.steps import Reject, Step
 
 TEXT_KIND = "text"  # metadata["kind"] of a phase A text record
 INHERITED_LICENSE = "inherited_license"  # set by the converter, consumed by FinalizeStep
+# Set by the converter unless the reader saw that no ASCII control character can be in the
+# record (most JSON lines): consumed by CleanStep, which then scans ASCII turns too.
+SCAN_CONTROLS = "scan_controls"
 EVAL_KIND = "eval"  # metadata["kind"] of an evaluation record (a labelled prompt, no reply)
 _SINGLE_ROLE = {TEXT_KIND: "assistant", EVAL_KIND: "user"}
 
@@ -82,6 +93,15 @@ def looks_like_mojibake(text: str) -> bool:
 
 _DOUBLE_SPACE = re.compile("  ").search
 _ZERO_WIDTH = re.compile("[\u200b\u2060\ufeff]")
+_LINE_BREAKS = "\x0b\x0c\x85"  # vertical tab, form feed, NEL: line breaks, kept as "\n"
+_ASCII_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+CONTROL_POLICY = {
+    "kept": "tab, line feed, carriage return; U+200E, U+200F, U+061C (direction marks)",
+    "line_break": "vertical tab, form feed, U+0085 (NEL)",
+    "removed": "other C0 controls, DEL, C1 controls; U+202A-U+202E, U+2066-U+2069",
+}
 # No-break spaces count as spaces inside runs: scraped text is full of " \u00a0" pairs.
 _INNER_RUN = re.compile("(?<=\\S)(?:[ \t\u00a0]{2,}|\t)(?=\\S)")
 _TRAILING = re.compile("[ \t\u00a0]+\n")
@@ -114,10 +134,25 @@ def _normalise_whitespace(text: str) -> str:
     return text.strip()
 
 
-def clean_text(text: str, changed: Counter[str]) -> str:
-    """The repaired text; ``changed`` counts each kind of change made."""
+def _control(match: re.Match[str]) -> str:
+    return "\n" if match.group() in _LINE_BREAKS else ""
+
+
+def _strip_controls(text: str, pattern: re.Pattern[str], changed: Counter[str]) -> str:
+    if pattern.search(text) is None:
+        return text
+    changed["control_chars"] += 1
+    return pattern.sub(_control, text)
+
+
+def clean_text(text: str, changed: Counter[str], *, scan_ascii: bool = True) -> str:
+    """The repaired text; ``changed`` counts each kind of change made. ``scan_ascii=False``:
+    the caller knows an ASCII text holds no control character."""
     suspect = False
-    if not text.isascii():
+    if text.isascii():
+        if scan_ascii:
+            text = _strip_controls(text, _ASCII_CONTROL, changed)
+    else:
         suspect = _nbsp_suspect(text)
         if looks_like_mojibake(text):
             fixed = ftfy.fix_encoding(text)
@@ -130,6 +165,10 @@ def clean_text(text: str, changed: Counter[str]) -> str:
         if "\u200b" in text or "\u2060" in text or "\ufeff" in text:  # 10x cheaper than a regex
             text = _ZERO_WIDTH.sub("", text)
             changed["zero_width"] += 1
+        text = _strip_controls(text, _CONTROL, changed)
+        if _BIDI.search(text) is not None:
+            text = _BIDI.sub("", text)
+            changed["bidi_controls"] += 1
     if suspect or _whitespace_suspect(text):
         normalised = _normalise_whitespace(text)
         if normalised != text:
@@ -149,12 +188,14 @@ class CleanStep(Step[Conversation, Conversation]):
         changed = self.stats.changed
         repaired: list[int] = []
         kinds: Counter[str] = Counter()
+        scan = item.metadata.pop(SCAN_CONTROLS, False)
         for i, message in enumerate(item.messages):  # in place: built for this pipeline
             content = message["content"]
             # The common case, clean ASCII, decided inline (a call per text is measurable):
             # _whitespace_suspect's checks, cheapest first.
             if (
                 content.isascii()
+                and (not scan or _ASCII_CONTROL.search(content) is None)
                 and "\t" not in content
                 and "\r" not in content
                 and content.strip() is content
@@ -163,7 +204,7 @@ class CleanStep(Step[Conversation, Conversation]):
             ):
                 continue
             turn: Counter[str] = Counter()
-            cleaned = clean_text(content, turn)
+            cleaned = clean_text(content, turn, scan_ascii=scan)
             if turn:
                 message["content"] = cleaned
                 repaired.append(i)
@@ -176,21 +217,35 @@ class CleanStep(Step[Conversation, Conversation]):
 
 class ValidateStep(Step[Conversation, Conversation]):
     """Fit for training: alternating turns (either side may open), both sides present, no empty
-    or overlong turn; or exactly one message for a text or evaluation record."""
+    or overlong turn, at most ``max_turns`` messages and ``max_record_chars`` characters in the
+    dialogue turns; or exactly one message for a text or evaluation record."""
 
     name = "validate"
 
     def __init__(
-        self, family: str | None = None, *, min_turns: int = 2, max_turn_chars: int = 32_000
+        self,
+        family: str | None = None,
+        *,
+        min_turns: int = 2,
+        max_turn_chars: int = 32_000,
+        max_turns: int = 1_000,
+        max_record_chars: int = 200_000,
     ) -> None:
         super().__init__(family)
         self.min_turns = min_turns
         self.max_turn_chars = max_turn_chars
+        self.max_turns = max_turns
+        self.max_record_chars = max_record_chars
 
     def apply(self, item: Conversation) -> Conversation | Reject:
         # Fast pass for the common valid case; any doubt goes to ``diagnose`` for the reason.
         messages = item.messages
         start, count = 0, len(messages)
+        if count > self.max_turns:
+            return Reject(
+                Reason.RECORD_TOO_LARGE.value,
+                f"{count} messages; the limit is {self.max_turns} (registry max_turns)",
+            )
         while start < count and messages[start]["role"] == "system":
             start += 1
         if count - start < self.min_turns or count - start < 2:
@@ -200,6 +255,7 @@ class ValidateStep(Step[Conversation, Conversation]):
             return self.diagnose(messages)
         limit = self.max_turn_chars
         expected = first = messages[start]["role"]
+        chars = 0
         for message in messages[start:] if start else messages:
             content = message["content"]
             if (
@@ -209,7 +265,14 @@ class ValidateStep(Step[Conversation, Conversation]):
                 or content.isspace()
             ):
                 return self.diagnose(messages)
+            chars += len(content)
             expected = "assistant" if expected == "user" else "user"
+        if chars > self.max_record_chars:
+            return Reject(
+                Reason.RECORD_TOO_LARGE.value,
+                f"{chars} characters in {count - start} dialogue turns; the limit is"
+                f" {self.max_record_chars} (registry max_record_chars)",
+            )
         if first == "assistant":
             self.stats.changed["assistant_first"] += 1
         elif first != "user":

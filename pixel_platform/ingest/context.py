@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pixel_platform.ingest.json_checks import MAX_DEPTH
 from pixel_platform.ingest.raw import RawRecord, ReadFailure
 from pixel_platform.ingest.streams import StreamProblem, excerpt
 from pixel_platform.registry.model import FieldMapping
@@ -21,6 +22,7 @@ class ReadContext:
     fields: FieldMapping
     encoding_note: str | None  # "utf-16" when the whole object was transcoded
     problem: StreamProblem
+    max_depth: int = MAX_DEPTH  # deeper JSON is quarantined as too_deep
     next_line: int | None = None  # first line / index not covered by a unit yet
     next_index: int = 0
     empty_detail: str = "the object has no content"

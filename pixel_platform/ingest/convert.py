@@ -16,8 +16,14 @@ Formats (``auto`` detects per record, in this order):
 
 Roles go through ``Registry.roles_for(family)``; consecutive turns of one role are merged. Source
 fields no converter used are kept in ``metadata["source_fields"]``; extra keys of individual turns
-in ``metadata["source_turn_fields"]`` (by source turn index). Reject details name fields and types,
-never conversation text.
+in ``metadata["source_turn_fields"]`` (by source turn index). Reject details name the registry's
+fields, types and counts, never a value from the record: not its text, not a role or speaker
+label, not a key the registry does not name (keys can be text too: a CSV without a header row).
+
+What a record keeps as it was (source fields, extra turn fields, post labels) is measured: nested
+deeper than the reader's limit, the record is ``too_deep``. A turn list or transcript with more
+than the family's ``max_turns`` turns is ``record_too_large`` before it is converted (merging
+100,000 turns of one speaker would copy the text 100,000 times).
 
 One exception for records that are already ChatML (``{"messages": [...], "metadata": {...}}``, as
 the derived generators write them): the keys in ``LIFTED_METADATA`` of the source ``metadata``
@@ -40,7 +46,8 @@ from pixel_platform.core.errors import ConfigError
 from pixel_platform.core.reasons import Reason
 from pixel_platform.core.record import Conversation, Message
 from pixel_platform.core.steps import Reject, Step
-from pixel_platform.ingest.clean import INHERITED_LICENSE
+from pixel_platform.ingest.clean import INHERITED_LICENSE, SCAN_CONTROLS
+from pixel_platform.ingest.json_checks import MAX_DEPTH, too_deep
 from pixel_platform.ingest.parlai import convert_episode, is_parlai_episode
 from pixel_platform.ingest.posts import KIND_OF_ROUTE, convert_post, post_field
 from pixel_platform.ingest.raw import RawRecord
@@ -78,6 +85,7 @@ class ConvertStep(Step[RawRecord, Conversation]):
         fmt: str = "auto",
         *,
         posts: str | None = None,
+        max_depth: int = MAX_DEPTH,
     ) -> None:
         super().__init__(family.name or None)
         if fmt not in INPUT_FORMATS:
@@ -90,6 +98,8 @@ class ConvertStep(Step[RawRecord, Conversation]):
             raise ConfigError("format 'post' needs a posts route (text or crisis_eval)")
         self.fmt = fmt
         self.posts = posts  # what an unpaired post becomes here; None: it is quarantined
+        self.max_turns = registry.max_turns(family)
+        self.max_depth = max_depth
         self.fields = family.fields
         self.roles = registry.roles_for(family)
         self.system_prompt = family.system_prompt
@@ -126,8 +136,10 @@ class ConvertStep(Step[RawRecord, Conversation]):
         post = None
         if fmt == "post":
             post, extra = extra, None
+        kept_nested = bool(turn_fields) or post is not None or extra is not None
         if type(payload) is dict and len(payload) > len(used):
             unused = {k: v for k, v in payload.items() if k not in used}
+            kept_nested = kept_nested or _any_container(unused.values())
             if type(unused.get(SOURCE_METADATA)) is dict:
                 unused[SOURCE_METADATA] = _lift(unused[SOURCE_METADATA], metadata)
                 if not unused[SOURCE_METADATA]:
@@ -143,6 +155,13 @@ class ConvertStep(Step[RawRecord, Conversation]):
             metadata["post"] = post
         if item.encoding_note:
             metadata["encoding_note"] = item.encoding_note
+        if kept_nested and too_deep(metadata, self.max_depth - 1):  # the record adds a level
+            return Reject(
+                Reason.TOO_DEEP.value,
+                f"fields kept with the record nest deeper than the {self.max_depth}-level limit",
+            )
+        if item.may_hold_controls:
+            metadata[SCAN_CONTROLS] = True
         if self.system_prompt and not any(m["role"] == "system" for m in messages):
             messages.insert(0, {"role": "system", "content": self.system_prompt})
             self.stats.changed["system_prompt_added"] += 1
@@ -181,9 +200,12 @@ class ConvertStep(Step[RawRecord, Conversation]):
         if payload in ({}, [], None) or (isinstance(payload, str) and not payload.strip()):
             return Reject(Reason.EMPTY_RECORD.value, f"the record is an empty {type_name(payload)}")
         if isinstance(payload, dict):
-            keys = ", ".join(sorted(map(str, payload))[:12])
+            # Not the keys themselves: a record's keys can be its text (a CSV without a header).
             return Reject(
-                Reason.UNKNOWN_FORMAT.value, f"no known conversation fields; keys: {keys}"
+                Reason.UNKNOWN_FORMAT.value,
+                f"no key of the record ({len(payload)} in all) is a conversation field the"
+                " family reads (registry fields: turn lists, question/answer, instruction/output,"
+                " text)",
             )
         return Reject(
             Reason.UNKNOWN_FORMAT.value,
@@ -253,6 +275,8 @@ class ConvertStep(Step[RawRecord, Conversation]):
             )
         if not turns:
             return Reject(Reason.EMPTY_RECORD.value, f"{where} is an empty list")
+        if len(turns) > self.max_turns:
+            return self._too_many(len(turns), where)
         roles, role_keys, content_keys = self.roles, self.fields.role, self.fields.content
         messages: list[Message] = []
         append = messages.append
@@ -314,8 +338,9 @@ class ConvertStep(Step[RawRecord, Conversation]):
         if self.roles.get(source_role.lower()) is None:
             return Reject(
                 Reason.UNKNOWN_ROLE.value,
-                f"{where}.{role_key} {source_role[:40]!r} is not mapped; add it to the family's"
-                " roles",
+                f"{where}.{role_key} holds a role the family does not map (a string of"
+                f" {len(source_role)} characters; the record is in the quarantine file); add it"
+                " to the family's roles",
             )
         if content is None:
             return Reject(Reason.NULL_CONTENT.value, f"{where}.{content_key} is null")
@@ -400,6 +425,8 @@ class ConvertStep(Step[RawRecord, Conversation]):
             found = type_name(payload)
             return Reject(Reason.UNKNOWN_FORMAT.value, f"a transcript is text, found {found}")
         segments, preamble = self.transcripts.parse(payload)
+        if len(segments) > self.max_turns:
+            return self._too_many(len(segments), "the transcript")
         if not segments:
             if used and used[0] in self.fields.post:
                 return Reject(
@@ -414,10 +441,9 @@ class ConvertStep(Step[RawRecord, Conversation]):
         for n, segment in enumerate(segments):
             role = self.roles.get(segment.label.lower())
             if role is None:
-                label = segment.label[:40]
                 return Reject(
                     Reason.UNKNOWN_ROLE.value,
-                    f"speaker label {label!r} (turn {n}) is not"
+                    f"the speaker label of turn {n} ({len(segment.label)} characters) is not"
                     " mapped; add it to the family's roles",
                 )
             if messages and messages[-1]["role"] == role:
@@ -426,6 +452,16 @@ class ConvertStep(Step[RawRecord, Conversation]):
             else:
                 messages.append({"role": role, "content": segment.text})
         return messages, used, None, {"preamble": preamble} if preamble else None
+
+    def _too_many(self, turns: int, where: str) -> Reject:
+        return Reject(
+            Reason.RECORD_TOO_LARGE.value,
+            f"{where} holds {turns} turns; the limit is {self.max_turns} (registry max_turns)",
+        )
+
+
+def _any_container(values: Any) -> bool:
+    return any(type(v) is dict or type(v) is list for v in values)
 
 
 def _has_reply(payload: dict[str, Any], columns: tuple[str, ...]) -> bool:

@@ -4,6 +4,11 @@ Lines are decoded one at a time (so a stray cp1252 byte affects only its row) an
 ``csv.reader``. A bad row becomes one ``CSV_MALFORMED`` failure and reading goes on. A quoted field
 that never closes would swallow the rest of the file, so when a multi-line row fails (or grows past
 the record limit) the row's first line is blamed and the lines after it are parsed again.
+
+The first row is the header. When none of its cells names a field the family reads, it is
+probably the first row of a CSV that has no header: it becomes a ``csv_header_unknown`` unit of
+its own (counted and quarantined, never silently used up as column names), and the rows under
+it go on to the converter, which quarantines what it cannot read. Details never quote a cell.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from pixel_platform.core.reasons import Reason
 from pixel_platform.ingest.context import ReadContext, Unit
 from pixel_platform.ingest.line_readers import skip_line
 from pixel_platform.ingest.raw import RawRecord
+from pixel_platform.ingest.shapes import record_fields
 from pixel_platform.ingest.streams import SNIFF_BYTES, decode_lenient, is_binary
 
 _Line = tuple[int, str, str | None]  # line number, text, encoding note
@@ -148,6 +154,17 @@ def read_csv(buf: io.BufferedReader, ctx: ReadContext) -> Iterator[Unit]:
         start = lines.row[0][0]
         if header is None:
             header = _header(row)
+            if record_fields(ctx.fields).isdisjoint(header):
+                yield ctx.failure(
+                    Reason.CSV_HEADER_UNKNOWN.value,
+                    f"none of the {len(header)} cells of the first row names a field the family"
+                    " reads: a CSV without a header row (this row is data), or columns the"
+                    " registry's fields do not map",
+                    line=start,
+                    index=index,
+                    raw=lines.row[0][1].encode(),
+                )
+                index += 1
             continue
         if len(row) != len(header):
             yield ctx.failure(

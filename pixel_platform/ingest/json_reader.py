@@ -1,28 +1,33 @@
 """JSON files: a top-level array, a container object (``{"train": [...]}``) or one record.
 
-Objects up to ``whole_json_bytes`` are parsed whole with orjson. Larger ones, and small ones that
-fail to parse (to salvage the elements before a truncation), are streamed with ijson: records are
-the elements of the top-level array or of every top-level key holding an array; other top-level
-values are file metadata, not records. A streamed element is built only up to the record limit.
+Objects up to ``whole_json_bytes`` are parsed whole with orjson, then each record is checked for
+depth and the whole text for repeated keys (``json_checks``). Larger ones, and small ones that
+orjson refused (to salvage the records around the damage), are streamed with ijson
+(``json_stream``).
 """
 
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from typing import Any
 
-import ijson
 import orjson
 
 from pixel_platform.core.reasons import Reason
 from pixel_platform.ingest.context import ReadContext, Unit
+from pixel_platform.ingest.json_checks import (
+    DUPLICATE_DETAIL,
+    json_error,
+    key_ends,
+    shape,
+)
+from pixel_platform.ingest.json_stream import Prefixed, stream_json
 from pixel_platform.ingest.line_readers import read_jsonl
 from pixel_platform.ingest.raw import RawRecord
-from pixel_platform.ingest.shapes import container_keys, is_turn, is_turn_list
+from pixel_platform.ingest.shapes import container_keys, is_turn_list
 from pixel_platform.ingest.streams import SNIFF_BYTES, decode_lenient, is_binary
-
-IJSON_BUFFER = 1 << 16
 
 
 def read_json(buf: io.BufferedReader, ctx: ReadContext) -> Iterator[Unit]:
@@ -36,10 +41,11 @@ def read_json(buf: io.BufferedReader, ctx: ReadContext) -> Iterator[Unit]:
         return
     data = buf.read(ctx.whole_json_bytes + 1)
     if len(data) > ctx.whole_json_bytes:
-        yield from _stream(_Prefixed(data, buf), ctx, salvage=False)
+        yield from stream_json(Prefixed(data, buf), ctx, salvage=None)
         return
     if ctx.problem:  # the bytes stop early (truncated gzip): keep the elements before the damage
-        yield from _stream(io.BytesIO(data), ctx, salvage=True)
+        cause = Reason.TRUNCATED_JSON.value, "the object is cut short"
+        yield from stream_json(io.BytesIO(data), ctx, salvage=cause)
         return
     if not data or data.isspace():  # isspace, not strip: no copy of a 64 MiB buffer
         ctx.empty_detail = "only whitespace"
@@ -55,36 +61,99 @@ def read_json(buf: io.BufferedReader, ctx: ReadContext) -> Iterator[Unit]:
         try:
             value = orjson.loads(text)
         except orjson.JSONDecodeError as retry:
-            yield ctx.failure(
-                _json_reason(str(retry), len(text), retry.pos),
-                f"invalid JSON: {retry}",
-                index=0,
-                raw=data,
-            )
+            yield ctx.failure(*json_error(str(retry), cut_short=True), index=0, raw=data)
             return
-    yield from _units(value, ctx, note)
+        data = text.encode()
+    yield from _units(value, data, ctx, note)
 
 
-def _units(value: Any, ctx: ReadContext, note: str | None) -> Iterator[Unit]:
-    key, fields = ctx.key, ctx.fields
+def _records(value: Any, ctx: ReadContext) -> tuple[list[tuple[Any, str | None]], list[str]]:
+    """The records of a parsed object with their container key, and the container keys."""
     if isinstance(value, list):
-        if is_turn_list(value, fields):  # a bare list of turns is one conversation
-            yield RawRecord(key, value, None, 0, "json", note)
-            return
-        for index, element in enumerate(value):
-            yield RawRecord(key, element, None, index, "json", note)
+        if is_turn_list(value, ctx.fields):  # a bare list of turns is one conversation
+            return [(value, None)], []
         ctx.empty_detail = "the top-level array is empty"
-        return
-    containers = container_keys(value, fields) if isinstance(value, dict) else []
+        return [(element, None) for element in value], []
+    containers = container_keys(value, ctx.fields) if isinstance(value, dict) else []
     if not containers:
-        yield RawRecord(key, value, None, 0, "json", note)
-        return
-    index = 0
-    for container in containers:
-        for element in value[container]:
-            yield RawRecord(key, element, None, index, "json", note, container)
-            index += 1
-    ctx.empty_detail = f"the record lists under {', '.join(containers)} are empty"
+        return [(value, None)], []
+    ctx.empty_detail = f"the {len(containers)} lists of records are empty"
+    return [(element, key) for key in containers for element in value[key]], containers
+
+
+def _units(value: Any, data: bytes, ctx: ReadContext, note: str | None) -> Iterator[Unit]:
+    records, containers = _records(value, ctx)
+    shapes = [shape(record, ctx.max_depth) for record in records]
+    outer = 0  # keys outside the records: the container object's own and its metadata's
+    if containers:
+        outer = len(value) + sum(shape(v)[1] for k, v in value.items() if k not in containers)
+    duplicates: list[bool] | None = None
+    if key_ends(data) != outer + sum(keys for _, keys in shapes):
+        duplicates, lost = _duplicates(data, ctx, len(records))
+        if lost:
+            yield ctx.failure(
+                Reason.DUPLICATE_KEY.value,
+                "the top-level object names a key that holds records twice: the records"
+                " listed under its first use are not read",
+            )
+    for index, ((record, container), (depth, _)) in enumerate(zip(records, shapes, strict=True)):
+        if depth > ctx.max_depth:
+            yield ctx.failure(
+                Reason.TOO_DEEP.value,
+                f"JSON nested deeper than the {ctx.max_depth}-level limit",
+                index=index,
+            )
+        elif duplicates is not None and duplicates[index]:
+            yield ctx.failure(Reason.DUPLICATE_KEY.value, DUPLICATE_DETAIL, index=index)
+        else:
+            yield RawRecord(ctx.key, record, None, index, "json", note, container)
+
+
+class _Repeats(dict[str, Any]):
+    """An object that named a key twice (the standard library's parse, kept last-wins)."""
+
+    repeated: frozenset[str] = frozenset()
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) == len(pairs):
+        return value
+    marked = _Repeats(value)
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for key, _ in pairs:
+        (repeated if key in seen else seen).add(key)
+    marked.repeated = frozenset(repeated)
+    return marked
+
+
+def _holds_repeats(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if type(node) is _Repeats:
+            return True
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+def _duplicates(data: bytes, ctx: ReadContext, count: int) -> tuple[list[bool], bool]:
+    """Which records name a key twice, and whether the container object does: the text is
+    parsed again with the standard library, which shows every object's keys."""
+    try:
+        again = json.loads(data, object_pairs_hook=_pairs)
+    except (ValueError, RecursionError):  # deeper than it reads: too_deep catches those
+        return [False] * count, False
+    records, containers = _records(again, ctx)
+    flags = [_holds_repeats(record) for record, _ in records]
+    if len(flags) != count:  # cannot happen: both parsers keep the last value of a key
+        return [False] * count, False
+    lost = type(again) is _Repeats and not again.repeated.isdisjoint(containers)
+    return flags, lost
 
 
 def _unparsable(data: bytes, exc: orjson.JSONDecodeError, ctx: ReadContext) -> Iterator[Unit]:
@@ -96,8 +165,8 @@ def _unparsable(data: bytes, exc: orjson.JSONDecodeError, ctx: ReadContext) -> I
                 unit.file_format = "jsonl"
             yield unit
         return
-    # Salvage the elements before the damage; the stream reports the failure for the rest.
-    yield from _stream(io.BytesIO(data), ctx, salvage=True)
+    # Salvage the records around the damage; the stream reports the failure for the rest.
+    yield from stream_json(io.BytesIO(data), ctx, salvage=json_error(message, cut_short=True))
 
 
 def _first_line_is_json(data: bytes) -> bool:
@@ -110,141 +179,3 @@ def _first_line_is_json(data: bytes) -> bool:
         return isinstance(orjson.loads(first), dict | list)
     except orjson.JSONDecodeError:
         return False
-
-
-def _json_reason(message: str, size: int, pos: int) -> str:
-    truncated = "end of data" in message or "premature EOF" in message or pos >= size - 1
-    return Reason.TRUNCATED_JSON.value if truncated else Reason.INVALID_JSON.value
-
-
-class _SingleRecord(Exception):
-    """The streamed array holds turns: the whole object is one conversation, not a container."""
-
-
-def _stream(source: Any, ctx: ReadContext, *, salvage: bool) -> Iterator[Unit]:
-    events = ijson.parse(source, buf_size=IJSON_BUFFER, use_float=True)
-    yielded = ctx.next_index
-    try:
-        _, event, value = next(events)
-        if event == "start_array":
-            yield from _elements(events, ctx, None)
-        elif event == "start_map":
-            for _, event, top_key in events:
-                if event == "end_map":
-                    break
-                _, event, _ = next(events)  # the first event of ``top_key``'s value
-                if event == "start_array":
-                    yield from _elements(events, ctx, top_key)
-                elif event == "start_map":
-                    _skip(events)
-        else:
-            yield RawRecord(ctx.key, value, None, 0, "json", ctx.encoding_note)
-            ctx.next_index = 1
-    except (ijson.JSONError, StopIteration) as exc:
-        if not ctx.problem:  # after stream damage read_stream reports the cause instead
-            # ijson's message goes on to quote the bytes around the error: keep its first line.
-            message = str(exc).split("\n", 1)[0] or "no JSON value"
-            truncated = "premature EOF" in message or "Incomplete" in message
-            reason = Reason.TRUNCATED_JSON.value if truncated else Reason.INVALID_JSON.value
-            yield ctx.failure(
-                reason,
-                f"invalid JSON after {ctx.next_index} records: {message}",
-                index=ctx.next_index,
-            )
-        return
-    except _SingleRecord:
-        if not salvage:
-            yield ctx.failure(
-                Reason.RECORD_TOO_LARGE.value,
-                f"one JSON conversation larger than {ctx.whole_json_bytes} bytes",
-                index=ctx.next_index,
-            )
-        elif not ctx.problem:
-            yield ctx.failure(
-                Reason.TRUNCATED_JSON.value,
-                "the JSON record is truncated or invalid",
-                index=ctx.next_index,
-            )
-        return
-    if not salvage and ctx.next_index == yielded:
-        yield ctx.failure(
-            Reason.RECORD_TOO_LARGE.value,
-            "a top-level JSON object larger than"
-            f" {ctx.whole_json_bytes} bytes holds no list of records",
-            index=0,
-        )
-
-
-def _elements(
-    events: Iterator[tuple[str, str, Any]], ctx: ReadContext, container: str | None
-) -> Iterator[Unit]:
-    """Yield the elements of the array whose ``start_array`` was just read."""
-    first = True
-    for _, event, value in events:
-        if event == "end_array":
-            return
-        too_large = False
-        if event in ("start_map", "start_array"):
-            value, too_large = _build(events, event, ctx.max_record_bytes)
-        if first and is_turn(value, ctx.fields):
-            raise _SingleRecord
-        first = False
-        if too_large:
-            yield ctx.failure(
-                Reason.RECORD_TOO_LARGE.value,
-                f"array element larger than the {ctx.max_record_bytes}-byte limit",
-                index=ctx.next_index,
-            )
-        else:
-            yield RawRecord(
-                ctx.key, value, None, ctx.next_index, "json", ctx.encoding_note, container
-            )
-        ctx.next_index += 1
-
-
-def _build(events: Iterator[tuple[str, str, Any]], start: str, limit: int) -> tuple[Any, bool]:
-    """Build one element from events, giving up on the value (not the events) past ``limit``."""
-    builder: Any = ijson.ObjectBuilder()
-    builder.event(start, None)
-    depth, size, too_large = 1, 0, False
-    for _, event, value in events:
-        if event in ("start_map", "start_array"):
-            depth += 1
-        elif event in ("end_map", "end_array"):
-            depth -= 1
-        size += len(value) if isinstance(value, str) else 8
-        if not too_large:
-            if size > limit:
-                too_large, builder = True, None
-            else:
-                builder.event(event, value)
-        if depth == 0:
-            break
-    return (None if too_large else builder.value), too_large
-
-
-def _skip(events: Iterator[tuple[str, str, Any]]) -> None:
-    depth = 1
-    for _, event, _ in events:
-        if event in ("start_map", "start_array"):
-            depth += 1
-        elif event in ("end_map", "end_array"):
-            depth -= 1
-            if depth == 0:
-                return
-
-
-class _Prefixed:
-    """``read(n)`` over bytes already taken from a buffer, then the rest of the buffer."""
-
-    def __init__(self, head: bytes, rest: io.BufferedReader) -> None:
-        self._head = memoryview(head)
-        self._pos = 0
-        self._rest = rest
-
-    def read(self, n: int) -> bytes:
-        if self._pos < len(self._head):
-            chunk = bytes(self._head[self._pos : self._pos + n])
-            self._pos += len(chunk)
-            return chunk
-        return self._rest.read(n)

@@ -1,18 +1,29 @@
-"""Line-oriented readers: JSON Lines (one record per line) and plain text (one record per file)."""
+"""Line-oriented readers: JSON Lines (one record per line) and plain text (one record per file).
+
+A JSON line that does not parse is one failure: ``truncated_json`` for a last line that stops
+before its value does (the object was cut short), ``decode_error`` for a lone UTF-16 surrogate
+escape, ``invalid_json`` otherwise. A line that parses is still refused when it nests too deep or
+names a key twice (``json_checks``).
+"""
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 
 import orjson
 
 from pixel_platform.core.reasons import Reason
 from pixel_platform.ingest.context import ReadContext, Unit
+from pixel_platform.ingest.json_checks import json_error, problem
 from pixel_platform.ingest.raw import RawRecord
 from pixel_platform.ingest.streams import SNIFF_BYTES, decode_lenient, is_binary
 
 SKIP_CHUNK = 1 << 20
+# orjson refuses raw C0 controls in strings, so in a JSON line they can only come from these
+# escapes (C1 controls and bidi marks are not ASCII: cleaning always scans non-ASCII text).
+_CONTROL_ESCAPE = re.compile(rb"\\(?:[bf]|u00[01]|u007[fF])").search
 
 
 def skip_line(buf: io.BufferedIOBase) -> None:
@@ -25,9 +36,10 @@ def skip_line(buf: io.BufferedIOBase) -> None:
 
 def read_jsonl(buf: io.BufferedIOBase, ctx: ReadContext) -> Iterator[Unit]:
     # The hot loop of ingestion: locals only, orjson on the raw bytes, slow paths out of line.
-    key, note, limit = ctx.key, ctx.encoding_note, ctx.max_record_bytes
+    key, note, limit, depth = ctx.key, ctx.encoding_note, ctx.max_record_bytes, ctx.max_depth
     readline, loads, decode_error = buf.readline, orjson.loads, orjson.JSONDecodeError
     line_no = index = 0
+    last = False
     while True:
         line = readline(limit + 1)
         if not line:
@@ -48,23 +60,36 @@ def read_jsonl(buf: io.BufferedIOBase, ctx: ReadContext) -> Iterator[Unit]:
             if ctx.problem:  # a last line cut short by stream damage: the failure covers it
                 line_no -= 1
                 break
+            last = True
         if line.isspace():
             continue
         try:
             payload = loads(line)
         except decode_error as exc:
-            yield _jsonl_slow(line, exc, ctx, line_no, index)
+            yield _jsonl_slow(line, exc, ctx, line_no, index, last)
         else:
-            yield RawRecord(key, payload, line_no, index, "jsonl", note)
+            found = problem(line, payload, depth)
+            if found is not None:
+                yield ctx.failure(*found, line=line_no, index=index, raw=line)
+            else:
+                controls = line.find(b"\\") >= 0 and _CONTROL_ESCAPE(line) is not None
+                controls = controls or line.find(b"\x7f") >= 0
+                yield RawRecord(key, payload, line_no, index, "jsonl", note, None, controls)
         index += 1
     ctx.next_line, ctx.next_index = line_no + 1, index
     ctx.empty_detail = "no non-blank lines"
 
 
 def _jsonl_slow(
-    line: bytes, exc: orjson.JSONDecodeError, ctx: ReadContext, line_no: int, index: int
+    line: bytes,
+    exc: orjson.JSONDecodeError,
+    ctx: ReadContext,
+    line_no: int,
+    index: int,
+    last: bool,
 ) -> Unit:
-    """A line orjson refused: a stray BOM, non-UTF-8 bytes, binary junk or plain bad JSON."""
+    """A line orjson refused: a stray BOM, non-UTF-8 bytes, binary junk, a lone surrogate
+    escape, a last line cut short or plain bad JSON."""
     if line.startswith(b"\xef\xbb\xbf"):
         line = line[3:]
     if is_binary(line):
@@ -81,10 +106,12 @@ def _jsonl_slow(
     except orjson.JSONDecodeError as retry:
         exc = retry
     else:
+        found = problem(text.encode(), payload, ctx.max_depth)
+        if found is not None:
+            return ctx.failure(*found, line=line_no, index=index, raw=line)
         return RawRecord(ctx.key, payload, line_no, index, "jsonl", note or ctx.encoding_note)
-    return ctx.failure(
-        Reason.INVALID_JSON.value, f"invalid JSON: {exc}", line=line_no, index=index, raw=line
-    )
+    reason, detail = json_error(str(exc), cut_short=last)
+    return ctx.failure(reason, detail, line=line_no, index=index, raw=line)
 
 
 def read_txt(buf: io.BufferedIOBase, ctx: ReadContext) -> Iterator[Unit]:

@@ -41,13 +41,18 @@ class IngestPipeline:
         posts: str | None = None,
         ingested_at: str,
         etags: Mapping[str, str] | None = None,
+        max_depth: int | None = None,
     ) -> None:
         name = family.name or None
+        # The readers feeding this pipeline take the same limit (``read_kwargs``).
+        self.max_depth = max_depth or registry.defaults.max_depth
+        self.fields = family.fields
         self.convert = ConvertStep(
             registry,
             family,
             fmt or family.format,
             posts=posts if posts is not None else family.posts,
+            max_depth=self.max_depth,
         )
         self.steps: list[Step[Any, Any]] = [
             ReadStep(name),
@@ -57,6 +62,8 @@ class IngestPipeline:
                 name,
                 min_turns=registry.min_turns(family),
                 max_turn_chars=registry.max_turn_chars(family),
+                max_turns=registry.max_turns(family),
+                max_record_chars=registry.max_record_chars(family),
             ),
             FinalizeStep(
                 family.name,
@@ -66,6 +73,10 @@ class IngestPipeline:
                 stricter=registry.stricter_license,
             ),
         ]
+
+    def read_kwargs(self) -> dict[str, Any]:
+        """What ``read_stream`` / ``read_object`` need to read for this pipeline."""
+        return {"fields": self.fields, "max_depth": self.max_depth}
 
     def run(
         self, units: Iterable[RawRecord | ReadFailure], quarantine: QuarantineSink

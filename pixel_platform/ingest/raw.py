@@ -25,17 +25,21 @@ class RawRecord:
     # set when bytes were not clean UTF-8 (e.g. "cp1252", "utf-16")
     encoding_note: str | None = None
     container: str | None = None  # the key of a JSON object whose list held it ("train", "test")
+    # False only where the reader saw that no string in the payload can hold an ASCII control
+    # character (a JSON line with no control escape and no DEL byte): cleaning skips the scan.
+    may_hold_controls: bool = True
 
     def locator(self) -> Locator:
         return Locator(self.source_key, self.line, self.index)
 
     def excerpt(self) -> str:
+        """The record as JSON, for the quarantine file; never raises (no ``repr``: it recurses)."""
         if isinstance(self.payload, str):
             return self.payload
         try:
             return orjson.dumps(self.payload, default=str).decode()
-        except TypeError:
-            return repr(self.payload)
+        except (TypeError, ValueError, RecursionError) as exc:  # too deep, an unwritable string
+            return f"<a {type(self.payload).__name__} that cannot be written as JSON: {exc}>"
 
 
 @dataclass(slots=True)

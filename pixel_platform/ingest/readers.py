@@ -3,8 +3,10 @@
 A unit is a JSONL line, a JSON array element, a CSV row or a whole text file. Every unit ends as
 exactly one record or one failure, and a file always yields at least one unit (an empty file is an
 ``EMPTY_FILE`` failure), so ``units_in == records_out + quarantined`` can be checked end to end.
-Readers never raise on bad content and never hold more than ``max_record_bytes`` of one record
-(JSON files under ``whole_json_bytes`` are the exception: they are parsed whole, which is faster).
+Readers never raise on bad content, whatever the bytes (a fuzz test holds them to it), and never
+hold more than ``max_record_bytes`` of one record (JSON files under ``whole_json_bytes`` are the
+exception: they are parsed whole, which is faster). JSON nested deeper than ``max_depth`` is
+``too_deep``; an object naming a key twice is ``duplicate_key`` (``json_checks``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import BinaryIO
 from pixel_platform.core.reasons import Reason
 from pixel_platform.ingest.context import ReadContext, Unit
 from pixel_platform.ingest.csv_reader import read_csv
+from pixel_platform.ingest.json_checks import MAX_DEPTH
 from pixel_platform.ingest.json_reader import read_json
 from pixel_platform.ingest.line_readers import read_jsonl, read_txt
 from pixel_platform.ingest.raw import ReadFailure
@@ -53,6 +56,7 @@ def read_stream(
     max_record_bytes: int = MAX_RECORD_BYTES,
     fields: FieldMapping | None = None,
     whole_json_bytes: int = WHOLE_JSON_BYTES,
+    max_depth: int = MAX_DEPTH,
 ) -> Iterator[Unit]:
     """Yield one record or failure per unit of ``stream``; the format comes from ``key``."""
     fmt, gzipped, ext = file_format(key)
@@ -73,6 +77,7 @@ def read_stream(
         fields or FieldMapping(),
         opened.encoding_note,
         opened.problem,
+        max_depth,
     )
     units = 0
     for unit in _READERS[fmt](opened.buf, ctx):

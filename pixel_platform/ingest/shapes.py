@@ -20,6 +20,23 @@ def first_key(obj: dict[str, Any], keys: tuple[str, ...]) -> str | None:
     return None
 
 
+def record_fields(fields: FieldMapping) -> frozenset[str]:
+    """Every key some converter reads a conversation from (labels and containers aside)."""
+    return frozenset(
+        (
+            *fields.turn_lists,
+            *fields.text,
+            *fields.question,
+            *fields.answer,
+            fields.instruction,
+            fields.input,
+            fields.output,
+            *fields.post,
+            *fields.post_title,
+        )
+    )
+
+
 def is_turn(value: Any, fields: FieldMapping) -> bool:
     """A dict with a role key and a content key: one turn of a conversation, not a record."""
     return (

@@ -113,8 +113,10 @@ class _GuardedRaw(io.RawIOBase):
         try:
             data = self._read(len(buffer))
         except _GZIP_ERRORS as exc:
+            # "Not a gzipped file (b'{\"')" quotes the object's first bytes: not those.
+            message = str(exc).split(" (b", 1)[0]
             self._problem.set(
-                Reason.TRUNCATED_GZIP.value, f"gzip stream is truncated or corrupt: {exc}"
+                Reason.TRUNCATED_GZIP.value, f"gzip stream is truncated or corrupt: {message}"
             )
             return 0
         except UnicodeDecodeError as exc:

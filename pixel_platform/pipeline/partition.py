@@ -6,12 +6,20 @@ Output files, all written atomically (a reader sees the old version or the new, 
 * ``pipeline/quarantine/<family>/<slug>/quarantine.jsonl`` — one ``QuarantineEntry`` per line
 * ``pipeline/processed/<family>/<slug>/stats.json`` — counts; written last, so its presence means
   the partition finished.
+
+One object never fails its partition: a key the store cannot serve (a symbolic link in a local
+bucket, an S3 key with an empty or ``..`` segment) is one ``unreadable_key`` unit, and a reader
+that raises on an object's bytes (a bug: readers are held to never raising) ends that object with
+one ``read_error`` unit; the other objects are read as usual. Storage errors (transient or
+terminal) still fail the partition, and a crash in a later step is re-raised as ``IngestError``
+naming the object key and record index. Nothing logged or raised quotes a record.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,13 +28,14 @@ from typing import Any, BinaryIO
 import orjson
 
 from pixel_platform import PIPELINE_VERSION
-from pixel_platform.core.errors import TerminalError
+from pixel_platform.core.errors import IngestError, InvalidKeyError, PixelError, TerminalError
+from pixel_platform.core.reasons import Reason
 from pixel_platform.core.steps import QuarantineEntry
 from pixel_platform.ingest.pipeline import IngestPipeline
 from pixel_platform.ingest.raw import RawRecord, ReadFailure
 from pixel_platform.ingest.readers import read_object
 from pixel_platform.pipeline import layout
-from pixel_platform.pipeline.snapshot import RawSnapshot
+from pixel_platform.pipeline.snapshot import RawSnapshot, SnapshotObject
 from pixel_platform.registry.model import FamilySpec, Registry, SourceSpec
 from pixel_platform.storage.base import ObjectStore
 
@@ -111,22 +120,76 @@ def find_source(family: FamilySpec, partition_key: str) -> SourceSpec:
     )
 
 
-def _units(
-    store: ObjectStore, snapshot: RawSnapshot, progress: ProgressCallback | None
-) -> Iterator[RawRecord | ReadFailure]:
-    seen = 0
-    for obj in snapshot.objects:
-        current = store.head(obj.key)
+class _UnitFeed:
+    """The units of a snapshot's objects, one object after another; remembers the last unit
+    handed out, which is the one a failing step was working on."""
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        snapshot: RawSnapshot,
+        progress: ProgressCallback | None,
+        logger: logging.Logger,
+        read_kwargs: dict[str, Any],
+    ) -> None:
+        self._store = store
+        self._read_kwargs = read_kwargs
+        self._snapshot = snapshot
+        self._progress = progress
+        self._log = logger
+        self.last: RawRecord | ReadFailure | None = None
+
+    def __iter__(self) -> Iterator[RawRecord | ReadFailure]:
+        seen = 0
+        for obj in self._snapshot.objects:
+            for unit in self._object_units(obj):
+                seen += 1
+                self.last = unit
+                yield unit
+            if self._progress is not None:
+                self._progress(obj.key, seen)
+
+    def _object_units(self, obj: SnapshotObject) -> Iterator[RawRecord | ReadFailure]:
+        store, key = self._store, obj.key
+        try:
+            current = store.head(key)
+        except InvalidKeyError as exc:
+            yield ReadFailure(key, Reason.UNREADABLE_KEY.value, str(exc))
+            return
         if current is None or current.etag != obj.etag:
             raise TerminalError(
-                f"{store.uri(obj.key)} changed or vanished since the raw snapshot of"
-                f" {snapshot.taken_at}; materialize the raw asset of this partition again"
+                f"{store.uri(key)} changed or vanished since the raw snapshot of"
+                f" {self._snapshot.taken_at}; materialize the raw asset of this partition again"
             )
-        for unit in read_object(store, obj.key):
-            seen += 1
-            yield unit
-        if progress is not None:
-            progress(obj.key, seen)
+        units = 0
+        try:
+            for unit in read_object(store, key, **self._read_kwargs):
+                units += 1
+                yield unit
+        except InvalidKeyError as exc:
+            yield ReadFailure(key, Reason.UNREADABLE_KEY.value, str(exc), index=units)
+        except (PixelError, OSError, MemoryError):
+            raise  # storage and the machine, not the object's bytes
+        except Exception as exc:  # a reader bug: contain it to this object
+            where = _where(exc)
+            self._log.error("reader failed on %s after %d units: %s", key, units, where)
+            yield ReadFailure(
+                key,
+                Reason.READ_ERROR.value,
+                f"the reader failed after {units} units ({where}); the rest of the object is"
+                " not read",
+                index=units,
+            )
+
+    def where(self) -> str:
+        return self.last.locator().describe() if self.last is not None else "before the first unit"
+
+
+def _where(exc: BaseException) -> str:
+    """An exception's type and innermost place: never its message, which may quote a record."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    place = f" at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else ""
+    return f"{type(exc).__name__}{place}"
 
 
 def process_partition(
@@ -162,8 +225,17 @@ def process_partition(
     ):
         output = HashingWriter(out_fh)
         quarantine = JsonlQuarantineWriter(q_fh, logger)
-        for conversation in pipeline.run(_units(store, snapshot, progress), quarantine):
-            output.write_line(conversation.to_json())
+        feed = _UnitFeed(store, snapshot, progress, logger, pipeline.read_kwargs())
+        try:
+            for conversation in pipeline.run(feed, quarantine):
+                output.write_line(conversation.to_json())
+        except PixelError:
+            raise
+        except Exception as exc:
+            raise IngestError(
+                f"ingest of {family_name}/{snapshot.partition_key} failed at {feed.where()}:"
+                f" {_where(exc)}"
+            ) from None
     pipeline.check_balance()
 
     stats: dict[str, Any] = pipeline.stats()

@@ -189,6 +189,8 @@ class FamilySpec(_Strict):
     system_prompt: str | None = None
     min_turns: int | None = Field(default=None, ge=1)
     max_turn_chars: int | None = Field(default=None, ge=1)
+    max_turns: int | None = Field(default=None, ge=1)
+    max_record_chars: int | None = Field(default=None, ge=1)
     derived: bool = False  # produced by a derived/generator asset rather than read from sources
 
     @field_validator("stage")
@@ -211,6 +213,13 @@ class FamilySpec(_Strict):
 class Defaults(_Strict):
     min_turns: int = Field(default=2, ge=1)
     max_turn_chars: int = Field(default=32_000, ge=1)
+    # Per record, past them: record_too_large. They bound what one record costs every later
+    # step (PII analysis is linear in the text: one 7.9 MB record once took 342 s).
+    max_turns: int = Field(default=1_000, ge=1)
+    max_record_chars: int = Field(default=200_000, ge=1)
+    # JSON nesting a record may have as read (too_deep past it). At most 200: orjson writes 254
+    # levels, and a kept source field sits three levels below the record's top.
+    max_depth: int = Field(default=64, ge=4, le=200)
 
 
 # Built-in role names; a family's ``roles`` adds to or overrides these (keys are lower-cased).
@@ -333,6 +342,12 @@ class Registry(_Strict):
 
     def max_turn_chars(self, family: FamilySpec) -> int:
         return family.max_turn_chars or self.defaults.max_turn_chars
+
+    def max_turns(self, family: FamilySpec) -> int:
+        return family.max_turns or self.defaults.max_turns
+
+    def max_record_chars(self, family: FamilySpec) -> int:
+        return family.max_record_chars or self.defaults.max_record_chars
 
 
 def _posts_problems(where: str, family: FamilySpec, source: SourceSpec | None) -> list[str]:

@@ -19,6 +19,7 @@ from pixel_platform.core.errors import TransientStorageError
 
 TEMP_PREFIX = ".tmp-"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+_DOT_BEFORE_DOT = re.compile(r"\.(?=\.)")
 
 
 class ReadCache:
@@ -79,4 +80,7 @@ class ReadCache:
 
 
 def _safe(name: str) -> str:
-    return _UNSAFE.sub("_", name) or "_"
+    """``name`` as one file name: no separator, and never ``.`` or ``..`` (a bucket named
+    ``..`` would put its cache beside the cache root)."""
+    safe = _DOT_BEFORE_DOT.sub("_", _UNSAFE.sub("_", name))
+    return "_" if safe in ("", ".") else safe

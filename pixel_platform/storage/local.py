@@ -3,6 +3,12 @@
 It is the default store, not a test toy, so it keeps the same guarantees as S3: keys cannot leave
 the root, listing is in key order, and a writer's output appears atomically (temp file in the same
 directory, fsync, ``os.replace``) or not at all.
+
+Symbolic links are not followed on read: S3 has none, and a link may lead anywhere (outside the
+bucket, to a directory, nowhere). ``list`` and ``head`` show a link as the object it is (its own
+size and times, so snapshots and change detection see it); ``open_read`` refuses a key that is or
+passes through a link with ``InvalidKeyError``, which ingestion quarantines as ``unreadable_key``
+while the objects beside it are read.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import filecmp
 import hashlib
 import os
 import shutil
+import stat as stat_mode
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -36,14 +43,28 @@ class LocalObjectStore(ObjectStore):
         return f"LocalObjectStore(root={str(self.root)!r})"
 
     # -- paths ----------------------------------------------------------------------------------
-    def _path(self, key: str) -> Path:
+    def _lexical(self, key: str) -> Path:
+        """The path of a valid key, nothing resolved."""
         validate_key(key)
-        path = (self.root / key).resolve()
+        if any(segment.startswith(TEMP_PREFIX) for segment in key.split("/")):
+            raise InvalidKeyError(f"object key {key!r} uses the reserved prefix {TEMP_PREFIX!r}")
+        return self.root / key
+
+    def _path(self, key: str) -> Path:
+        path = self._lexical(key).resolve()
         # validate_key already rejects '..'; resolving also catches symlinks pointing outside.
         if not path.is_relative_to(self.root):
             raise InvalidKeyError(f"object key {key!r} resolves outside the store root")
-        if any(segment.startswith(TEMP_PREFIX) for segment in key.split("/")):
-            raise InvalidKeyError(f"object key {key!r} uses the reserved prefix {TEMP_PREFIX!r}")
+        return path
+
+    def _unlinked(self, key: str, *, parents_only: bool = False) -> Path:
+        """The path of ``key`` when no segment of it (or of its parents) is a symbolic link."""
+        path = self._lexical(key)
+        if _has_link(self.root, key.rpartition("/")[0] if parents_only else key):
+            raise InvalidKeyError(
+                f"object key {key!r} is or passes through a symbolic link; the local store does"
+                " not follow links"
+            )
         return path
 
     def uri(self, key: str = "") -> str:
@@ -75,20 +96,25 @@ class LocalObjectStore(ObjectStore):
             if is_dir:
                 if key.startswith(prefix) or prefix.startswith(key):
                     yield from self._walk(Path(entry.path), key, prefix)
+            elif key.startswith(prefix) and entry.is_symlink():
+                yield _info(key, entry.stat(follow_symlinks=False))  # listed, never followed
             elif key.startswith(prefix) and entry.is_file():
                 yield _info(key, entry.stat())
 
     def head(self, key: str) -> ObjectInfo | None:
-        path = self._path(key)
+        """As ``list`` shows it: a symbolic link is described, not followed."""
+        lexical = self._unlinked(key, parents_only=True)
         try:
-            stat = path.stat()
+            stat = lexical.lstat()
         except (FileNotFoundError, NotADirectoryError):
             return None
-        return _info(key, stat) if path.is_file() else None
+        if stat_mode.S_ISLNK(stat.st_mode) or stat_mode.S_ISREG(stat.st_mode):
+            return _info(key, stat)
+        return None
 
     @contextmanager
     def open_read(self, key: str) -> Iterator[BinaryIO]:
-        path = self._path(key)
+        path = self._unlinked(key)
         try:
             fh = open(path, "rb")  # noqa: SIM115 - closed by the context manager below
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
@@ -141,7 +167,7 @@ class LocalObjectStore(ObjectStore):
     def copy(self, src_key: str, dst_key: str) -> ObjectInfo:
         """A file copy (``copy_file_range`` where the kernel has it) into a temp file beside the
         target, then ``os.replace``: the copy appears atomically or not at all."""
-        src = self._path(src_key)
+        src = self._unlinked(src_key)
         if not src.is_file():
             raise ObjectNotFoundError(f"object {src_key!r} not found in {self.root}")
         with open(src, "rb") as fh, self.open_write(dst_key) as dst:
@@ -151,10 +177,30 @@ class LocalObjectStore(ObjectStore):
         return info
 
     def delete(self, key: str) -> None:
-        path = self._path(key)
+        path = self._unlinked(key, parents_only=True)  # a link is deleted, never its target
         with suppress(FileNotFoundError):
             path.unlink()
         self._prune_empty_parents(path.parent)
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under ``prefix``, and the in-progress files (``.tmp-*``) that
+        writers killed mid-write left there: nothing of a removed folder survives unseen."""
+        deleted = super().delete_prefix(prefix)
+        validate_key(prefix, allow_prefix=True)
+        base = self.root / prefix if prefix.endswith("/") else (self.root / prefix).parent
+        if not base.is_dir() or _has_link(self.root, prefix.rstrip("/")):
+            return deleted
+        for directory, _, files in os.walk(base, followlinks=False):
+            for name in files:
+                path = Path(directory) / name
+                key = path.relative_to(self.root).as_posix()
+                leftover = name.startswith(TEMP_PREFIX) and not path.is_symlink()
+                if leftover and key.startswith(prefix):
+                    with suppress(FileNotFoundError):
+                        path.unlink()
+        for directory, _, _ in sorted(os.walk(base), key=lambda d: -len(d[0])):
+            self._prune_empty_parents(Path(directory))
+        return deleted
 
     def _prune_empty_parents(self, directory: Path) -> None:
         # S3 has no directories; removing emptied ones keeps both backends looking the same.
@@ -164,6 +210,16 @@ class LocalObjectStore(ObjectStore):
             except OSError:  # not empty, already gone, or raced with a writer: stop quietly
                 return
             directory = directory.parent
+
+
+def _has_link(root: Path, key: str) -> bool:
+    """Whether a segment of ``key`` below ``root`` is a symbolic link."""
+    path = root
+    for segment in key.split("/") if key else ():
+        path = path / segment
+        if path.is_symlink():
+            return True
+    return False
 
 
 def _same_content(new: str, existing: Path) -> bool:

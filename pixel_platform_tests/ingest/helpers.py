@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +18,9 @@ FIXTURES = Path(__file__).with_name("fixtures")
 INGESTED_AT = "2026-01-01T00:00:00+00:00"
 
 
+@functools.cache
 def registry() -> Registry:
-    return load_registry(FIXTURES / "registry.yaml")
+    return load_registry(FIXTURES / "registry.yaml")  # frozen: one load serves every test
 
 
 @dataclass
@@ -50,10 +52,18 @@ def ingest(
     """
     reg = registry()
     spec = reg.family(family)
-    pipeline = IngestPipeline(reg, spec, fmt=fmt, ingested_at=INGESTED_AT, etags={key: "etag-1"})
+    pipeline = IngestPipeline(
+        reg,
+        spec,
+        fmt=fmt,
+        ingested_at=INGESTED_AT,
+        etags={key: "etag-1"},
+        max_depth=read_kw.pop("max_depth", None),
+    )
     quarantine = ListQuarantine()
     stream = io.BytesIO(data) if isinstance(data, bytes) else data
-    out = list(pipeline.run(read_stream(stream, key, fields=spec.fields, **read_kw), quarantine))
+    read_kw = pipeline.read_kwargs() | read_kw
+    out = list(pipeline.run(read_stream(stream, key, **read_kw), quarantine))
     pipeline.check_balance()
     stats = pipeline.stats()
     assert stats["units_in"] == len(out) + len(quarantine.entries)

@@ -275,7 +275,9 @@ def test_unknown_format() -> None:
     rows = [{"foo": "bar", "baz": 1}, 42, "   "]
     result = ingest(jsonl(*rows), "raw/unknown.jsonl")
     assert result.reasons == [Reason.UNKNOWN_FORMAT, Reason.UNKNOWN_FORMAT, Reason.EMPTY_RECORD]
-    assert result.quarantined[0].detail == "no known conversation fields; keys: baz, foo"
+    detail = result.quarantined[0].detail
+    assert detail.startswith("no key of the record (2 in all) is a conversation field")
+    assert "foo" not in detail and "baz" not in detail  # keys can be text: never quoted
     assert result.stats["detected_formats"] == {"raw/unknown.jsonl": {"unknown": 3}}
 
 
@@ -304,13 +306,17 @@ def test_unknown_role() -> None:
     row = {"messages": [{"role": "narrator", "content": "a"}, {"role": "user", "content": "b"}]}
     result = ingest(jsonl(row), "raw/role.jsonl")
     assert result.reasons == [Reason.UNKNOWN_ROLE]
-    assert "'narrator'" in result.quarantined[0].detail
+    detail = result.quarantined[0].detail
+    assert "messages[0].role holds a role the family does not map" in detail
+    assert "narrator" not in detail  # a label from the record is a value: never quoted
 
 
 def test_transcript_with_only_unknown_labels() -> None:
     result = ingest(b"Alice: hello\nBob: hi there\n", "raw/names.txt", "therapy")
     assert result.reasons == [Reason.UNKNOWN_ROLE]
-    assert "'Alice'" in result.quarantined[0].detail
+    detail = result.quarantined[0].detail
+    assert detail.startswith("the speaker label of turn 0 (5 characters) is not mapped")
+    assert "Alice" not in detail  # speaker labels are often names
 
 
 def test_transcript_without_labels() -> None:

@@ -226,8 +226,9 @@ def test_transcript_family_labels() -> None:
         ({}, Reason.EMPTY_RECORD, "the record is an empty dict"),
         ([], Reason.EMPTY_RECORD, "the record is an empty list"),
         ({"messages": []}, Reason.EMPTY_RECORD, "messages is an empty list"),
-        ({"id": 1, "body": "x"}, Reason.UNKNOWN_FORMAT,
-         "no known conversation fields; keys: body, id"),
+        ({"id": 1, "secret body": "x"}, Reason.UNKNOWN_FORMAT,
+         "no key of the record (2 in all) is a conversation field the family reads (registry"
+         " fields: turn lists, question/answer, instruction/output, text)"),
         (3.5, Reason.UNKNOWN_FORMAT, "the record is a float, not an object, list or text"),
         ({"messages": "secret text"}, Reason.WRONG_FIELD_TYPE,
          "messages is a str, expected a list of turns"),
@@ -237,8 +238,9 @@ def test_transcript_family_labels() -> None:
          "messages[0].text is a list, expected a string"),
         ({"messages": [{"role": "user"}]}, Reason.MISSING_FIELD,
          "messages[0] has no content field (tried content, value, text, utterance)"),
-        ({"messages": [{"role": "pirate", "content": "arr"}]}, Reason.UNKNOWN_ROLE,
-         "messages[0].role 'pirate' is not mapped; add it to the family's roles"),
+        ({"messages": [{"role": "secret pirate", "content": "arr"}]}, Reason.UNKNOWN_ROLE,
+         "messages[0].role holds a role the family does not map (a string of 13 characters;"
+         " the record is in the quarantine file); add it to the family's roles"),
         ({"text": 12}, Reason.WRONG_FIELD_TYPE, "text is a int, expected a string"),
     ],
 )  # fmt: skip

@@ -118,7 +118,7 @@ def test_json_posts_and_a_text_file_follow_the_route() -> None:
     assert result.out[0].metadata["post"]["labels"] == {"label": 1}
     assert result.reasons == [Reason.UNKNOWN_FORMAT]
     assert result.quarantined[0].index == 1
-    assert result.quarantined[0].detail == "no known conversation fields; keys: id"
+    assert result.quarantined[0].detail.startswith("no key of the record (1 in all)")
 
     text = ingest(b"Some days are heavier than others.\n", "raw/posts_text/note.txt", "posts_text")
     assert text.out[0].messages == [

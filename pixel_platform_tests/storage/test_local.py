@@ -174,3 +174,54 @@ def test_symlinks_cannot_lead_outside_the_root(
     with pytest.raises(InvalidKeyError, match="outside"):
         local_store.write_bytes("link/file", b"x")
     assert list(outside.iterdir()) == []
+
+
+def test_a_symlink_is_listed_and_described_but_never_read(
+    local_store: LocalObjectStore, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"not in the bucket")
+    local_store.write_bytes("raw/a.jsonl", b"{}\n")
+    local_store.write_bytes("raw/c.jsonl", b"{}\n")
+    raw = local_store.root / "raw"
+    (raw / "b.jsonl").symlink_to(outside)  # a file outside the root
+    (raw / "inside.jsonl").symlink_to(raw / "a.jsonl")  # a file inside it: not followed either
+    (raw / "dangling.jsonl").symlink_to(tmp_path / "nowhere")
+    (raw / "loop").symlink_to(raw, target_is_directory=True)  # a directory: listed, not walked
+    keys = [info.key for info in local_store.list("raw/")]
+    assert keys == [
+        "raw/a.jsonl",
+        "raw/b.jsonl",
+        "raw/c.jsonl",
+        "raw/dangling.jsonl",
+        "raw/inside.jsonl",
+        "raw/loop",
+    ]
+    for key in keys[1:2] + keys[3:]:
+        info = local_store.head(key)  # what list showed, without raising
+        assert info is not None and info.size == os.lstat(local_store.root / key).st_size
+        assert [i.etag for i in local_store.list(key) if i.key == key] == [info.etag]
+        with pytest.raises(InvalidKeyError, match="symbolic link"):
+            local_store.read_bytes(key)
+    with pytest.raises(InvalidKeyError, match="symbolic link"):
+        local_store.head("raw/loop/a.jsonl")
+    with pytest.raises(InvalidKeyError, match="symbolic link"):
+        local_store.read_bytes("raw/loop/a.jsonl")
+    local_store.delete("raw/b.jsonl")  # the link goes, never what it points at
+    assert outside.read_bytes() == b"not in the bucket"
+    assert not (raw / "b.jsonl").is_symlink()
+
+
+def test_delete_prefix_also_removes_what_killed_writers_left(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path)
+    store.write_bytes("exports/releases/v1/manifest.json", b"{}")
+    store.write_bytes("exports/releases/v10/keep.json", b"{}")
+    leftover = tmp_path / "exports/releases/v1/shards/.tmp-abc123"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"half a shard")
+    assert [i.key for i in store.list("exports/releases/v1/")] == [
+        "exports/releases/v1/manifest.json"
+    ]  # the listing never shows it
+    assert store.delete_prefix("exports/releases/v1/") == 1
+    assert not (tmp_path / "exports/releases/v1").exists()
+    assert store.exists("exports/releases/v10/keep.json")
