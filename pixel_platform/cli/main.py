@@ -13,6 +13,7 @@ from pixel_platform.cli import (
     derived_data,
     derived_edge,
     ops,
+    release_keys,
     run,
     train,
     verify,
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     ops.add_parsers(sub)
     curate.add_parsers(sub)
     verify.add_parser(sub)
+    release_keys.add_parser(sub)
     derived_edge.add_parsers(sub)
     derived_data.add_parsers(sub)
     train.add_parser(sub)

@@ -1,26 +1,45 @@
-"""``pixel-platform verify RELEASE``: run the ten release gates on a published release.
+"""``pixel-platform verify RELEASE``: is this the release the build published, and do its gates
+pass?
 
 RELEASE is a local release directory or ``s3://bucket/exports/releases/<version>`` (credentials
-and endpoint from the environment, as for every S3 command). The gates run with the options the
-release was built with (its manifest's ``options``) and the given or default registry. Prints a
-per-gate report; ``--json OUT`` writes the results as JSON (``-`` for stdout). Exit code 1 when
-any gate fails, 2 when the release cannot be read at all.
+and endpoint from the environment, as for every S3 command).
+
+First the manifest's authenticity (``release.authenticity``): its ``version`` must be the one its
+folder names, and its exact bytes must match what is kept outside the bucket, if given: a digest
+(``--manifest-digest sha256:...``, from the run's log or the materialization's metadata), the
+digest the Dagster instance recorded for that version (``--dagster-instance``), the signature
+``manifest.json.sig`` checked with ``--public-key``. Without any of them it says the manifest's
+authenticity was not checked. Then the gates, with the options the release was built with (its
+manifest's ``options``) and the given or default registry; the Hash gate also rejects any file
+the manifest does not list (a local store's hidden ``.tmp-*`` files too).
+
+Prints a per-gate report; ``--json OUT`` writes the results as JSON (``-`` for stdout). Exit code
+1 when the authenticity check or any gate fails, 2 when the release cannot be read at all.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from pixel_platform.cli.common import PROJECT_ROOT, ensure_dagster_home
+from pixel_platform.core.errors import ConfigError
 from pixel_platform.registry.model import load_registry
+from pixel_platform.release.authenticity import (
+    check_authenticity,
+    normalize_digest,
+    version_in_path,
+)
 from pixel_platform.release.curriculum import load_curriculum
 from pixel_platform.release.gates import GATES, run_gates_on
 from pixel_platform.release.options import GateContext
 from pixel_platform.release.results import GateResult
+from pixel_platform.release.signing import load_public_key
 from pixel_platform.release.view import ReleaseView
 from pixel_platform.storage.base import ObjectStore
 from pixel_platform.storage.local import LocalObjectStore
@@ -43,7 +62,48 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument(
         "--gate", action="append", choices=list(GATES), help="run only this gate (repeatable)"
     )
+    p.add_argument(
+        "--manifest-digest",
+        metavar="SHA256",
+        type=_digest_arg,
+        help="the manifest's digest as published (sha256:<hex>, from the build's log or the"
+        " dataset_release materialization's manifest_sha256)",
+    )
+    p.add_argument(
+        "--public-key",
+        metavar="PEM",
+        help="Ed25519 public key (PEM) to check manifest.json.sig with",
+    )
+    p.add_argument(
+        "--dagster-instance",
+        action="store_true",
+        help="compare with the manifest digest the Dagster instance ($DAGSTER_HOME, else the"
+        " checkout's .dagster/) recorded for this version",
+    )
     p.set_defaults(func=run)
+
+
+def _digest_arg(text: str) -> str:
+    try:
+        return normalize_digest(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _instance_digest(version: str | None) -> tuple[str, str | None]:
+    """(source name, digest the Dagster instance recorded for ``version``, or ``None``)."""
+    if not os.environ.get("DAGSTER_HOME") and not (PROJECT_ROOT / ".dagster").is_dir():
+        raise ConfigError("--dagster-instance: no Dagster instance (set DAGSTER_HOME)")
+    import dagster as dg  # slow import: only when asked for
+
+    from pixel_platform.defs.release.records import recorded_manifest_digest
+
+    home = ensure_dagster_home()
+    source = f"dagster instance {home}"
+    if version is None:
+        return source, None
+    with dg.DagsterInstance.get() as instance:
+        return source, recorded_manifest_digest(instance, version)
 
 
 def open_release(location: str) -> tuple[ObjectStore, str]:
@@ -73,6 +133,48 @@ def _print_result(result: GateResult, detailed: bool) -> None:
             print(f"    {key}: {orjson.dumps(value, default=str).decode()}")
 
 
+def _print_authenticity(result: GateResult) -> None:
+    print(f"  manifest {result.metadata.get('manifest_digest', '<none>')}")
+    unchecked = not result.metadata.get("anchors")
+    if result.passed and unchecked:
+        print("NOT CHECKED authenticity: no --manifest-digest, --public-key or --dagster-instance")
+    else:
+        print(result.summary())
+    for example in result.examples:
+        print(f"    example: {orjson.dumps(example).decode()}")
+    if result.metadata.get("path_version") is None:
+        print("  note: the path names no release version; the manifest's was not compared to it")
+    if unchecked:
+        print(
+            "  NOTE: the manifest's authenticity was NOT checked: the gates show the files agree"
+            " with this manifest, not that it is the one the build published"
+        )
+
+
+def _verdict(result: GateResult) -> str:
+    """The last line's word on the manifest's authenticity."""
+    if not result.passed:
+        return f"manifest authenticity: FAILED ({', '.join(sorted(result.violations))})"
+    if not result.metadata.get("anchors"):
+        return "manifest authenticity: NOT CHECKED (no digest, public key or Dagster instance)"
+    return f"manifest authenticity: verified ({', '.join(result.metadata['anchors'])})"
+
+
+def _authenticity(args: argparse.Namespace, view: ReleaseView) -> GateResult:
+    local = not args.release.startswith("s3://")
+    path_version = version_in_path(str(Path(args.release).resolve()) if local else args.release)
+    expected: dict[str, str | None] = {}
+    if getattr(args, "manifest_digest", None):
+        expected["--manifest-digest"] = args.manifest_digest
+    if getattr(args, "dagster_instance", False):
+        claimed = (view.manifest or {}).get("version")
+        source, digest = _instance_digest(path_version or (str(claimed) if claimed else None))
+        expected[source] = digest
+    key_path = getattr(args, "public_key", None)
+    public_key = load_public_key(key_path) if key_path else None
+    return check_authenticity(view, path_version, expected, public_key)
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         store, prefix = open_release(args.release)
@@ -92,6 +194,8 @@ def run(args: argparse.Namespace) -> int:
         print("  no readable manifest.json: this is not a published release")
     elif (manifest.get("registry") or {}).get("hash") != registry.source_hash:
         print("  note: the registry differs from the one the release was built with")
+    authenticity = _authenticity(args, view)
+    _print_authenticity(authenticity)
     ctx = GateContext.from_manifest(registry, manifest, curriculum)
     results = run_gates_on(view, ctx, getattr(args, "gate", None))
     detailed = bool(getattr(args, "report", False))
@@ -100,13 +204,16 @@ def run(args: argparse.Namespace) -> int:
     failed = [r.name for r in results if not r.passed]
     tail = f" ({', '.join(failed)})" if failed else ""
     print(f"{len(results)} gates: {len(results) - len(failed)} passed, {len(failed)} failed{tail}")
+    print(_verdict(authenticity))
     out = getattr(args, "json", None)
     if out:
         document: dict[str, Any] = {
             "release": view.uri(),
             "version": version,
-            "passed": not failed,
+            "passed": not failed and authenticity.passed,
             "failed": failed,
+            "authenticated": bool(authenticity.metadata.get("authenticated")),
+            "authenticity": authenticity.to_dict(),
             "gates": [r.to_dict() for r in results],
         }
         data = orjson.dumps(document, option=orjson.OPT_INDENT_2, default=str) + b"\n"
@@ -115,4 +222,4 @@ def run(args: argparse.Namespace) -> int:
         else:
             Path(out).parent.mkdir(parents=True, exist_ok=True)
             Path(out).write_bytes(data)
-    return 1 if failed else 0
+    return 1 if failed or not authenticity.passed else 0

@@ -15,7 +15,9 @@
    Shards and compiled depend only on the inputs and the code: no timestamps. Memory stays about
    ``sort_buffer_bytes`` plus the split plan; local disk holds about twice the release meanwhile
    (``spill_dir``).
-4. Run the gates on the staged files, render the report, write the final manifest.
+4. Run the gates on the staged files, render the report, write the final manifest; its digest
+   (sha256 of its exact bytes) goes into the result, and with a signing key its signature into
+   ``manifest.json.sig`` (``signing``).
 5. Publish: copy to ``exports/releases/<version>/``, manifest last. Only when every gate passed,
    refresh ``final_dataset/`` and move ``exports/releases/LATEST`` (never backwards). Remove the
    staging folder and the build marker, whether the build succeeded or failed.
@@ -35,6 +37,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pixel_platform.core.errors import ConfigError, TerminalError
 from pixel_platform.core.reasons import Reason
@@ -57,6 +60,7 @@ from pixel_platform.release.layout import (
     MANIFEST,
     QUARANTINE,
     REPORT,
+    SIGNATURE,
     SPLITS,
     STAGE_ORDER,
     STATS,
@@ -80,6 +84,12 @@ from pixel_platform.release.routing import (
     record_family,
     record_uid,
 )
+from pixel_platform.release.signing import (
+    key_id,
+    load_private_key,
+    manifest_digest,
+    sign_manifest,
+)
 from pixel_platform.release.spill import ExternalSort
 from pixel_platform.release.split import cluster_key, plan_splits
 from pixel_platform.release.stats import RecordStats, stats_document
@@ -100,6 +110,8 @@ class ReleaseResult:
     published: bool
     latest_moved: bool
     build_id: str = ""
+    manifest_digest: str = ""  # sha256:<hex> of the manifest bytes this build published
+    signed_by: str | None = None  # key id of the signature, when the build had a signing key
 
     @property
     def passed(self) -> bool:
@@ -443,6 +455,8 @@ def build_release(
     created_at = clock().astimezone(UTC)
     curriculum = load_curriculum(options.curriculum_path)
     curriculum.check_registry(registry)
+    # Read the key before any work: a key that cannot be used fails the build at once.
+    signing_key = load_private_key(options.signing_key_path) if options.signing_key_path else None
     clean_abandoned(
         store,
         staging_prefix=options.staging_prefix,
@@ -478,6 +492,7 @@ def build_release(
             lease,
             hook,
             created_at,
+            signing_key,
         )
     finally:
         _end_build(store, options, lease)
@@ -513,6 +528,7 @@ def _build(
     lease: BuildLease,
     hook: Callable[[str], None],
     created_at: datetime,
+    signing_key: Ed25519PrivateKey | None = None,
 ) -> ReleaseResult:
     clock = options.clock or (lambda: datetime.now(UTC))
     version, build_id = lease.marker.version, lease.marker.build_id
@@ -637,13 +653,22 @@ def _build(
     manifest["gates"] = {"passed": passed, "results": [g.to_dict() for g in gates]}
     published_at = clock().astimezone(UTC).isoformat()
     manifest["published_at"] = published_at if (passed or options.publish_on_failure) else None
-    store.write_bytes(key_in(staging, MANIFEST), orjson.dumps(manifest, option=JSON_PRETTY))
+    manifest_bytes = orjson.dumps(manifest, option=JSON_PRETTY)
+    store.write_bytes(key_in(staging, MANIFEST), manifest_bytes)
+    digest = manifest_digest(manifest_bytes)
 
     published = latest_moved = False
     paths = [entry["path"] for entry in manifest["files"]]
+    signed_by = None
+    if signing_key is not None:
+        # Signed from the bytes in memory, not re-read: a change in staging fails the signature.
+        store.write_bytes(key_in(staging, SIGNATURE), sign_manifest(manifest_bytes, signing_key))
+        paths.append(SIGNATURE)
+        signed_by = key_id(signing_key.public_key())
     if passed or options.publish_on_failure:
         copy_release(store, staging, release_prefix, paths, hook)
         published = True
+        log.info("release %s published: manifest %s, signed by %s", version, digest, signed_by)
         hook("published")
         if passed and is_newest(store, version, options.releases_prefix):
             update_canonical(store, release_prefix, options.final_prefix, paths)
@@ -656,7 +681,15 @@ def _build(
                 version,
             )
     return ReleaseResult(
-        version, release_prefix, manifest, gates, published, latest_moved, build_id
+        version,
+        release_prefix,
+        manifest,
+        gates,
+        published,
+        latest_moved,
+        build_id,
+        manifest_digest=digest,
+        signed_by=signed_by,
     )
 
 

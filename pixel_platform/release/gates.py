@@ -26,6 +26,7 @@ from pixel_platform.release.fidelity import placeholder_jumps
 from pixel_platform.release.layout import (
     COMPILED,
     MANIFEST,
+    NOT_IN_MANIFEST,
     QUARANTINE,
     SPLITS,
     STATS,
@@ -423,7 +424,8 @@ def gate_hash(release: ReleaseView, ctx: GateContext) -> GateResult:
                 "file_records_mismatch",
                 {"file": path, "manifest": entry["records"], "actual": lines},
             )
-    for path in sorted(set(release.objects) - set(listed) - {MANIFEST}):
+    # Every stored file, a local store's hidden ``.tmp-*`` ones too: nothing foreign ships.
+    for path in sorted(release.stored_paths - set(listed) - NOT_IN_MANIFEST):
         v.add("file_unlisted", {"file": path})
     if COMPILED in release.objects:
         concatenated = hashlib.sha256()

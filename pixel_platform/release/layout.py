@@ -6,6 +6,7 @@
     exports/builds/<build-id>.json      its marker: claimed version, host, pid, heartbeat
     exports/releases/<version>/         a release; it exists only once manifest.json is there
         manifest.json                   authoritative index, written last
+        manifest.json.sig               optional Ed25519 signature of the manifest (signing.py)
         compiled/final_training_dataset.jsonl
         shards/{train,val,test}/part-NNNNN.jsonl
         stats.json  report.html
@@ -32,6 +33,11 @@ FINAL_PREFIX = "final_dataset/"
 LATEST = "LATEST"
 
 MANIFEST = "manifest.json"
+# The manifest's detached signature: copied before the manifest, like every other file, but not
+# listed in it (it signs the manifest's bytes, so it cannot be among them).
+SIGNATURE = "manifest.json.sig"
+# The files of a release that its manifest does not list; any other unlisted file is foreign.
+NOT_IN_MANIFEST = frozenset({MANIFEST, SIGNATURE})
 COMPILED = "compiled/final_training_dataset.jsonl"
 STATS = "stats.json"
 REPORT = "report.html"

@@ -69,6 +69,9 @@ class ReleaseOptions:
     # sort_buffer_bytes plus the split plan, however large the release.
     spill_dir: str | None = None
     sort_buffer_bytes: int = DEFAULT_SORT_BUFFER_BYTES
+    # PEM Ed25519 private key (release.signing), kept outside the bucket: the build signs the
+    # manifest with it (manifest.json.sig). None: unsigned; the digest is recorded all the same.
+    signing_key_path: str | None = None
     # Called with "chosen" (version claimed), "staged", "gated", "publishing" and "published":
     # a test hook (kill and concurrency tests).
     hook: Callable[[str], None] | None = field(default=None, compare=False)

@@ -35,6 +35,7 @@ import orjson
 
 from pixel_platform.core.errors import TerminalError
 from pixel_platform.release.layout import MANIFEST, key_in, prefix_of
+from pixel_platform.release.publish import stored_paths
 from pixel_platform.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -175,7 +176,7 @@ def claim_version(
             for m in live_markers(store, builds_prefix, _utcnow(), stale_after_s)
             if m.build_id != build_id
         ]
-        taken = set(_folder_index(store, releases_prefix)) | {m.version for m in others}
+        taken = _version_folders(store, releases_prefix) | {m.version for m in others}
         version = _first_free(base, taken)
         marker = BuildMarker.for_this_process(build_id, version)
         lease = BuildLease(store, builds_prefix, marker)
@@ -194,6 +195,14 @@ def claim_version(
         f"could not claim a release version after {attempts} attempts: other builds kept claiming "
         f"the same one (markers under {store.uri(builds_prefix)})"
     )
+
+
+def _version_folders(store: ObjectStore, releases_prefix: str) -> set[str]:
+    """Version folders holding any file, hidden ones too: a copy killed mid-write leaves a
+    local ``.tmp-*`` file that cleanup (which sees only listed objects) cannot remove, and a
+    release published into that folder would carry it. Such a version is not reused."""
+    paths = stored_paths(store, releases_prefix)
+    return {path.split("/", 1)[0] for path in paths if "/" in path}
 
 
 def _first_free(base: str, taken: set[str]) -> str:

@@ -13,6 +13,7 @@ finishes after a newer version was published leaves the pointer (and ``final_dat
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -25,11 +26,13 @@ from pixel_platform.release.layout import (
     MANIFEST,
     RELEASES_PREFIX,
     SHARD_PATH,
+    SIGNATURE,
     key_in,
     prefix_of,
     version_sort_key,
 )
 from pixel_platform.storage.base import ObjectStore
+from pixel_platform.storage.local import LocalObjectStore
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,21 @@ def _top_level(store: ObjectStore, prefix: str) -> dict[str, set[str]]:
             name, path = rest.split("/", 1)
             found.setdefault(name, set()).add(path)
     return found
+
+
+def stored_paths(store: ObjectStore, prefix: str) -> frozenset[str]:
+    """Every file under ``prefix`` (relative to it) as the medium holds it, including what the
+    store's listing hides: a local store never lists its writers' ``.tmp-*`` files (S3 lists
+    every key), so a local prefix is walked on disk. A linked folder counts as one entry."""
+    if not isinstance(store, LocalObjectStore):
+        return frozenset(info.key[len(prefix) :] for info in store.list(prefix))
+    base = store.root / prefix if prefix else store.root
+    found = set()
+    for directory, subdirs, files in os.walk(base):
+        linked = [d for d in subdirs if os.path.islink(os.path.join(directory, d))]
+        for name in [*files, *linked]:
+            found.add(os.path.relpath(os.path.join(directory, name), base).replace(os.sep, "/"))
+    return frozenset(found)
 
 
 def list_releases(
@@ -92,7 +110,8 @@ def copy_release(
     paths: Iterable[str],
     hook: Callable[[str], None] | None = None,
 ) -> None:
-    """Copy ``paths`` and then the manifest: the target becomes a release in its last write."""
+    """Copy ``paths`` and then the manifest: the target becomes a release in its last write
+    (a signature among ``paths`` is there before it)."""
     if store.head(key_in(target_prefix, MANIFEST)) is not None:
         raise FileExistsError(f"{store.uri(target_prefix)} is already a release; never rewritten")
     for path in sorted(set(paths) - {MANIFEST}):
@@ -105,11 +124,12 @@ def copy_release(
 def update_canonical(
     store: ObjectStore, release_prefix: str, final_prefix: str, paths: Iterable[str]
 ) -> None:
-    """Make ``final_dataset/`` a copy of the release's manifest, compiled file and shards.
+    """Make ``final_dataset/`` a copy of the release's manifest (and its signature, when
+    ``paths`` has one), compiled file and shards.
 
     Its manifest goes first and comes back last, so a reader never takes a half-updated copy for
     a complete one (a killed update leaves no manifest, like a killed publish)."""
-    wanted = sorted(p for p in paths if p == COMPILED or SHARD_PATH.match(p))
+    wanted = sorted(p for p in paths if p in {COMPILED, SIGNATURE} or SHARD_PATH.match(p))
     store.delete(key_in(final_prefix, MANIFEST))
     for path in wanted:
         store.copy(key_in(release_prefix, path), key_in(final_prefix, path))

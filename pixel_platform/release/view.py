@@ -24,6 +24,7 @@ from pixel_platform.curation.dedup.lsh import CandidateStats
 from pixel_platform.curation.dedup.near import near_duplicates
 from pixel_platform.curation.dedup.text import dialogue_text
 from pixel_platform.release.layout import MANIFEST, SHARD_PATH, SPLITS, key_in
+from pixel_platform.release.publish import stored_paths
 from pixel_platform.storage.base import ObjectInfo, ObjectStore
 
 CACHE_LIMIT_BYTES = 512 * 1024 * 1024
@@ -84,6 +85,12 @@ class ReleaseView:
         """Every object under the prefix, by path relative to it."""
         return {info.key[len(self.prefix) :]: info for info in self.store.list(self.prefix)}
 
+    @functools.cached_property
+    def stored_paths(self) -> frozenset[str]:
+        """Every file under the prefix, a local store's hidden ``.tmp-*`` files too
+        (``publish.stored_paths``). A release is immutable: nothing in it is in progress."""
+        return stored_paths(self.store, self.prefix)
+
     def read_json(self, path: str) -> Any | None:
         """The parsed JSON file, or ``None`` when it is missing or not JSON."""
         if path not in self.objects:
@@ -94,8 +101,18 @@ class ReleaseView:
             return None
 
     @functools.cached_property
+    def manifest_bytes(self) -> bytes | None:
+        """The manifest exactly as stored: what its digest and signature are computed over."""
+        return self.store.read_bytes(self.key(MANIFEST)) if MANIFEST in self.objects else None
+
+    @functools.cached_property
     def manifest(self) -> dict[str, Any] | None:
-        data = self.read_json(MANIFEST)
+        if self.manifest_bytes is None:
+            return None
+        try:
+            data = orjson.loads(self.manifest_bytes)
+        except orjson.JSONDecodeError:
+            return None
         return data if isinstance(data, dict) else None
 
     @functools.cached_property

@@ -4,6 +4,7 @@ One run (about a minute) is shared by the tests of this module; the tamper tests
 """
 
 import contextlib
+import hashlib
 import io
 import shutil
 from collections.abc import Callable
@@ -87,6 +88,24 @@ def test_run_publishes_a_release_whose_gates_pass(sample_run: tuple[Path, Path, 
     assert not set(manifest["counts"]["by_family"]) & denied
     assert (root / "final_dataset/manifest.json").is_file()
     assert main(["verify", str(root / "exports/releases" / versions[0])]) == 0
+
+
+def test_the_run_records_the_manifest_digest_that_verify_checks(
+    sample_run: tuple[Path, Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The run's Dagster instance holds the published manifest's digest (the release asset's
+    materialization), and ``verify --dagster-instance`` authenticates the release with it."""
+    root, home, _ = sample_run
+    version = list_releases(LocalObjectStore(root))[0]  # the run's own (a later test adds one)
+    release = root / "exports/releases" / version
+    capsys.readouterr()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DAGSTER_HOME", str(home))
+        assert main(["verify", str(release), "--dagster-instance", "--gate", "hash"]) == 0
+    out = capsys.readouterr().out
+    digest = "sha256:" + hashlib.sha256((release / "manifest.json").read_bytes()).hexdigest()
+    assert f"manifest {digest}" in out and "PASS authenticity" in out
+    assert "manifest authenticity: verified (dagster instance" in out
 
 
 @pytest.mark.parametrize(("gate", "tamper", "also"), CASES, ids=[c[0] for c in CASES])

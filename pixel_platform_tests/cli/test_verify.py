@@ -59,7 +59,9 @@ def test_a_failing_gate_exits_non_zero_and_names_it(
     assert "FAIL stats: " in out and "stats_missing=1" in out
     assert "FAIL hash: file_missing=1" in out
     assert "FAIL fidelity: fidelity_stats_missing=1" in out  # nothing to compare: fail closed
-    assert out.rstrip().endswith("3 failed (hash, stats, fidelity)")
+    gates_line, verdict = out.rstrip().splitlines()[-2:]
+    assert gates_line.endswith("3 failed (hash, stats, fidelity)")
+    assert verdict.startswith("manifest authenticity: NOT CHECKED")
 
 
 def test_main_dispatches_verify_once_wired(built: Built) -> None:
@@ -70,3 +72,34 @@ def test_main_dispatches_verify_once_wired(built: Built) -> None:
     if "verify" not in commands:
         pytest.skip("verify is not wired into pixel_platform.cli.main yet")
     assert main.main(["verify", str(built.release_dir), "--gate", "coverage"]) == 0
+
+
+def test_release_keygen_prints_the_key_and_how_to_use_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pixel_platform.cli import main
+
+    assert main.main(["release", "keygen", "--out", str(tmp_path / "keys")]) == 0
+    out = capsys.readouterr().out
+    private, public = tmp_path / "keys/release-signing.key", tmp_path / "keys/release-signing.pub"
+    assert private.is_file() and public.is_file()
+    assert f"PIXEL_RELEASE_SIGNING_KEY={private}" in out
+    assert f"--public-key {public}" in out
+    assert b"PRIVATE KEY" not in out.encode(), "the key itself is never printed"
+    assert main.main(["release", "keygen", "--out", str(tmp_path / "keys")]) == 2
+    assert "never overwritten" in capsys.readouterr().err
+
+
+def test_dagster_instance_without_an_instance_is_an_error(
+    built: Built,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from pixel_platform.cli import main
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setattr(verify, "PROJECT_ROOT", tmp_path)  # a checkout without .dagster/
+    assert main.main(["verify", str(built.release_dir), "--dagster-instance"]) == 2
+    assert "no Dagster instance (set DAGSTER_HOME)" in capsys.readouterr().err
+    assert not (tmp_path / ".dagster").exists(), "verify creates no instance"

@@ -44,12 +44,14 @@ def registry() -> Registry:
     return load_registry(DEFAULT_REGISTRY)
 
 
-def build_synthetic(root: Path, registry: Registry) -> Built:
-    """Write the synthetic inputs into a local store at ``root`` and build a release there."""
+def build_synthetic(root: Path, registry: Registry, **overrides: object) -> Built:
+    """Write the synthetic inputs into a local store at ``root`` and build a release there
+    (``overrides``: release options besides the tests' defaults)."""
     store = LocalObjectStore(root)
     inputs = write_inputs(store, registry)
+    options = release_options(**overrides)
     result = build_release(
-        store, registry, inputs.inputs, inputs.accounting, inputs.snapshots, release_options()
+        store, registry, inputs.inputs, inputs.accounting, inputs.snapshots, options
     )
     return Built(root, store, registry, inputs, result)
 

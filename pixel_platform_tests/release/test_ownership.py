@@ -87,6 +87,22 @@ def test_a_live_claim_pushes_the_next_build_to_the_next_version(tmp_path: Path) 
     ]
 
 
+def test_a_version_folder_holding_a_killed_copys_temp_file_is_not_reused(
+    tmp_path: Path,
+) -> None:
+    """Cleanup cannot remove a local ``.tmp-*`` file (the store never lists it); a release
+    published into that folder would carry a file its manifest does not list."""
+    empty = LocalObjectStore(tmp_path / "empty")
+    (empty.root / "exports/releases/v2026-11-22/shards").mkdir(parents=True)
+    assert claim(empty, "a") == "v2026-11-22", "an empty folder holds nothing"
+    store = LocalObjectStore(tmp_path / "leftover")
+    leftover = store.root / "exports/releases/v2026-11-22/shards/train/.tmp-abc123"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"half a shard")
+    assert list(store.list(RELEASES_PREFIX)) == []
+    assert claim(store, "a") == "v2026-11-22-2"
+
+
 def test_a_dead_claim_does_not_hold_its_version(tmp_path: Path) -> None:
     store = LocalObjectStore(tmp_path)
     put_marker(store, marker("gone", "v2026-11-22", pid=dead_pid()))

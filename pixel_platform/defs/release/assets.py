@@ -6,7 +6,12 @@ check on the *published* release, which can be re-executed from the UI at any ti
 the build's recorded result while the published files are provably the built ones (manifest
 sha256 from the materialization, every file's sha256 from the manifest; the hash gate always
 recomputes), and recomputes the gate otherwise, so anything changed after publishing is caught.
-``pixel-platform verify`` always recomputes every gate.
+The Hash check also compares the published manifest with the digest the materialization recorded
+and its ``version`` with its folder (``release.authenticity``): a manifest rewritten to match
+rewritten files is caught too. ``pixel-platform verify`` always recomputes every gate.
+
+With ``$PIXEL_RELEASE_SIGNING_KEY`` (a PEM Ed25519 private key file, never in the bucket) the
+build signs the manifest (``manifest.json.sig``; ``release.signing``).
 
 When ``LATEST`` already is the release these inputs would make (same deduplicated data, registry,
 curriculum, options and code; see ``pipeline.release``), the asset materializes nothing: the run
@@ -15,7 +20,6 @@ release) are skipped, and no new version is published. Set ``force: true`` in th
 build anyway.
 """
 
-import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +29,12 @@ import orjson
 from pixel_platform import PIPELINE_VERSION
 from pixel_platform.defs.curation.resources import CurationConfigResource
 from pixel_platform.defs.ingest.metadata import counter_table, md_table
+from pixel_platform.defs.release.records import (
+    DIGEST_METADATA,
+    RELEASE_KEY,
+    SIGNER_METADATA,
+    digest_metadata,
+)
 from pixel_platform.defs.resources import RegistryResource, StorageResource
 from pixel_platform.pipeline.release import UpToDate, build_pipeline_release
 from pixel_platform.release import (
@@ -35,12 +45,13 @@ from pixel_platform.release import (
     load_manifest,
     run_gate,
 )
+from pixel_platform.release.authenticity import check_authenticity
 from pixel_platform.release.gates import digest_object
-from pixel_platform.release.layout import MANIFEST, STATS
+from pixel_platform.release.layout import NOT_IN_MANIFEST, STATS
+from pixel_platform.release.signing import manifest_digest, signing_key_path_from_env
 from pixel_platform.storage.base import ObjectStore
 
 RELEASE_GROUP = "release"
-RELEASE_KEY = dg.AssetKey("dataset_release")
 RELEASE_TAG = "pixel/release-build"  # dagster.yaml limits runs with this tag to one at a time
 
 
@@ -76,7 +87,13 @@ def dataset_release(
     curation: CurationConfigResource,
 ) -> Iterator[dg.MaterializeResult]:
     store = storage.store()
-    result = build_pipeline_release(store, registry.load(), curation.load(), force=config.force)
+    result = build_pipeline_release(
+        store,
+        registry.load(),
+        curation.load(),
+        force=config.force,
+        signing_key_path=signing_key_path_from_env(),
+    )
     if isinstance(result, UpToDate):
         context.log.info(
             "release %s was built from these same inputs and passed every gate; nothing to build "
@@ -93,6 +110,13 @@ def dataset_release(
         context.log.error("release %s failed gates: %s", result.version, ", ".join(failed))
     else:
         context.log.info("release %s passed every gate", result.version)
+    # Versions and digests only: what `pixel-platform verify --manifest-digest` takes.
+    context.log.info(
+        "release %s manifest %s, signed by %s",
+        result.version,
+        result.manifest_digest,
+        result.signed_by or "nobody (no PIXEL_RELEASE_SIGNING_KEY)",
+    )
     yield dg.MaterializeResult(
         metadata={
             "version": result.version,
@@ -113,9 +137,9 @@ def dataset_release(
             "exclusions": counter_table("reason", manifest["exclusions"]["by_reason"]),
             **fidelity_metadata(fidelity),
             "manifest": dg.MetadataValue.path(store.uri(result.prefix + "manifest.json")),
-            "manifest_sha256": hashlib.sha256(
-                store.read_bytes(result.prefix + MANIFEST)
-            ).hexdigest(),
+            # The digest of the bytes the build wrote, not re-read from the bucket.
+            DIGEST_METADATA: result.manifest_digest.removeprefix("sha256:"),
+            SIGNER_METADATA: result.signed_by or "unsigned",
             "report": dg.MetadataValue.path(store.uri(result.prefix + "report.html")),
         }
     )
@@ -151,13 +175,14 @@ def latest_release(context: dg.AssetCheckExecutionContext) -> tuple[str, str] | 
     version = metadata.get("version")
     if version is None:
         return None
-    built = metadata.get("manifest_sha256")
-    return str(version.value), str(built.value) if built is not None else ""
+    return str(version.value), digest_metadata(metadata).removeprefix("sha256:")
 
 
-# (release prefix, manifest sha256, listing) -> whether every file matches the manifest. The
-# gate checks of one run share it when they run in one process (the in-process executor).
-_VERIFIED_FILES: dict[tuple[str, str, tuple[tuple[str, str, int], ...]], bool] = {}
+# (release prefix, manifest sha256, listing, stored paths) -> whether every file matches the
+# manifest. The gate checks of one run share it when they run in one process (in-process executor).
+_VERIFIED_FILES: dict[
+    tuple[str, str, tuple[tuple[str, str, int], ...], tuple[str, ...]], bool
+] = {}
 
 
 def files_match_manifest(
@@ -166,10 +191,10 @@ def files_match_manifest(
     """Every file the manifest lists has its sha256 and size, and nothing else is there."""
     view = ReleaseView(store, prefix)
     listing = tuple(sorted((path, i.etag, i.size) for path, i in view.objects.items()))
-    key = (view.uri(), manifest_sha256, listing)
+    key = (view.uri(), manifest_sha256, listing, tuple(sorted(view.stored_paths)))
     if key not in _VERIFIED_FILES:
         listed = {entry["path"]: entry for entry in manifest.get("files", [])}
-        ok = set(view.objects) - {MANIFEST} == set(listed)
+        ok = view.stored_paths - NOT_IN_MANIFEST == set(listed)
         for path, entry in listed.items() if ok else ():
             sha256, size, _ = digest_object(view, path)
             if (sha256, size) != (entry.get("sha256"), entry.get("bytes")):
@@ -197,8 +222,10 @@ def recorded_result(
     """
     if gate == "hash" or not built_sha256:
         return None
-    manifest_bytes_sha = hashlib.sha256(store.read_bytes(prefix + MANIFEST)).hexdigest()
-    same_build = manifest_bytes_sha == built_sha256
+    view = ReleaseView(store, prefix)
+    same_build = view.manifest_bytes is not None and (
+        manifest_digest(view.manifest_bytes) == f"sha256:{built_sha256}"
+    )
     same_code = (manifest.get("pipeline") or {}).get("version") == PIPELINE_VERSION
     same_registry = (manifest.get("registry") or {}).get("hash") == registry_hash
     if not (same_build and same_code and same_registry):
@@ -207,6 +234,20 @@ def recorded_result(
     if gate not in results or not files_match_manifest(store, prefix, manifest, built_sha256):
         return None
     return GateResult.from_dict(results[gate])
+
+
+def with_findings(result: GateResult, extra: GateResult) -> GateResult:
+    """``result`` with ``extra``'s violations and examples added; it fails if either does."""
+    violations = dict(result.violations)
+    for kind, n in extra.violations.items():
+        violations[kind] = violations.get(kind, 0) + n
+    return GateResult(
+        result.name,
+        result.passed and extra.passed,
+        dict(sorted(violations.items())),
+        [*result.examples, *extra.examples],
+        {**result.metadata, extra.name: extra.metadata},
+    )
 
 
 def build_gate_check(gate: str) -> dg.AssetChecksDefinition:
@@ -238,10 +279,12 @@ def build_gate_check(gate: str) -> dg.AssetChecksDefinition:
         result = recorded_result(gate, store, prefix, manifest, built_sha256, reg.source_hash)
         source = "the build's result (files verified against the manifest)"
         if result is None:
-            result = run_gate(
-                gate, ReleaseView(store, prefix), GateContext.from_manifest(reg, manifest)
-            )
+            view = ReleaseView(store, prefix)
+            result = run_gate(gate, view, GateContext.from_manifest(reg, manifest))
             source = "recomputed on the published files"
+            if gate == "hash":
+                recorded = {"dagster instance": f"sha256:{built_sha256}"} if built_sha256 else {}
+                result = with_findings(result, check_authenticity(view, version, recorded))
         return dg.AssetCheckResult(
             passed=result.passed,
             severity=dg.AssetCheckSeverity.ERROR,
