@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from bench import bench_crisis, bench_dedup, bench_ingest, bench_pii
+from bench import bench_crisis, bench_dedup, bench_ingest, bench_pii, bench_pii_limits
 
 
 def main() -> None:
     bench_ingest.main([])
     bench_pii.main([])
+    bench_pii_limits.main([])
     bench_dedup.main([])
     bench_crisis.main([])
 

@@ -8,9 +8,11 @@ family partition (raw -> processed -> curated), then the global assets.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -22,6 +24,7 @@ from pixel_platform.cli.common import (
     seed_sample,
     storage_settings,
 )
+from pixel_platform.cli.interrupts import EXIT_INTERRUPTED, StopOnSignal
 from pixel_platform.defs.curation.assets import build_curated_asset, build_dedup_asset
 from pixel_platform.defs.curation.resources import CurationConfigResource
 from pixel_platform.defs.derived.assets import build_derived_assets, build_transcript_assets
@@ -33,10 +36,17 @@ from pixel_platform.defs.release.assets import (
     gate_check_name,
     gate_checks,
 )
+from pixel_platform.defs.release.records import DIGEST_METADATA, SIGNER_METADATA
 from pixel_platform.defs.resources import (
     RegistryResource,
     get_resources,
     storage_resource_from_settings,
+)
+from pixel_platform.defs.stale_runs import (
+    process_tags,
+    release_runs_of_process,
+    release_stale_runs,
+    slot_holders,
 )
 from pixel_platform.defs.training.assets import model_evaluation, trained_model
 from pixel_platform.defs.training.resources import training_resource_from_env
@@ -78,14 +88,42 @@ def resources_for(settings: StorageSettings, args: argparse.Namespace) -> dict[s
 
 
 def run_pipeline(args: argparse.Namespace) -> int:
+    """The whole pipeline; SIGINT/SIGTERM stop it within seconds (exit 130), and runs left
+    behind by a killed earlier ``run`` are released first (``defs/stale_runs.py``)."""
+    home = ensure_dagster_home()
+    instance = dg.DagsterInstance.get()
+    for released in release_stale_runs(instance):
+        done = "marked failed, " if released.reason == "process gone" else ""
+        print(
+            f"warning: run {released.run_id} ({released.status}, {released.reason}) still held"
+            f" its claims: {done}{released.slots} concurrency slot(s) freed",
+            file=sys.stderr,
+        )
+
+    def cleanup() -> None:
+        for released in release_runs_of_process(instance):
+            print(f"canceled run {released.run_id}; {released.slots} slot(s) freed",
+                  file=sys.stderr)  # fmt: skip
+
+    grace = float(os.environ.get("PIXEL_STOP_GRACE_S", "10"))
+    with StopOnSignal(cleanup, grace_s=grace) as stop:
+        try:
+            return _run_pipeline(args, home, instance, stop)
+        except KeyboardInterrupt:
+            cleanup()
+            print("interrupted: stopped; no release was published by this run", file=sys.stderr)
+            return EXIT_INTERRUPTED
+
+
+def _run_pipeline(
+    args: argparse.Namespace, home: Path, instance: dg.DagsterInstance, stop: StopOnSignal
+) -> int:
     settings = storage_settings(args.storage_root)
     store = open_store(settings)
     if settings.backend == "local" and not args.no_sample and not has_source_objects(store):
         copied = seed_sample(store)
         print(f"seeded {store.uri()} with the bundled sample corpus ({copied} objects)")
     registry = load_registry(args.registry)
-    home = ensure_dagster_home()
-    instance = dg.DagsterInstance.get()
     resources = resources_for(settings, args)
     # Dagster's console logger prints every event at DEBUG; the UI keeps them all anyway.
     level = "DEBUG" if args.verbose else "WARNING"
@@ -93,15 +131,19 @@ def run_pipeline(args: argparse.Namespace) -> int:
     print(f"storage: {store.uri()}  dagster home: {home}")
 
     def materialize(assets: list[Any], **kwargs: Any) -> dg.ExecuteInProcessResult:
-        return dg.materialize(
+        stop.check()
+        wait_visibly_for_pools(instance, assets)
+        result = dg.materialize(
             assets,
             instance=instance,
             resources=resources,
             run_config=run_config,
             raise_on_error=False,
-            tags={"pixel/trigger": "cli-run"},
+            tags={"pixel/trigger": "cli-run", **process_tags()},
             **kwargs,
         )
+        stop.check()  # an interrupted run is canceled, not a failure to carry on after
+        return result
 
     if not materialize([source_inventory]).success:
         print("error: source_inventory failed; see the run in the Dagster UI", file=sys.stderr)
@@ -168,6 +210,16 @@ def run_pipeline(args: argparse.Namespace) -> int:
     return train_and_evaluate(materialize)
 
 
+def wait_visibly_for_pools(instance: dg.DagsterInstance, assets: list[Any]) -> None:
+    """Say so when an asset's pool is held by another run: the step will wait for it."""
+    pools = {pool for a in assets if (pool := getattr(getattr(a, "op", None), "pool", None))}
+    for pool in sorted(pools):
+        holders = slot_holders(instance, pool)
+        if holders:
+            print(f"waiting for pool {pool}: held by run(s) {', '.join(holders)} (a build in"
+                  " progress; Ctrl-C to stop)", file=sys.stderr)  # fmt: skip
+
+
 def build_and_report_release(store: ObjectStore, materialize: Any) -> int:
     result = materialize([dataset_release, *gate_checks])
     if not result.success:
@@ -190,6 +242,12 @@ def build_and_report_release(store: ObjectStore, materialize: Any) -> int:
     for family, reason in sorted(skipped.items()):
         print(f"  derived family {family} skipped (recorded in the manifest): {reason}")
     print(f"  {store.uri(f'exports/releases/{version}/')}")
+    if events:  # the anchor kept outside the bucket (`verify --manifest-digest`)
+        metadata = events[0].materialization.metadata
+        digest, signer = metadata.get(DIGEST_METADATA), metadata.get(SIGNER_METADATA)
+        if digest is not None:
+            signed = f", signed by {signer.value}" if signer is not None else ""
+            print(f"  manifest sha256:{digest.value}{signed}")
     print("  splits: " + ", ".join(f"{k}={v}" for k, v in manifest["counts"]["by_split"].items()))
     for gate in GATES:
         passed = checks.get(gate_check_name(gate))

@@ -12,6 +12,7 @@ from pixel_platform.defs.ingest.sensors import build_sync_sensor
 from pixel_platform.defs.release.assets import dataset_release, gate_checks
 from pixel_platform.defs.release.jobs import dataset_release_job, nightly_release_schedule
 from pixel_platform.defs.resources import get_resources
+from pixel_platform.defs.stale_runs import stale_run_sensor
 from pixel_platform.defs.training.assets import model_evaluation, trained_model
 from pixel_platform.registry.model import load_registry
 
@@ -33,7 +34,7 @@ def build_definitions(registry_path: str | None = None) -> dg.Definitions:
         asset_checks=gate_checks,
         schedules=[nightly_release_schedule],
         jobs=[*ingest_jobs, source_inventory_job, gdrive_sync_job, dataset_release_job],
-        sensors=[build_sync_sensor(ingest_jobs)],
+        sensors=[build_sync_sensor(ingest_jobs), stale_run_sensor],
         resources=get_resources(registry_path),
     )
 

@@ -14,6 +14,11 @@
 * **SIGKILL of a release build** (the ``dataset_release`` asset in a subprocess, stopped at the
   build's ``staged`` and ``publishing`` points): no release becomes visible, ``LATEST`` does not
   move, and the next build publishes and verifies.
+* **A killed `pixel-platform run` never blocks the next** (the CLI on one persistent instance):
+  run A is frozen (SIGSTOP) inside its release build, holding the ``pixel_release`` slot; run B
+  says it waits for that pool and, on SIGTERM, stops within seconds with status 130, its own run
+  canceled; A is then SIGKILLed (its run left STARTED, its slot held), and run C releases A's
+  claims with a warning, builds, publishes and verifies.
 * **Two release builds at once** (two processes on one bucket, interleaved with pause points):
   two builds that start together claim different versions, both publish and verify, and LATEST
   never moves backwards. (That a build's cleanup spares a live build's staging is proven on the
@@ -627,6 +632,94 @@ def test_sigkill_of_a_release_build_leaves_no_release(
     assert f"VERSION {version}" in out and read_latest(bucket) == version
     assert not list(bucket.list("exports/staging/")), "the next build removed the leftovers"
     assert verify(bucket.root / "exports/releases" / version) == []
+
+
+class CliRun:
+    """``pixel-platform run --no-train --no-sample`` on a bucket and an instance of its own."""
+
+    def __init__(self, bucket: Path, home: Path, tmp: Path) -> None:
+        env = base_env(DAGSTER_HOME=str(home), PIXEL_CACHE_DIR=str(tmp / "cache"),
+                       PIXEL_STOP_GRACE_S="3")  # fmt: skip
+        self.proc = subprocess.Popen(
+            [str(BIN / "pixel-platform"), "run", "--no-train", "--no-sample",
+             "--storage-root", str(bucket)],
+            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        self.err: list[str] = []
+        self.out: list[str] = []
+        for stream, lines in ((self.proc.stderr, self.err), (self.proc.stdout, self.out)):
+            threading.Thread(target=lambda s=stream, ls=lines: ls.extend(s), daemon=True).start()
+
+    def wait_for(self, what: Any, timeout_s: float = 240) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not what():
+            assert self.proc.poll() is None, f"exited early ({self.proc.returncode}): {self.tail()}"
+            assert time.monotonic() < deadline, f"timed out; {self.tail()}"
+            time.sleep(0.05)
+
+    def tail(self) -> str:
+        return "".join(line for line in self.err if " INFO " not in line)[-3000:]
+
+
+@pytest.mark.timeout(600)
+def test_a_killed_cli_run_never_blocks_the_next(pipeline_bucket: Path, tmp_path: Path) -> None:
+    import dagster as dg
+    from dagster._core.instance.ref import InstanceRef
+
+    from pixel_platform.defs.stale_runs import slot_holders
+
+    root = tmp_path / "bucket"
+    shutil.copytree(
+        pipeline_bucket, root, ignore=shutil.ignore_patterns("exports", "final_dataset")
+    )
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copyfile(ROOT / "dagster.yaml", home / "dagster.yaml")
+
+    def instance() -> dg.DagsterInstance:
+        return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+
+    a = CliRun(root, home, tmp_path)
+    try:
+        a.wait_for(lambda: bool(slot_holders(instance(), "pixel_release")))
+        a.proc.send_signal(signal.SIGSTOP)  # alive, holding the slot: a build in progress
+        [a_run] = slot_holders(instance(), "pixel_release")
+        b = CliRun(root, home, tmp_path)
+        b.wait_for(lambda: any("waiting for pool pixel_release" in line for line in b.err))
+
+        def b_release_run() -> str | None:  # B's release run, started and waiting for the slot
+            started = instance().get_run_records(
+                filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])
+            )
+            return next((r.dagster_run.run_id for r in started if r.dagster_run.run_id != a_run),
+                        None)  # fmt: skip
+
+        b.wait_for(lambda: b_release_run() is not None)
+        b_run = b_release_run()
+        time.sleep(1.0)  # well inside the executor's wait for the slot
+        b.proc.send_signal(signal.SIGTERM)
+        sent = time.monotonic()
+        assert b.proc.wait(timeout=60) == 130, b.tail()
+        assert time.monotonic() - sent < 20, "SIGTERM took too long"
+        run = instance().get_run_by_id(str(b_run))
+        assert run is not None and run.status == dg.DagsterRunStatus.CANCELED
+        assert slot_holders(instance(), "pixel_release") == [a_run]  # A's, still alive
+    finally:
+        a.proc.send_signal(signal.SIGKILL)
+        a.proc.send_signal(signal.SIGCONT)
+        a.proc.wait(timeout=30)
+    assert slot_holders(instance(), "pixel_release") == [a_run]  # left behind by the kill
+    run = instance().get_run_by_id(a_run)
+    assert run is not None and run.status == dg.DagsterRunStatus.STARTED
+
+    c = CliRun(root, home, tmp_path)
+    assert c.proc.wait(timeout=400) == 0, c.tail()
+    time.sleep(0.2)  # the reader threads drain the pipes
+    assert any(a_run in line and "process gone" in line for line in c.err), c.tail()
+    run = instance().get_run_by_id(a_run)
+    assert run is not None and run.status == dg.DagsterRunStatus.FAILURE
+    (version,) = list_releases(LocalObjectStore(root))
+    assert verify(root / "exports/releases" / version) == []
 
 
 def edit_one_record(root: Path) -> None:

@@ -73,6 +73,20 @@ def test_failed_and_cancelled_jobs(
         backend.wait(failed, poll_interval=0.05, timeout_s=30)
     assert list(backend.logs(failed)) == ["loading"]
 
+    # the step error says why: the cause and the last log lines, not only the exit code
+    script = "print('loading'); import sys; sys.exit('error: torch is not installed')"
+    _scripted(backend, script, monkeypatch)
+    failed = backend.submit(spec)
+    with pytest.raises(TrainingJobFailed) as info:
+        backend.wait(failed, poll_interval=0.05, timeout_s=30)
+    assert info.value.cause == "error: torch is not installed"
+    assert str(info.value).splitlines()[1:] == [
+        "cause: error: torch is not installed",
+        "last log lines:",
+        "  loading",
+        "  error: torch is not installed",
+    ]
+
     _scripted(backend, "import time\nprint('started', flush=True)\ntime.sleep(60)", monkeypatch)
     running = backend.submit(spec)
     deadline = time.monotonic() + 30

@@ -11,6 +11,7 @@ reason to kill a healthy job; it is re-raised and the job keeps running.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -50,15 +51,31 @@ TERMINAL_STATES = frozenset(
 )
 
 
-class TrainingJobFailed(TerminalError):
-    """The job ended in FAILED, ERROR, INTERRUPTED or TIMEOUT."""
+# A log line that says what went wrong: "ModuleNotFoundError: …", "error: torch is not installed".
+_CAUSE = re.compile(r"(?:^|\s)(?:[A-Z]\w*(?:Error|Exception|Exit)\b|error:|fatal:)", re.IGNORECASE)
+TAIL_LINES = 20
+_TAIL_LINE_CHARS = 300
 
-    def __init__(self, job_id: str, state: JobState, detail: str = "") -> None:
+
+class TrainingJobFailed(TerminalError):
+    """The job ended in FAILED, ERROR, INTERRUPTED or TIMEOUT. The message carries the cause (the
+    last log line that names an error) and the job's last log lines (training logs hold losses,
+    steps and tracebacks, never records)."""
+
+    def __init__(
+        self, job_id: str, state: JobState, detail: str = "", log_tail: list[str] | None = None
+    ) -> None:
         self.job_id = job_id
         self.state = state
-        super().__init__(
-            f"training job {job_id} ended {state.value}{f': {detail}' if detail else ''}"
-        )
+        self.log_tail = [line[:_TAIL_LINE_CHARS] for line in (log_tail or [])[-TAIL_LINES:]]
+        self.cause = next((line.strip() for line in reversed(self.log_tail)
+                           if _CAUSE.search(line)), "")  # fmt: skip
+        message = f"training job {job_id} ended {state.value}{f': {detail}' if detail else ''}"
+        if self.cause:
+            message += f"\ncause: {self.cause}"
+        if self.log_tail:
+            message += "\nlast log lines:\n" + "\n".join(f"  {line}" for line in self.log_tail)
+        super().__init__(message)
 
 
 class TrainingCancelled(TerminalError):
@@ -155,6 +172,6 @@ class TrainingBackend(ABC):
                 log.error("could not kill job %s: %s", job_id, type(exc).__name__)
             raise
         if state is not JobState.DONE:
-            raise TrainingJobFailed(job_id, state, self.detail(job_id))
+            raise TrainingJobFailed(job_id, state, self.detail(job_id), list(self.logs(job_id)))
         checkpoints = self.verify_checkpoints(job_id)
         return JobOutcome(job_id, state, checkpoints, seen, time.monotonic() - started)
