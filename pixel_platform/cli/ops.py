@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from pixel_platform.cli.common import storage_settings
+from pixel_platform.core.errors import ConfigError
 from pixel_platform.pipeline.inventory import take_inventory, write_coverage_report
 from pixel_platform.registry.model import load_registry
 from pixel_platform.storage.settings import open_store
@@ -29,7 +30,15 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 
 
 def inventory(args: argparse.Namespace) -> int:
-    store = open_store(storage_settings(args.storage_root))
+    settings = storage_settings(args.storage_root)
+    if settings.backend == "local" and not settings.local_path.is_dir():
+        # never create an empty bucket here and report every family missing from it
+        raise ConfigError(
+            f"no local bucket at {settings.local_path.resolve()}: run from the checkout (where"
+            " `make run` seeds data/bucket), or pass --storage-root DIR or set"
+            " DATASET_STORAGE_LOCAL_PATH"
+        )
+    store = open_store(settings)
     inv = take_inventory(store, load_registry(args.registry))
     key = write_coverage_report(store, inv)
     print(f"{'family':34} {'objects':>8} {'bytes':>12}  present")

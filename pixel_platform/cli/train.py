@@ -69,6 +69,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         c = tsub.add_parser(name, help=text)
         c.add_argument("job", help="job id (local-… for local jobs)")
         c.add_argument("--backend", choices=BACKENDS, help="default: from the job id")
+        c.add_argument(
+            "--storage-root",
+            help="the local bucket the job trained from (its jobs are kept beside it, in"
+            " training_state/; default: the storage settings, ./data/bucket)",
+        )
         c.add_argument("--checkpoint-root", help="local backend: checkpoint directory")
         c.set_defaults(func=func)
 

@@ -1,8 +1,9 @@
 """``pixel-platform verify RELEASE``: is this the release the build published, and do its gates
 pass?
 
-RELEASE is a local release directory or ``s3://bucket/exports/releases/<version>`` (credentials
-and endpoint from the environment, as for every S3 command).
+RELEASE is ``latest``, a version, a local release directory, a path in the configured bucket
+(``exports/releases/<version>``) or ``s3://bucket/exports/releases/<version>`` (credentials and
+endpoint from the environment, as for every S3 command).
 
 First the manifest's authenticity (``release.authenticity``): its ``version`` must be the one its
 folder names, and its exact bytes must match what is kept outside the bucket, if given: a digest
@@ -26,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from tqdm import tqdm
 
-from pixel_platform.cli.common import PROJECT_ROOT, ensure_dagster_home
+from pixel_platform.cli.common import PROJECT_ROOT, ensure_dagster_home, storage_settings
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.registry.model import load_registry
 from pixel_platform.release.authenticity import (
@@ -36,8 +38,10 @@ from pixel_platform.release.authenticity import (
     version_in_path,
 )
 from pixel_platform.release.curriculum import load_curriculum
-from pixel_platform.release.gates import GATES, run_gates_on
+from pixel_platform.release.gates import GATES, run_gate
+from pixel_platform.release.layout import RELEASES_PREFIX, VERSION
 from pixel_platform.release.options import GateContext
+from pixel_platform.release.publish import read_latest
 from pixel_platform.release.results import GateResult
 from pixel_platform.release.signing import load_public_key
 from pixel_platform.release.view import ReleaseView
@@ -51,7 +55,14 @@ EXAMPLES_SHOWN = 3
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("verify", help="run the release gates on a published release")
     p.add_argument(
-        "release", help="a local release directory or s3://BUCKET/exports/releases/VERSION"
+        "release",
+        help="latest, a version (v2026-11-22), a release directory, a path in the bucket"
+        " (exports/releases/VERSION) or s3://BUCKET/exports/releases/VERSION",
+    )
+    p.add_argument(
+        "--storage-root",
+        help="the local bucket that holds latest / a version / a bucket path (default: the"
+        " storage settings, ./data/bucket)",
     )
     p.add_argument(
         "--report", action="store_true", help="show every example and each gate's details"
@@ -106,17 +117,39 @@ def _instance_digest(version: str | None) -> tuple[str, str | None]:
         return source, recorded_manifest_digest(instance, version)
 
 
-def open_release(location: str) -> tuple[ObjectStore, str]:
-    """The store and key prefix of a release given as a local path or an ``s3://`` URI."""
+def open_release(location: str, storage_root: str | None = None) -> tuple[ObjectStore, str, str]:
+    """The store, key prefix and full location of a release given as
+
+    * ``latest`` or a version (``v2026-11-22``): that release in the configured bucket
+      (``--storage-root``, else the environment's storage: ``./data/bucket`` by default);
+    * ``s3://BUCKET/exports/releases/VERSION``;
+    * a local directory, or a path inside the configured bucket (``exports/releases/VERSION``,
+      as the README writes it, from any working directory).
+    """
     if location.startswith("s3://"):
         bucket, _, key = location[len("s3://") :].partition("/")
         store = open_store(StorageSettings.from_env(backend="s3", bucket=bucket))
         key = key.strip("/")
-        return store, f"{key}/" if key else ""
+        return store, f"{key}/" if key else "", location
     path = Path(location)
-    if not path.is_dir():
-        raise FileNotFoundError(location)
-    return LocalObjectStore(path), ""
+    if storage_root is None and path.is_dir():
+        return LocalObjectStore(path), "", str(path.resolve())
+    bucket_store = open_store(storage_settings(storage_root))
+    if location == "latest":
+        latest = read_latest(bucket_store)
+        if latest is None:
+            raise FileNotFoundError(f"no release is marked LATEST in {bucket_store.uri()}")
+        location = latest
+    if VERSION.match(location):
+        prefix = f"{RELEASES_PREFIX}{location}/"
+    else:
+        prefix = location.strip("/") + "/"
+    if not any(True for _ in bucket_store.list(prefix)):
+        raise FileNotFoundError(f"{location} is not a release directory, nor a release in"
+                                f" {bucket_store.uri()}")  # fmt: skip
+    if isinstance(bucket_store, LocalObjectStore):
+        return LocalObjectStore(bucket_store.root / prefix), "", str(bucket_store.root / prefix)
+    return bucket_store, prefix, bucket_store.uri(prefix)
 
 
 def _print_result(result: GateResult, detailed: bool) -> None:
@@ -160,9 +193,8 @@ def _verdict(result: GateResult) -> str:
     return f"manifest authenticity: verified ({', '.join(result.metadata['anchors'])})"
 
 
-def _authenticity(args: argparse.Namespace, view: ReleaseView) -> GateResult:
-    local = not args.release.startswith("s3://")
-    path_version = version_in_path(str(Path(args.release).resolve()) if local else args.release)
+def _authenticity(args: argparse.Namespace, view: ReleaseView, location: str) -> GateResult:
+    path_version = version_in_path(location)
     expected: dict[str, str | None] = {}
     if getattr(args, "manifest_digest", None):
         expected["--manifest-digest"] = args.manifest_digest
@@ -177,9 +209,10 @@ def _authenticity(args: argparse.Namespace, view: ReleaseView) -> GateResult:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        store, prefix = open_release(args.release)
-    except FileNotFoundError:
-        print(f"error: {args.release} is not a release directory", file=sys.stderr)
+        store, prefix, location = open_release(args.release, getattr(args, "storage_root", None))
+    except FileNotFoundError as exc:
+        detail = str(exc) if str(exc) != args.release else f"{args.release} is not a release"
+        print(f"error: {detail}", file=sys.stderr)
         return 2
     registry = load_registry(getattr(args, "registry", None))
     curriculum = load_curriculum(getattr(args, "curriculum", None))
@@ -194,10 +227,15 @@ def run(args: argparse.Namespace) -> int:
         print("  no readable manifest.json: this is not a published release")
     elif (manifest.get("registry") or {}).get("hash") != registry.source_hash:
         print("  note: the registry differs from the one the release was built with")
-    authenticity = _authenticity(args, view)
+    authenticity = _authenticity(args, view, location)
     _print_authenticity(authenticity)
     ctx = GateContext.from_manifest(registry, manifest, curriculum)
-    results = run_gates_on(view, ctx, getattr(args, "gate", None))
+    names = getattr(args, "gate", None) or list(GATES)
+    progress = tqdm(names, desc="gates", unit=" gate", file=sys.stderr, disable=None, leave=False)
+    results = []
+    for name in progress:  # one gate at a time: the bar names the one running
+        progress.set_postfix_str(name)
+        results.append(run_gate(name, view, ctx))
     detailed = bool(getattr(args, "report", False))
     for result in results:
         _print_result(result, detailed)

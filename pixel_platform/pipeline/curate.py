@@ -94,12 +94,12 @@ def curate_partition(
     try:
         with store.open_write(output_key) as out_fh, store.open_write(quarantine_key) as q_fh:
             output = HashingWriter(out_fh)
-            quarantine = JsonlQuarantineWriter(q_fh, logger)
-            scored = run_chain(
-                per_record, counted(read_conversations(store, source_key)), quarantine
-            )
-            for record in rehash(redact.run(scored, quarantine)):
-                output.write_line(record.to_json())
+            with JsonlQuarantineWriter(q_fh, logger) as quarantine:
+                scored = run_chain(
+                    per_record, counted(read_conversations(store, source_key)), quarantine
+                )
+                for record in rehash(redact.run(scored, quarantine)):
+                    output.write_line(record.to_json())
     finally:
         if redactor is None:
             redact.redactor.close()

@@ -41,34 +41,56 @@ from pixel_platform.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
 
-# How many quarantine reasons are logged one by one before only the summary is logged.
-LOGGED_QUARANTINE_ENTRIES = 20
-
 ProgressCallback = Callable[[str, int], None]  # (object key just finished, units read so far)
 
 
 class JsonlQuarantineWriter:
-    """A ``QuarantineSink`` streaming entries to a file, logging the first few (no text, ever)."""
+    """A ``QuarantineSink`` streaming entries to a file. It logs one WARNING line per source file
+    that had quarantined units — how many, by reason, and where the first one was — not a line
+    per unit (no text, ever: the excerpts stay in the file). Use it as a context manager, or call
+    ``close``, so the last file's line is logged."""
 
     def __init__(self, fh: BinaryIO, logger: logging.Logger = log) -> None:
         self._fh = fh
         self._log = logger
         self.count = 0
         self.by_reason: Counter[str] = Counter()
+        self._key: str | None = None
+        self._first = ""
+        self._reasons: Counter[str] = Counter()
 
     def put(self, entry: QuarantineEntry) -> None:
         self._fh.write(entry.to_json())
         self._fh.write(b"\n")
         self.count += 1
         self.by_reason[entry.reason] += 1
-        if self.count <= LOGGED_QUARANTINE_ENTRIES:
-            where = entry.source_key or "<unknown>"
-            if entry.line is not None:
-                where += f" line {entry.line}"
-            elif entry.index is not None:
-                where += f" record {entry.index}"
-            # reason and detail never hold conversation text; excerpts stay in the file.
-            self._log.warning("quarantined %s: %s (%s)", where, entry.reason, entry.detail)
+        key = entry.source_key or "<unknown>"
+        if key != self._key:
+            self._summarise()
+            self._key = key
+            self._first = (
+                f"line {entry.line}" if entry.line is not None
+                else f"record {entry.index}" if entry.index is not None else ""
+            )  # fmt: skip
+        self._reasons[entry.reason] += 1
+
+    def close(self) -> None:
+        self._summarise()
+
+    def __enter__(self) -> JsonlQuarantineWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _summarise(self) -> None:
+        if self._key is None or not self._reasons:
+            return
+        reasons = ", ".join(f"{reason} {n}" for reason, n in self._reasons.most_common())
+        total = sum(self._reasons.values())
+        first = f"; first at {self._first}" if self._first else ""
+        self._log.warning("quarantined %d unit(s) of %s: %s%s", total, self._key, reasons, first)
+        self._reasons = Counter()
 
 
 class HashingWriter:
@@ -236,6 +258,8 @@ def process_partition(
                 f"ingest of {family_name}/{snapshot.partition_key} failed at {feed.where()}:"
                 f" {_where(exc)}"
             ) from None
+        finally:
+            quarantine.close()
     pipeline.check_balance()
 
     stats: dict[str, Any] = pipeline.stats()

@@ -103,3 +103,33 @@ def test_dagster_instance_without_an_instance_is_an_error(
     assert main.main(["verify", str(built.release_dir), "--dagster-instance"]) == 2
     assert "no Dagster instance (set DAGSTER_HOME)" in capsys.readouterr().err
     assert not (tmp_path / ".dagster").exists(), "verify creates no instance"
+
+
+@pytest.mark.parametrize("form", ["latest", "version", "bucket_path", "directory"])
+def test_a_release_is_named_as_latest_a_version_a_bucket_path_or_a_directory(
+    built: Built, form: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bucket = built.release_dir.parents[2]  # <bucket>/exports/releases/<version>
+    version = built.release_dir.name
+    name = {"latest": "latest", "version": version, "directory": str(built.release_dir),
+            "bucket_path": f"exports/releases/{version}"}[form]  # fmt: skip
+    monkeypatch.chdir(bucket.parent)  # as from a checkout whose bucket is ./<bucket name>
+    monkeypatch.setenv("DATASET_STORAGE_BACKEND", "local")
+    monkeypatch.setenv("DATASET_STORAGE_LOCAL_PATH", str(bucket))
+    args = _parser().parse_args(["verify", name, "--gate", "hash"])
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"Release {version} at ") and "PASS hash" in out
+    # the version the folder names is compared with the manifest's, whatever the form
+    assert "the path names no release version" not in out
+
+
+def test_an_unknown_release_name_is_a_clear_error(
+    built: Built, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = _parser().parse_args(["verify", "v1999-01-01", "--storage-root", str(tmp_path)])
+    assert args.func(args) == 2
+    assert "v1999-01-01 is not a release directory, nor a release in" in capsys.readouterr().err
+    args = _parser().parse_args(["verify", "latest", "--storage-root", str(tmp_path)])
+    assert args.func(args) == 2
+    assert "no release is marked LATEST" in capsys.readouterr().err

@@ -160,3 +160,27 @@ def test_no_text_in_logs_stats_metadata_or_details(
     for secret in SECRETS:
         assert not any(secret in text for text in said), secret
     assert any(secret in (e["excerpt"] or "") for e in entries for secret in SECRETS)
+
+
+def test_quarantine_is_logged_once_per_file_with_counts_by_reason(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import io
+
+    from pixel_platform.core.steps import QuarantineEntry
+    from pixel_platform.pipeline.partition import JsonlQuarantineWriter
+
+    caplog.set_level(logging.WARNING)
+    sink = io.BytesIO()
+    with JsonlQuarantineWriter(sink, logging.getLogger("t")) as writer:
+        for i in range(45):
+            reason = "invalid_json" if i % 3 else "empty_turn"
+            writer.put(QuarantineEntry(reason=reason, detail="d", step="read",
+                                       source_key="a.jsonl", line=i + 1, index=None))  # fmt: skip
+        writer.put(QuarantineEntry(reason="too_deep", detail="d", step="read",
+                                   source_key="b.json", line=None, index=4))  # fmt: skip
+    assert [r.getMessage() for r in caplog.records] == [
+        "quarantined 45 unit(s) of a.jsonl: invalid_json 30, empty_turn 15; first at line 1",
+        "quarantined 1 unit(s) of b.json: too_deep 1; first at record 4",
+    ]
+    assert writer.count == 46 and len(sink.getvalue().splitlines()) == 46

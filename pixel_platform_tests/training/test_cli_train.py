@@ -72,7 +72,7 @@ def test_status_logs_cancel_of_a_local_job(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("PIXEL_TRAIN_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("PIXEL_TRAINING_STATE_DIR", str(tmp_path / "state"))
     backend = LocalBackend(bucket, tmp_path / "ckpt")
     monkeypatch.setattr(
         backend,

@@ -15,6 +15,7 @@ from pixel_platform.defs.release.assets import RELEASE_KEY
 from pixel_platform.defs.resources import RegistryResource, StorageResource
 from pixel_platform.defs.training.resources import TrainingBackendResource
 from pixel_platform.release import GateContext, load_manifest, run_gates
+from pixel_platform.training.backends import LocalBackend
 from pixel_platform.training.config import load_config
 from pixel_platform.training.evaluate import TARGETS
 from pixel_platform.training.spec import DEFAULT_IMAGE, make_spec, save_spec
@@ -81,8 +82,8 @@ def trained_model(
         job_id, poll_interval=training.poll_interval_s, on_log=lambda line: context.log.info(line)
     )
     checkpoint_root = (
-        str(Path(training.checkpoint_root) / spec.checkpoint_run_prefix())
-        if training.backend == "local"
+        str(backend.checkpoint_root / spec.checkpoint_run_prefix())
+        if isinstance(backend, LocalBackend)
         else f"s3://{training.checkpoint_bucket}/{spec.checkpoint_run_prefix()}"
     )
     return dg.MaterializeResult(

@@ -15,8 +15,10 @@ LOCAL_TINY_CONFIG = str(Path(__file__).resolve().parents[2] / "training" / "loca
 class TrainingBackendResource(dg.ConfigurableResource):
     backend: str = "local"
     config_path: str | None = LOCAL_TINY_CONFIG  # a TrainConfig YAML (None: bundled defaults)
-    checkpoint_root: str = "data/checkpoints"  # local backend: where runs are written
-    state_dir: str = "data/training/state"
+    # local backend: None = beside the local bucket (training.paths.local_training_dirs), where
+    # `pixel-platform train status` and `run` look too
+    checkpoint_root: str | None = None
+    state_dir: str | None = None
     region: str | None = None  # ovh: OVH_AI_REGION (default gra); token from OVH_AI_TOKEN
     data_bucket: str = "local"  # ovh: the bucket the release volume mounts
     checkpoint_bucket: str = "pixelated-checkpoints"
@@ -44,9 +46,8 @@ def training_resource_from_env(
         backend=backend,
         config_path=os.environ.get("PIXEL_TRAINING_CONFIG")
         or (LOCAL_TINY_CONFIG if backend == "local" else None),
-        checkpoint_root=checkpoint_root
-        or os.environ.get("PIXEL_CHECKPOINT_ROOT", "data/checkpoints"),
-        state_dir=state_dir or os.environ.get("PIXEL_TRAINING_STATE_DIR", "data/training/state"),
+        checkpoint_root=checkpoint_root,
+        state_dir=state_dir,
         region=os.environ.get("OVH_AI_REGION"),
         data_bucket=os.environ.get("OVH_S3_BUCKET", "local"),
         checkpoint_bucket=os.environ.get("PIXEL_CHECKPOINT_BUCKET", "pixelated-checkpoints"),

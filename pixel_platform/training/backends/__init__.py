@@ -3,11 +3,11 @@ a subprocess) and ``ovh`` (OVH AI Training REST). ``open_backend`` builds one fr
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.storage.base import ObjectStore
+from pixel_platform.storage.settings import StorageSettings
 from pixel_platform.training.backends.base import (
     TERMINAL_STATES,
     JobNotFoundError,
@@ -19,6 +19,7 @@ from pixel_platform.training.backends.base import (
 )
 from pixel_platform.training.backends.local import LocalBackend
 from pixel_platform.training.backends.ovh import OVHBackend, OVHClient
+from pixel_platform.training.paths import local_training_dirs
 
 BACKENDS = ("local", "ovh")
 
@@ -48,15 +49,17 @@ def open_backend(
     region: str | None = None,
     base_url: str | None = None,
 ) -> TrainingBackend:
-    """``local``: data store and checkpoints are local directories (defaults
-    ``$DATASET_STORAGE_LOCAL_PATH`` or ``data/bucket``, and ``data/checkpoints``).
+    """``local``: data store and checkpoints are local directories (defaults: the storage
+    settings' local path, and ``training.paths.local_training_dirs``).
     ``ovh``: token from ``OVH_AI_TOKEN``, region from ``OVH_AI_REGION`` (default gra);
     ``checkpoint_store`` is where finished runs are verified."""
     if name == "local":
+        root = store_root or StorageSettings.from_env().local_path
+        dirs = local_training_dirs(bucket_root=root)
         return LocalBackend(
-            store_root or os.environ.get("DATASET_STORAGE_LOCAL_PATH", "data/bucket"),
-            checkpoint_root or os.environ.get("PIXEL_CHECKPOINT_ROOT", "data/checkpoints"),
-            state_dir,
+            root,
+            checkpoint_root or dirs.checkpoint_root,
+            state_dir or dirs.state_dir,
         )
     if name == "ovh":
         return OVHBackend(OVHClient.from_env(region, base_url), checkpoint_store)

@@ -28,10 +28,8 @@ from pathlib import Path
 from pixel_platform.storage.local import LocalObjectStore
 from pixel_platform.training.backends.base import JobNotFoundError, JobState, TrainingBackend
 from pixel_platform.training.launch import TRAIN_MODULE
+from pixel_platform.training.paths import local_training_dirs
 from pixel_platform.training.spec import TrainingJobSpec
-
-STATE_DIR_ENV = "PIXEL_TRAIN_STATE_DIR"
-DEFAULT_STATE_DIR = "data/training"
 
 
 def _alive(pid: int) -> bool:
@@ -63,7 +61,7 @@ class LocalBackend(TrainingBackend):
     ) -> None:
         self.store_root = str(store_root)  # a directory, or s3://bucket for a remote data store
         self.checkpoint_root = Path(checkpoint_root)
-        self.state_dir = Path(state_dir or os.environ.get(STATE_DIR_ENV, DEFAULT_STATE_DIR))
+        self.state_dir = Path(state_dir or local_training_dirs().state_dir)
         self.extra_args = list(extra_args)
         self.env = dict(env or {})
         self.python = python
