@@ -39,8 +39,11 @@ def configure_logging(verbose: bool = False) -> None:
         logging.getLogger("dagster").setLevel(logging.WARNING)
 
 
-def ensure_dagster_home() -> Path:
-    """Use ``$DAGSTER_HOME``, else ``.dagster/`` in the checkout; give it the checkout's config.
+def ensure_dagster_home(storage_root: str | None = None) -> Path:
+    """Use ``$DAGSTER_HOME``; else, for ``--storage-root DIR``, ``.dagster/`` beside that bucket
+    (the runs and releases of one bucket never show in another's instance); else ``.dagster/``
+    in the checkout (the instance of the default bucket ``data/bucket`` and of ``make ui``).
+    Give it the checkout's config.
 
     A home without a ``dagster.yaml`` gets a link to the checkout's (a copy where links are not
     allowed), so edits to the checkout's instance config apply.
@@ -48,6 +51,8 @@ def ensure_dagster_home() -> Path:
     template = PROJECT_ROOT / "dagster.yaml"
     if os.environ.get("DAGSTER_HOME"):
         home = Path(os.environ["DAGSTER_HOME"])
+    elif storage_root is not None:
+        home = Path(storage_root).resolve().parent / ".dagster"
     elif template.exists():
         home = PROJECT_ROOT / ".dagster"
     else:

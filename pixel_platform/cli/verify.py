@@ -101,15 +101,20 @@ def _digest_arg(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _instance_digest(version: str | None) -> tuple[str, str | None]:
-    """(source name, digest the Dagster instance recorded for ``version``, or ``None``)."""
-    if not os.environ.get("DAGSTER_HOME") and not (PROJECT_ROOT / ".dagster").is_dir():
+def _instance_digest(
+    version: str | None, storage_root: str | None = None
+) -> tuple[str, str | None]:
+    """(source name, digest the Dagster instance recorded for ``version``, or ``None``). The
+    instance is the one ``run`` used for that bucket (``ensure_dagster_home``)."""
+    beside = Path(storage_root).resolve().parent / ".dagster" if storage_root else None
+    default = beside if beside is not None else PROJECT_ROOT / ".dagster"
+    if not os.environ.get("DAGSTER_HOME") and not default.is_dir():
         raise ConfigError("--dagster-instance: no Dagster instance (set DAGSTER_HOME)")
     import dagster as dg  # slow import: only when asked for
 
     from pixel_platform.defs.release.records import recorded_manifest_digest
 
-    home = ensure_dagster_home()
+    home = ensure_dagster_home(storage_root)
     source = f"dagster instance {home}"
     if version is None:
         return source, None
@@ -200,7 +205,10 @@ def _authenticity(args: argparse.Namespace, view: ReleaseView, location: str) ->
         expected["--manifest-digest"] = args.manifest_digest
     if getattr(args, "dagster_instance", False):
         claimed = (view.manifest or {}).get("version")
-        source, digest = _instance_digest(path_version or (str(claimed) if claimed else None))
+        source, digest = _instance_digest(
+            path_version or (str(claimed) if claimed else None),
+            getattr(args, "storage_root", None),
+        )
         expected[source] = digest
     key_path = getattr(args, "public_key", None)
     public_key = load_public_key(key_path) if key_path else None

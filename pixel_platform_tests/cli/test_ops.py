@@ -28,3 +28,18 @@ def test_inventory_of_a_bucket(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert main(["inventory", "--storage-root", str(bucket)]) == 0
     out = capsys.readouterr().out
     assert "mental_health_datasets" in out and "coverage report:" in out
+
+
+def test_each_storage_root_has_its_own_dagster_instance(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pixel_platform.cli.common import PROJECT_ROOT, ensure_dagster_home
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    a = ensure_dagster_home(str(tmp_path / "a" / "bucket"))
+    monkeypatch.delenv("DAGSTER_HOME")  # it exports the home it chose, for Dagster
+    b = ensure_dagster_home(str(tmp_path / "b" / "bucket"))
+    assert (a, b) == (tmp_path / "a" / ".dagster", tmp_path / "b" / ".dagster")
+    assert (a / "dagster.yaml").resolve() == (PROJECT_ROOT / "dagster.yaml").resolve()
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))  # an explicit home wins
+    assert ensure_dagster_home(str(tmp_path / "a" / "bucket")) == tmp_path / "home"
