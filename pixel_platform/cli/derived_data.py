@@ -22,30 +22,14 @@ from typing import Any
 
 import orjson
 
+from pixel_platform.cli.locations import open_location
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.derived.cptsd import CptsdOptions, GeneratorReport, generate_cptsd
 from pixel_platform.derived.cptsd.build import DEFAULT_INPUT_PREFIXES
 from pixel_platform.storage.base import ObjectStore
 from pixel_platform.storage.local import LocalObjectStore
-from pixel_platform.storage.settings import StorageSettings, open_store
 
 SAMPLE_BUCKET = Path(__file__).resolve().parents[1] / "sample_data" / "bucket"
-
-
-def open_location(location: str, *, directory: bool = False) -> tuple[ObjectStore, str]:
-    """``(store, key)`` of a local path or ``s3://bucket/key``; for a directory the key is a
-    prefix (``""`` for a local directory)."""
-    if location.startswith("s3://"):
-        bucket, _, key = location[len("s3://") :].partition("/")
-        store = open_store(StorageSettings.from_env(backend="s3", bucket=bucket))
-        key = key.strip("/")
-        return store, (f"{key}/" if key else "") if directory else key
-    path = Path(location)
-    if directory:
-        if not path.is_dir():
-            raise ConfigError(f"{location} is not a directory")
-        return LocalObjectStore(path), ""
-    return LocalObjectStore(path.parent if str(path.parent) else Path(".")), path.name
 
 
 def open_inputs(locations: list[str] | None) -> tuple[ObjectStore, list[str]]:

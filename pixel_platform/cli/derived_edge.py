@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from pixel_platform.cli.locations import read_source_manifest, s3_store, split_s3_uri
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.core.record import Conversation
 from pixel_platform.derived import long_running
@@ -47,6 +48,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         default=[],
         metavar="PATH_OR_S3_URI",
         help="a JSONL file: local path or s3://bucket/key (repeatable)",
+    )
+    lr.add_argument(
+        "--manifest",
+        metavar="FILE",
+        help='a JSON file listing the inputs: {"sources": ["s3://bucket/key.jsonl",'
+        ' "path/to/file.jsonl"]} or the bare list; local paths are relative to the'
+        " manifest's directory; read before --source-key and --input-dir (default: none)",
     )
     lr.add_argument(
         "--input-dir",
@@ -129,35 +137,35 @@ def _upload_flags(parser: argparse.ArgumentParser, default_prefix: str) -> None:
 
 
 # -- locations -------------------------------------------------------------------------------------
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    if not bucket:
-        raise ConfigError(f"{uri!r} names no bucket; expected s3://bucket/key")
-    return bucket, key
-
-
-def s3_store(bucket: str) -> ObjectStore:
-    return open_store(StorageSettings.from_env(backend="s3", bucket=bucket))
-
-
 def local_file(path: str | Path) -> tuple[ObjectStore, str]:
     path = Path(path).expanduser().resolve()
     return LocalObjectStore(path.parent), path.name
 
 
 def input_groups(
-    source_keys: list[str], input_dir: str | None
+    source_keys: list[str], input_dir: str | None, manifest: str | None = None
 ) -> list[tuple[ObjectStore, list[str]]]:
-    """(store, keys) per input, in the order given; no input: the configured storage's
-    ``pipeline/curated/`` minus the long-running family's own outputs."""
+    """(store, keys) per input, in the order given: the manifest's sources, ``--source-key``s,
+    then ``--input-dir``; no input: the configured storage's ``pipeline/curated/`` minus the
+    long-running family's own outputs."""
     groups: list[tuple[ObjectStore, list[str]]] = []
-    for source in source_keys:
+    listed = [("--manifest", s) for s in read_source_manifest(manifest)] if manifest else []
+    buckets: dict[str, ObjectStore] = {}
+    for flag, source in [*listed, *(("--source-key", s) for s in source_keys)]:
         if source.startswith("s3://"):
             bucket, key = split_s3_uri(source)
-            groups.append((s3_store(bucket), [key]))
+            if not key or key.endswith("/"):
+                raise ConfigError(f"{flag} {source}: give an object key, not a bucket or prefix")
+            if bucket not in buckets:
+                buckets[bucket] = s3_store(bucket)
+            store = buckets[bucket]
+            if groups and groups[-1][0] is store:
+                groups[-1][1].append(key)  # one pass over consecutive keys of one bucket
+            else:
+                groups.append((store, [key]))
         else:
             if not Path(source).is_file():
-                raise ConfigError(f"--source-key {source}: no such file")
+                raise ConfigError(f"{flag} {source}: no such file")
             store, key = local_file(source)
             groups.append((store, [key]))
     if input_dir is not None:
@@ -205,7 +213,7 @@ def upload(path: Path, prefix: str) -> str:
 
 # -- long-running ----------------------------------------------------------------------------------
 def run_long_running(args: argparse.Namespace) -> int:
-    groups = input_groups(args.source_key, args.input_dir)
+    groups = input_groups(args.source_key, args.input_dir, args.manifest)
     stats = long_running.ExtractionStats(min_turns=args.min_turns, limit=args.limit)
     out_store, out_key = local_file(args.output)
     bar = tqdm(desc="long-running", unit=" lines", file=sys.stderr, disable=None)

@@ -8,14 +8,17 @@ import sys
 
 from pixel_platform import __version__
 from pixel_platform.cli import (
+    check_s3,
     convert,
     curate,
     derived_data,
     derived_edge,
+    fix_encoding,
     ops,
     release_keys,
     run,
     train,
+    validate,
     verify,
 )
 from pixel_platform.cli.common import configure_logging
@@ -33,8 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
     convert.add_parser(sub)
+    validate.add_parser(sub)
+    fix_encoding.add_parser(sub)
     run.add_parser(sub)
     ops.add_parsers(sub)
+    check_s3.add_parser(sub)
     curate.add_parsers(sub)
     verify.add_parser(sub)
     release_keys.add_parser(sub)

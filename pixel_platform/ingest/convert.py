@@ -14,7 +14,9 @@ Formats (``auto`` detects per record, in this order):
   (``ingest.posts``): a phase A text record or a crisis evaluation record. Without a route such a
   record is quarantined as ``unpaired_post``: a post never becomes a made-up dialogue.
 
-Roles go through ``Registry.roles_for(family)``; consecutive turns of one role are merged. Source
+Roles go through ``Registry.roles_for(family)``; consecutive turns of one role are merged
+(``merge_turns=False``, as ``pixel-platform validate --require-alternating`` asks: a user or
+assistant turn that follows one of its own role is ``non_alternating`` instead). Source
 fields no converter used are kept in ``metadata["source_fields"]``; extra keys of individual turns
 in ``metadata["source_turn_fields"]`` (by source turn index). Reject details name the registry's
 fields, types and counts, never a value from the record: not its text, not a role or speaker
@@ -86,6 +88,7 @@ class ConvertStep(Step[RawRecord, Conversation]):
         *,
         posts: str | None = None,
         max_depth: int = MAX_DEPTH,
+        merge_turns: bool = True,
     ) -> None:
         super().__init__(family.name or None)
         if fmt not in INPUT_FORMATS:
@@ -100,6 +103,7 @@ class ConvertStep(Step[RawRecord, Conversation]):
         self.posts = posts  # what an unpaired post becomes here; None: it is quarantined
         self.max_turns = registry.max_turns(family)
         self.max_depth = max_depth
+        self.merge_turns = merge_turns
         self.fields = family.fields
         self.roles = registry.roles_for(family)
         self.system_prompt = family.system_prompt
@@ -311,6 +315,8 @@ class ConvertStep(Step[RawRecord, Conversation]):
                     where_i = f"{where}[{i}]"
                     return self._bad_turn(where_i, role_key, source_role, content_key, content)
             if role == previous_role:
+                if not self.merge_turns and role != "system":
+                    return _same_role(f"{where}[{i - 1}]", f"{where}[{i}]", role)
                 _merge_into(last, content)  # type: ignore[arg-type]
                 merged += 1
             else:
@@ -447,6 +453,8 @@ class ConvertStep(Step[RawRecord, Conversation]):
                     " mapped; add it to the family's roles",
                 )
             if messages and messages[-1]["role"] == role:
+                if not self.merge_turns and role != "system":
+                    return _same_role(f"transcript turn {n - 1}", f"turn {n}", role)
                 _merge_into(messages[-1], segment.text)
                 self.stats.changed["merged_turns"] += 1
             else:
@@ -511,6 +519,13 @@ def _merge_into(message: Message, content: str) -> None:
     if not content:
         return
     message["content"] = f"{message['content']}\n\n{content}" if message["content"] else content
+
+
+def _same_role(before: str, after: str, role: str) -> Reject:
+    return Reject(
+        Reason.NON_ALTERNATING.value,
+        f"{before} and {after} are both {role} (alternation required: not merged)",
+    )
 
 
 def _not_text(key: str, value: Any) -> Reject | None:

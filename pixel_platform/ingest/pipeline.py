@@ -42,7 +42,11 @@ class IngestPipeline:
         ingested_at: str,
         etags: Mapping[str, str] | None = None,
         max_depth: int | None = None,
+        min_turns: int | None = None,
+        merge_turns: bool = True,
     ) -> None:
+        """``min_turns`` overrides the registry's; ``merge_turns=False`` quarantines consecutive
+        turns of one speaker as ``non_alternating`` instead of merging them (``validate``)."""
         name = family.name or None
         # The readers feeding this pipeline take the same limit (``read_kwargs``).
         self.max_depth = max_depth or registry.defaults.max_depth
@@ -53,6 +57,7 @@ class IngestPipeline:
             fmt or family.format,
             posts=posts if posts is not None else family.posts,
             max_depth=self.max_depth,
+            merge_turns=merge_turns,
         )
         self.steps: list[Step[Any, Any]] = [
             ReadStep(name),
@@ -60,7 +65,7 @@ class IngestPipeline:
             CleanStep(name),
             ValidateStep(
                 name,
-                min_turns=registry.min_turns(family),
+                min_turns=min_turns if min_turns is not None else registry.min_turns(family),
                 max_turn_chars=registry.max_turn_chars(family),
                 max_turns=registry.max_turns(family),
                 max_record_chars=registry.max_record_chars(family),

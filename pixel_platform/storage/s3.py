@@ -204,6 +204,18 @@ class S3ObjectStore(ObjectStore):
         infos.sort(key=lambda info: info.key)
         yield from infos
 
+    def sample(self, prefix: str = "", limit: int = 5) -> tuple[tuple[str, ...], bool]:
+        """Up to ``limit`` keys under ``prefix`` in one LIST request, and whether there are
+        more: an access check that costs the same on a bucket of any size."""
+        validate_key(prefix, allow_prefix=True)
+        with self._translated("list", prefix or None):
+            page = self._client.list_objects_v2(
+                Bucket=self.bucket, Prefix=prefix, MaxKeys=max(limit, 1)
+            )
+        contents = page.get("Contents", ())
+        keys = tuple(str(obj["Key"]) for obj in contents[:limit])
+        return keys, bool(page.get("IsTruncated")) or len(contents) > limit
+
     def head(self, key: str) -> ObjectInfo | None:
         """Metadata, or ``None``; a missing bucket also reads as ``None`` (HEAD has no body)."""
         validate_key(key)

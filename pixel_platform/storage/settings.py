@@ -23,12 +23,29 @@ DEFAULT_CACHE_DIR = "data/cache"
 BACKENDS = ("local", "s3")
 
 
+# The variables each S3 setting is read from, first set wins.
+ENV_NAMES: dict[str, tuple[str, ...]] = {
+    "bucket": ("OVH_S3_BUCKET", "AWS_S3_BUCKET"),
+    "region": ("OVH_S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
+    "endpoint_url": ("OVH_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
+    "access_key": ("OVH_S3_ACCESS_KEY", "OVH_ACCESS_KEY", "AWS_ACCESS_KEY_ID"),
+    "secret_key": ("OVH_S3_SECRET_KEY", "OVH_SECRET_KEY", "AWS_SECRET_ACCESS_KEY"),
+}
+
+
 def _first(env: Mapping[str, str], *names: str) -> str | None:
     for name in names:
         value = env.get(name)
         if value:
             return value
     return None
+
+
+def env_source(setting: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The name of the variable ``from_env`` reads ``setting`` from (never its value), or
+    ``None`` when none of ``ENV_NAMES[setting]`` is set."""
+    env = os.environ if env is None else env
+    return next((name for name in ENV_NAMES[setting] if env.get(name)), None)
 
 
 @dataclass(frozen=True)
@@ -70,15 +87,7 @@ class StorageSettings:
                 _first(env, "DATASET_STORAGE_LOCAL_PATH", "DATASET_PIPELINE_OUTPUT_DIR")
                 or DEFAULT_LOCAL_PATH
             ),
-            "bucket": _first(env, "OVH_S3_BUCKET", "AWS_S3_BUCKET"),
-            "region": _first(env, "OVH_S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
-            "endpoint_url": _first(
-                env, "OVH_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"
-            ),
-            "access_key": _first(env, "OVH_S3_ACCESS_KEY", "OVH_ACCESS_KEY", "AWS_ACCESS_KEY_ID"),
-            "secret_key": _first(
-                env, "OVH_S3_SECRET_KEY", "OVH_SECRET_KEY", "AWS_SECRET_ACCESS_KEY"
-            ),
+            **{setting: _first(env, *names) for setting, names in ENV_NAMES.items()},
             "verify_tls": ca_bundle or True,
         }
         if env.get("PIXEL_CACHE_DIR"):

@@ -71,3 +71,64 @@ def test_convert_missing_input_exits_2(tmp_path: Path) -> None:
         ]
     )
     assert code == 2
+
+
+def test_convert_auto_detect_input_flag_and_default_quarantine(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "raw.jsonl"
+    src.write_bytes(
+        orjson.dumps({"instruction": "Why do I feel tense?", "output": "Tell me more."})
+        + b"\n{broken\n"
+    )
+    out = tmp_path / "converted.jsonl"
+    argv = ["convert", "--input", str(src), "--output", str(out), "--format", "auto-detect"]
+    assert main(argv) == 0
+    quarantine = tmp_path / "converted.quarantine.jsonl"
+    assert [orjson.loads(line)["reason"] for line in quarantine.read_bytes().splitlines()] == [
+        "invalid_json"
+    ]
+    assert orjson.loads(out.read_bytes())["metadata"]["detected_format"] == "alpaca"
+    printed = capsys.readouterr().out
+    assert "in: 2  out: 1  quarantined: 1" in printed and f"quarantine: {quarantine}" in printed
+    with pytest.raises(SystemExit):
+        main(["convert", str(src), "--output", str(out), "--format", "autodetect"])
+    assert main(["convert", str(src), "--output", str(src)]) == 2  # never over its own input
+
+
+def test_convert_from_and_to_s3(
+    s3_server, s3_bucket: str, s3_store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, value in s3_server.env(s3_bucket).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PIXEL_CACHE_DIR", str(tmp_path / "cache"))
+    s3_store.write_bytes(
+        "raw/some_dataset.jsonl",
+        b"".join(orjson.dumps(messages_record(i)) + b"\n" for i in range(3)) + b"[]\n",
+    )
+    local = tmp_path / "local.jsonl"
+    local.write_bytes(orjson.dumps(messages_record(9)) + b"\n")
+    base = f"s3://{s3_bucket}"
+    code = main([
+        "convert", str(local), "--input", f"{base}/raw/some_dataset.jsonl",
+        "--output", f"{base}/gdrive/processed/converted_dataset.jsonl", "--format", "auto-detect",
+    ])
+    assert code == 0
+    records = [
+        orjson.loads(line)
+        for line in s3_store.read_bytes("gdrive/processed/converted_dataset.jsonl").splitlines()
+    ]
+    assert [r["metadata"]["provenance"]["source_key"] for r in records] == [str(local)] + [
+        f"{base}/raw/some_dataset.jsonl"
+    ] * 3
+    quarantined = s3_store.read_bytes("gdrive/processed/converted_dataset.quarantine.jsonl")
+    assert [orjson.loads(line)["line"] for line in quarantined.splitlines()] == [4]
+    printed = capsys.readouterr().out
+    assert "in: 5  out: 4  quarantined: 1" in printed
+    assert f"output: {base}/gdrive/processed/converted_dataset.jsonl" in printed
+
+    missing = ["convert", "--input", f"{base}/raw/nope.jsonl", "-o", str(tmp_path / "o.jsonl")]
+    assert main(missing) == 2
+    assert f"cannot read input file(s): {base}/raw/nope.jsonl" in capsys.readouterr().err
+    assert not (tmp_path / "o.jsonl").exists()

@@ -129,6 +129,35 @@ def test_consecutive_turns_of_one_role_are_merged() -> None:
     assert convert_step.stats.changed["merged_turns"] == 3
 
 
+def test_without_merging_consecutive_turns_of_one_role_do_not_alternate() -> None:
+    reg = registry()
+    strict = ConvertStep(reg, reg.family("chats"), merge_turns=False)
+    two_systems = {
+        "messages": [
+            {"role": "system", "content": "a"},
+            {"role": "system", "content": "b"},
+            {"role": "user", "content": "q"},
+            {"role": "assistant", "content": "r"},
+        ]
+    }
+    kept = strict.apply(RawRecord("k", two_systems))
+    assert isinstance(kept, Conversation) and pairs(kept)[0] == ("system", "a\n\nb")
+    listed = {
+        "messages": [
+            {"role": "user", "content": "q"},
+            {"role": "assistant", "content": "r"},
+            {"role": "gpt", "content": "more"},
+        ]
+    }
+    refused = strict.apply(RawRecord("k", listed))
+    assert isinstance(refused, Reject) and refused.reason == Reason.NON_ALTERNATING
+    assert refused.detail.startswith("messages[1] and messages[2] are both assistant")
+    told = strict.apply(RawRecord("k", "Human: q\nHuman: again\nAssistant: a"))
+    assert isinstance(told, Reject) and told.reason == Reason.NON_ALTERNATING
+    assert "turn 1 are both user" in told.detail
+    assert strict.stats.changed["merged_turns"] == 1  # the system prompts only
+
+
 def test_system_prompt_is_added_only_when_missing() -> None:
     qa = convert({"questionTitle": "t", "questionText": "body", "answerText": "a"}, "counsel")
     assert pairs(qa) == [

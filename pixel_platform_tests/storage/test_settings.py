@@ -9,7 +9,7 @@ import pytest
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.storage.local import LocalObjectStore
 from pixel_platform.storage.s3 import S3ObjectStore
-from pixel_platform.storage.settings import StorageSettings, open_store
+from pixel_platform.storage.settings import StorageSettings, env_source, open_store
 
 OVH_ENV = {
     "DATASET_STORAGE_BACKEND": "s3",
@@ -51,6 +51,15 @@ def test_aws_variables_are_the_fallback() -> None:
     assert settings.endpoint_url == "https://s3.example.com"
     assert settings.access_key == "AKIAAWSKEY789"
     assert settings.secret_key == "aws-secret-value-000"
+
+
+def test_env_source_names_the_variable_from_env_reads() -> None:
+    both = {**AWS_ENV, **OVH_ENV, "OVH_S3_SECRET_KEY": ""}  # empty counts as unset
+    assert env_source("access_key", both) == "OVH_S3_ACCESS_KEY"
+    assert env_source("secret_key", both) == "AWS_SECRET_ACCESS_KEY"
+    assert StorageSettings.from_env(both).secret_key == both["AWS_SECRET_ACCESS_KEY"]
+    assert env_source("region", {"AWS_DEFAULT_REGION": "x"}) == "AWS_DEFAULT_REGION"
+    assert env_source("endpoint_url", {}) is None
 
 
 def test_aws_default_region_is_the_last_region_fallback() -> None:

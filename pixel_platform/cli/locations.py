@@ -1,0 +1,145 @@
+"""Where a command reads and writes: a local path or an ``s3://bucket/key`` URI.
+
+An ``s3://`` location uses the named bucket with the endpoint, region and credentials of the
+environment (``OVH_S3_ENDPOINT``, ``OVH_S3_ACCESS_KEY`` ... or their ``AWS_*`` fallbacks), whatever
+``DATASET_STORAGE_BACKEND`` says. A local path is read and written through a ``LocalObjectStore``
+at its directory, so local outputs are atomic like S3 ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from pixel_platform.core.errors import ConfigError, ObjectNotFoundError
+from pixel_platform.ingest.context import Unit
+from pixel_platform.ingest.readers import read_stream
+from pixel_platform.storage.base import ObjectStore
+from pixel_platform.storage.local import LocalObjectStore
+from pixel_platform.storage.settings import StorageSettings, open_store
+
+S3_SCHEME = "s3://"
+S3_HELP = (
+    "An s3://BUCKET/KEY location uses the endpoint, region and credentials of the environment"
+    " (OVH_S3_ENDPOINT, OVH_S3_REGION, OVH_S3_ACCESS_KEY, OVH_S3_SECRET_KEY, OVH_S3_CA_BUNDLE,"
+    " or their AWS_* fallbacks); objects read from S3 are cached in $PIXEL_CACHE_DIR (default:"
+    " data/cache)."
+)
+
+
+def is_s3(location: str) -> bool:
+    return location.startswith(S3_SCHEME)
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/key`` -> ``(bucket, key)``; the key may be empty or a prefix."""
+    bucket, _, key = uri.removeprefix(S3_SCHEME).partition("/")
+    if not bucket:
+        raise ConfigError(f"{uri!r} names no bucket; expected s3://bucket/key")
+    return bucket, key
+
+
+def s3_store(bucket: str) -> ObjectStore:
+    return open_store(StorageSettings.from_env(backend="s3", bucket=bucket))
+
+
+def open_location(location: str, *, directory: bool = False) -> tuple[ObjectStore, str]:
+    """``(store, key)`` of a local path or ``s3://bucket/key``; for a directory the key is a
+    prefix (``""`` for a local directory, which must exist)."""
+    if is_s3(location):
+        bucket, key = split_s3_uri(location)
+        key = key.strip("/")
+        if directory:
+            return s3_store(bucket), f"{key}/" if key else ""
+        if not key:
+            raise ConfigError(f"{location!r} names a bucket but no object key")
+        return s3_store(bucket), key
+    path = Path(location).expanduser()
+    if directory:
+        if not path.is_dir():
+            raise ConfigError(f"{location} is not a directory")
+        return LocalObjectStore(path), ""
+    return LocalObjectStore(path.parent if str(path.parent) else Path(".")), path.name
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One input object; ``label`` is the location as the user gave it (reports and the
+    quarantine name it, and the reader takes the format from its extension)."""
+
+    store: ObjectStore
+    key: str
+    label: str
+
+
+def open_input_files(locations: Sequence[str]) -> list[InputFile]:
+    """Every location as an ``InputFile``, after checking that each exists: a missing input
+    fails the command before anything is written (``ObjectNotFoundError`` names them all)."""
+    if not locations:
+        raise ConfigError("no input given")
+    buckets: dict[str, ObjectStore] = {}
+    inputs: list[InputFile] = []
+    missing: list[str] = []
+    for location in locations:
+        if is_s3(location):
+            bucket, key = split_s3_uri(location)
+            if not key or key.endswith("/"):
+                raise ConfigError(f"{location!r} is a bucket or prefix; give an object key")
+            if bucket not in buckets:
+                buckets[bucket] = s3_store(bucket)
+            store: ObjectStore = buckets[bucket]
+            if store.head(key) is None:  # a missing bucket too: HEAD cannot tell them apart
+                missing.append(location)
+        else:
+            path = Path(location).expanduser()
+            if not path.is_file():
+                missing.append(location)
+                continue
+            store, key = LocalObjectStore(path.parent), path.name
+        inputs.append(InputFile(store, key, location))
+    if missing:
+        raise ObjectNotFoundError(f"cannot read input file(s): {', '.join(missing)}")
+    return inputs
+
+
+def read_units(inputs: Sequence[InputFile], **read_kwargs: Any) -> Iterator[Unit]:
+    """Every unit of every input, file by file (``read_stream``: a record or a failure each)."""
+    for item in inputs:
+        with item.store.open_read(item.key) as fh:
+            yield from read_stream(fh, item.label, **read_kwargs)
+
+
+def read_source_manifest(path: str | Path) -> list[str]:
+    """The sources a manifest file lists: ``s3://bucket/key`` URIs or local paths.
+
+    The file is JSON: ``{"sources": ["s3://bucket/a.jsonl", "data/b.jsonl", ...]}`` or just the
+    list. A relative local path is relative to the manifest's directory. An empty list, an entry
+    that is not a non-empty string, and an entry listed twice are errors.
+    """
+    path = Path(path).expanduser()
+    try:
+        data = orjson.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise ConfigError(f"--manifest {path}: no such file") from None
+    except orjson.JSONDecodeError as exc:
+        raise ConfigError(f"--manifest {path}: not valid JSON ({exc})") from None
+    sources = data.get("sources") if isinstance(data, dict) else data
+    if not isinstance(sources, list) or not sources:
+        raise ConfigError(
+            f"--manifest {path}: expected a non-empty list of sources, as"
+            ' {"sources": ["s3://bucket/key.jsonl", "local/file.jsonl"]} or the bare list'
+        )
+    resolved: list[str] = []
+    for n, entry in enumerate(sources):
+        if not isinstance(entry, str) or not entry.strip():
+            raise ConfigError(f"--manifest {path}: sources[{n}] is not a non-empty string")
+        if not is_s3(entry):
+            entry = str((path.parent / Path(entry).expanduser()).resolve())
+        if entry in resolved:
+            raise ConfigError(f"--manifest {path}: sources[{n}] ({entry}) is listed twice")
+        resolved.append(entry)
+    return resolved
