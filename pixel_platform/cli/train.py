@@ -36,24 +36,56 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     tsub = p.add_subparsers(dest="train_command", required=True)
 
     s = tsub.add_parser("submit", help="make a training spec for a release and submit it")
-    s.add_argument("--backend", choices=BACKENDS, default="local")
-    s.add_argument("--release", default="latest", help="a release version, or latest")
-    s.add_argument("--config", help="training config YAML (model, stages, hyperparameters)")
-    s.add_argument("--image", default=os.environ.get("PIXEL_TRAINER_IMAGE", DEFAULT_IMAGE))
-    s.add_argument("--flavor", default="h100-1-gpu")
-    s.add_argument("--gpus", type=int, default=1, help="1-4 GPUs of the flavor")
-    s.add_argument("--timeout", type=int, default=24 * 3600, help="job timeout in seconds")
+    s.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="local",
+        help="local (a subprocess on this machine; default) or ovh (OVH AI Training: needs"
+        " OVH_AI_TOKEN, region OVH_AI_REGION, default gra)",
+    )
+    s.add_argument("--release", default="latest", help="a release version, or latest (default)")
+    s.add_argument(
+        "--config",
+        help="training config YAML (model, stages, hyperparameters; default: the bundled one,"
+        " or $PIXEL_TRAINING_CONFIG in Dagster)",
+    )
+    s.add_argument(
+        "--image",
+        default=os.environ.get("PIXEL_TRAINER_IMAGE", DEFAULT_IMAGE),
+        help=f"trainer image OVH runs (default: $PIXEL_TRAINER_IMAGE, else {DEFAULT_IMAGE})",
+    )
+    s.add_argument("--flavor", default="h100-1-gpu", help="OVH GPU flavor (default h100-1-gpu)")
+    s.add_argument("--gpus", type=int, default=1, help="1-4 GPUs of the flavor (default 1)")
+    s.add_argument(
+        "--timeout", type=int, default=24 * 3600, help="job timeout in seconds (default 86400)"
+    )
     s.add_argument(
         "--checkpoint-bucket",
         default=os.environ.get(CHECKPOINT_BUCKET_ENV, "pixelated-checkpoints"),
+        help=f"bucket for OVH checkpoints (default: ${CHECKPOINT_BUCKET_ENV}, else"
+        " pixelated-checkpoints)",
     )
     s.add_argument(
         "--checkpoint-prefix", default="", help="key prefix inside the checkpoint bucket"
     )
-    s.add_argument("--datastore-alias", default=os.environ.get("OVH_AI_DATASTORE_ALIAS", "GRA"))
-    s.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
-    s.add_argument("--storage-root", help="local data store (forces the local storage backend)")
-    s.add_argument("--checkpoint-root", help="local backend: checkpoint directory")
+    s.add_argument(
+        "--datastore-alias",
+        default=os.environ.get("OVH_AI_DATASTORE_ALIAS", "GRA"),
+        help="OVH datastore alias of the buckets (default: $OVH_AI_DATASTORE_ALIAS, else GRA)",
+    )
+    s.add_argument(
+        "--label", action="append", default=[], metavar="KEY=VALUE", help="job label (repeatable)"
+    )
+    s.add_argument(
+        "--storage-root",
+        help="local data store (forces the local storage backend; default: the storage"
+        " settings, DATASET_STORAGE_*, ./data/bucket)",
+    )
+    s.add_argument(
+        "--checkpoint-root",
+        help="local backend: checkpoint directory (default: $PIXEL_CHECKPOINT_ROOT, else"
+        " checkpoints/ beside the local bucket)",
+    )
     s.add_argument("--dry-run", action="store_true", help="print the OVH job body; submit nothing")
     s.add_argument("--k8s-manifest", metavar="FILE", help="also write the multi-node PyTorchJob")
     s.add_argument("--nodes", type=int, default=2, help="nodes of the PyTorchJob rendering")
@@ -136,9 +168,13 @@ def submit(args: argparse.Namespace) -> int:
         sys.stdout.write(orjson.dumps(spec.ovh_job_body(), option=orjson.OPT_INDENT_2).decode())
         print(f"\nspec {spec.spec_id} (dry run: nothing stored or submitted)", file=sys.stderr)
         return 0
+    backend = _backend_for(args)  # a missing token fails here, before anything is stored
     key = save_spec(store, spec)
-    backend = _backend_for(args)
-    job_id = backend.submit(spec)
+    try:
+        job_id = backend.submit(spec)
+    except BaseException:
+        store.delete(key)  # no spec of a job that never existed
+        raise
     print(job_id)
     print(f"spec: {store.uri(key)}", file=sys.stderr)
     if args.wait:

@@ -94,3 +94,24 @@ def test_status_logs_cancel_of_a_local_job(
     assert capsys.readouterr().out.strip().endswith("INTERRUPTED")
     with pytest.raises(JobNotFoundError):
         run_cli(["train", "status", "local-000000000000"])
+
+
+def test_a_submit_without_a_token_stores_no_spec(
+    bucket: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pixel_platform.core.errors import PixelError
+
+    (bucket / "exports/releases/LATEST").write_bytes(orjson.dumps({"version": "v2026-01-05"}))
+    monkeypatch.delenv("OVH_AI_TOKEN", raising=False)
+    with pytest.raises(PixelError, match="OVH_AI_TOKEN"):
+        run_cli(["train", "submit", "--backend", "ovh", "--storage-root", str(bucket)])
+    assert not (bucket / "training").exists()  # nothing for inventory to list as unclaimed
+
+
+def test_submit_help_names_defaults_and_environment(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        run_cli(["train", "submit", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for needed in ("OVH_AI_TOKEN", "PIXEL_TRAINER_IMAGE", "PIXEL_CHECKPOINT_BUCKET",
+                   "OVH_AI_DATASTORE_ALIAS", "PIXEL_CHECKPOINT_ROOT", "default 86400"):  # fmt: skip
+        assert needed in text, needed
