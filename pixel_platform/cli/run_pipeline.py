@@ -25,6 +25,7 @@ from pixel_platform.cli.common import (
     storage_settings,
 )
 from pixel_platform.cli.interrupts import EXIT_INTERRUPTED, StopOnSignal
+from pixel_platform.cli.run import release_ops_config
 from pixel_platform.defs.curation.assets import build_curated_asset, build_dedup_asset
 from pixel_platform.defs.curation.resources import CurationConfigResource
 from pixel_platform.defs.derived.assets import build_derived_assets, build_transcript_assets
@@ -60,6 +61,7 @@ from pixel_platform.release import GATES, load_manifest, read_latest
 from pixel_platform.storage.base import ObjectStore
 from pixel_platform.storage.settings import StorageSettings, open_store
 from pixel_platform.training.evaluate import TARGETS
+from pixel_platform.training.paths import local_training_dirs
 
 
 @dataclass
@@ -78,19 +80,18 @@ def resources_for(settings: StorageSettings, args: argparse.Namespace) -> dict[s
     resources["storage"] = storage_resource_from_settings(settings)
     resources["registry"] = RegistryResource(path=args.registry)
     resources["curation"] = CurationConfigResource(path=args.curation_config)
-    if settings.backend == "local":
-        # checkpoints and job state beside the local bucket, not in the working directory
-        root = settings.local_path.resolve().parent
-        resources["training"] = training_resource_from_env(
-            checkpoint_root=str(root / "checkpoints"), state_dir=str(root / "training_state")
-        )
+    # checkpoints and job state where `pixel-platform train status` looks (beside the bucket)
+    dirs = local_training_dirs(settings)
+    resources["training"] = training_resource_from_env(
+        checkpoint_root=str(dirs.checkpoint_root), state_dir=str(dirs.state_dir)
+    )
     return resources
 
 
 def run_pipeline(args: argparse.Namespace) -> int:
     """The whole pipeline; SIGINT/SIGTERM stop it within seconds (exit 130), and runs left
     behind by a killed earlier ``run`` are released first (``defs/stale_runs.py``)."""
-    home = ensure_dagster_home()
+    home = ensure_dagster_home(args.storage_root)
     instance = dg.DagsterInstance.get()
     for released in release_stale_runs(instance):
         done = "marked failed, " if released.reason == "process gone" else ""
@@ -130,16 +131,18 @@ def _run_pipeline(
     run_config = {"loggers": {"console": {"config": {"log_level": level}}}}
     print(f"storage: {store.uri()}  dagster home: {home}")
 
-    def materialize(assets: list[Any], **kwargs: Any) -> dg.ExecuteInProcessResult:
+    def materialize(
+        assets: list[Any], ops: dict[str, Any] | None = None, **kwargs: Any
+    ) -> dg.ExecuteInProcessResult:
         stop.check()
         wait_visibly_for_pools(instance, assets)
         result = dg.materialize(
             assets,
             instance=instance,
             resources=resources,
-            run_config=run_config,
+            run_config={**run_config, "ops": ops} if ops else run_config,
             raise_on_error=False,
-            tags={"pixel/trigger": "cli-run", **process_tags()},
+            tags={"pixel/trigger": "cli-run", "pixel/storage": store.uri(), **process_tags()},
             **kwargs,
         )
         stop.check()  # an interrupted run is canceled, not a failure to carry on after
@@ -204,7 +207,7 @@ def _run_pipeline(
         f" ({dedup['dropped_exact']} exact, {dedup['dropped_near']} near duplicates dropped;"
         f" duplicate rate after {dedup['duplicate_rate_after']:.3%})"
     )
-    code = build_and_report_release(store, materialize)
+    code = build_and_report_release(store, materialize, release_ops_config(args))
     if code != 0 or args.no_train:
         return code
     return train_and_evaluate(materialize)
@@ -220,8 +223,10 @@ def wait_visibly_for_pools(instance: dg.DagsterInstance, assets: list[Any]) -> N
                   " progress; Ctrl-C to stop)", file=sys.stderr)  # fmt: skip
 
 
-def build_and_report_release(store: ObjectStore, materialize: Any) -> int:
-    result = materialize([dataset_release, *gate_checks])
+def build_and_report_release(
+    store: ObjectStore, materialize: Any, ops: dict[str, Any] | None = None
+) -> int:
+    result = materialize([dataset_release, *gate_checks], ops=ops)
     if not result.success:
         print("error: dataset_release failed; see the run in the Dagster UI", file=sys.stderr)
         return 1
@@ -241,6 +246,8 @@ def build_and_report_release(store: ObjectStore, materialize: Any) -> int:
     skipped = (manifest.get("options") or {}).get("derived_skipped") or {}
     for family, reason in sorted(skipped.items()):
         print(f"  derived family {family} skipped (recorded in the manifest): {reason}")
+    for waiver in (manifest.get("options") or {}).get("coverage_waivers") or ():
+        print(f"  coverage waived for {waiver['family']} ({waiver['source']}): {waiver['reason']}")
     print(f"  {store.uri(f'exports/releases/{version}/')}")
     if events:  # the anchor kept outside the bucket (`verify --manifest-digest`)
         metadata = events[0].materialization.metadata

@@ -192,6 +192,9 @@ class FamilySpec(_Strict):
     max_turns: int | None = Field(default=None, ge=1)
     max_record_chars: int | None = Field(default=None, ge=1)
     derived: bool = False  # produced by a derived/generator asset rather than read from sources
+    # Why a release may lack this family (the Coverage gate passes without it); the reason is
+    # recorded in each release's manifest (``release.waivers``). None: the family must ship.
+    coverage_waived: str | None = None
 
     @field_validator("stage")
     @classmethod
@@ -199,6 +202,13 @@ class FamilySpec(_Strict):
         if value not in STAGES:
             raise ValueError(f"unknown stage {value!r}; expected one of {', '.join(STAGES)}")
         return value
+
+    @field_validator("coverage_waived")
+    @classmethod
+    def _waiver_has_reason(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("a coverage waiver is its reason: say why the family may be absent")
+        return value.strip() if value is not None else None
 
     def source_format(self, source: SourceSpec) -> str:
         return source.format or self.format

@@ -11,8 +11,10 @@ Public API::
 
 Modules: ``curriculum`` (phases/stages/weights), ``routing`` (what ships, exclusion reasons),
 ``split`` (cluster split per family), ``build`` (staging, gates, publishing), ``gates`` (the ten
-gates), ``view`` (a release read through the ObjectStore), ``publish`` (versions, LATEST,
-``final_dataset/``), ``stats``/``report``/``exports`` (stats.json, report.html, trainer files),
+gates), ``waivers`` (coverage waivers: family, reason, source), ``view`` (a release read through
+the ObjectStore), ``publish`` (versions, LATEST, ``final_dataset/``),
+``stats``/``report``/``charts``/``exports`` (stats.json, report.html and its HTML charts, trainer
+files),
 ``signing`` (Ed25519 signatures of manifests) and ``authenticity`` (a manifest against its
 folder's version, a digest kept outside the bucket and its signature).
 """

@@ -31,7 +31,7 @@ import tempfile
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -93,6 +93,7 @@ from pixel_platform.release.signing import (
 from pixel_platform.release.spill import ExternalSort
 from pixel_platform.release.split import cluster_key, plan_splits
 from pixel_platform.release.stats import RecordStats, stats_document
+from pixel_platform.release.waivers import resolve_waivers
 from pixel_platform.storage.base import ObjectInfo, ObjectStore
 
 log = logging.getLogger(__name__)
@@ -455,6 +456,8 @@ def build_release(
     created_at = clock().astimezone(UTC)
     curriculum = load_curriculum(options.curriculum_path)
     curriculum.check_registry(registry)
+    # The registry's coverage waivers join the caller's; one for an unknown family fails here.
+    options = replace(options, coverage_waivers=resolve_waivers(registry, options.coverage_waivers))
     # Read the key before any work: a key that cannot be used fails the build at once.
     signing_key = load_private_key(options.signing_key_path) if options.signing_key_path else None
     clean_abandoned(

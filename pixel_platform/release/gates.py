@@ -105,7 +105,10 @@ def _denied_for_licence(release: ReleaseView) -> set[str]:
 def gate_coverage(release: ReleaseView, ctx: GateContext) -> GateResult:
     """Every registry family has records in the release, unless explicitly waived, or unless the
     release denied every record of it for its licence: deny by default at work, with the family
-    and its counts in the release quarantine, not a family lost on the way (``licence_denied``)."""
+    and its counts in the release quarantine, not a family lost on the way (``licence_denied``).
+
+    The metadata lists the waivers (family, reason, source: registry, run config, CLI or Python
+    options; ``release.waivers``) and the waived families that shipped all the same."""
     v = Violations("coverage", ctx.max_examples)
     present = Counter(str(r.family) for r, _ in _records(release))
     denied = _denied_for_licence(release)
@@ -121,6 +124,8 @@ def gate_coverage(release: ReleaseView, ctx: GateContext) -> GateResult:
     return v.result(
         records_per_family=dict(sorted(present.items())),
         waived=sorted(ctx.waived_families),
+        waivers=[w.as_dict() for w in ctx.coverage_waivers],
+        waived_but_present=sorted(w for w in ctx.waived_families if present[w]),
         licence_denied=licence_denied,
     )
 

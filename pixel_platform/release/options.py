@@ -22,6 +22,7 @@ from pixel_platform.release.ownership import DEFAULT_STALE_AFTER_S
 from pixel_platform.release.pii_memo import PII_MEMO_PREFIX
 from pixel_platform.release.spill import DEFAULT_BUFFER_BYTES as DEFAULT_SORT_BUFFER_BYTES
 from pixel_platform.release.split import DEFAULT_RATIOS, MIN_CLUSTERS_FOR_SPLIT, SPLIT_SALT
+from pixel_platform.release.waivers import CoverageWaiver, waivers_from_options
 
 DEFAULT_SHARD_MAX_BYTES = 128 * 1024 * 1024
 # What the PII gate rescans for: structured identifiers. Names and places need the NER model
@@ -40,7 +41,9 @@ class ReleaseOptions:
     min_clusters_for_split: int = MIN_CLUSTERS_FOR_SPLIT
     # family -> (min share, max share) of released records; "*" applies to every other family.
     family_share_bounds: Mapping[str, tuple[float, float]] = field(default_factory=dict)
-    waived_families: tuple[str, ...] = ()  # may be absent from the release (Coverage gate)
+    # Families that may be absent from the release (Coverage gate), each with its reason and
+    # source (release.waivers); build_release adds the registry's and records them all.
+    coverage_waivers: tuple[CoverageWaiver, ...] = ()
     # family -> why its generators produced nothing (derived.status.derived_skipped): recorded
     # in the manifest with the reason, and absent from the release without failing Coverage.
     derived_skipped: Mapping[str, str] = field(default_factory=dict)
@@ -85,6 +88,8 @@ class ReleaseOptions:
             raise ConfigError("shard_max_bytes must be at least 1024")
         if self.sort_buffer_bytes < 1:
             raise ConfigError("sort_buffer_bytes must be positive")
+        if not all(isinstance(w, CoverageWaiver) for w in self.coverage_waivers):
+            raise ConfigError("coverage_waivers are CoverageWaiver (release.waivers.parse_waiver)")
         for family, (low, high) in self.family_share_bounds.items():
             if not 0.0 <= low <= high <= 1.0:
                 raise ConfigError(f"family_share_bounds[{family!r}] must be 0 <= min <= max <= 1")
@@ -99,7 +104,8 @@ class ReleaseOptions:
             "family_share_bounds": {
                 k: list(v) for k, v in sorted(self.family_share_bounds.items())
             },
-            "waived_families": sorted(self.waived_families),
+            "waived_families": sorted({w.family for w in self.coverage_waivers}),
+            "coverage_waivers": [w.as_dict() for w in sorted(set(self.coverage_waivers))],
             "derived_skipped": dict(sorted(self.derived_skipped.items())),
             "max_duplicate_rate": self.max_duplicate_rate,
             "dedup": {k: getattr(self.dedup, k) for k in DEDUP_GATE_FIELDS},
@@ -124,6 +130,7 @@ class GateContext:
     # Waived families plus the derived families skipped for lack of inputs (``derived_skipped``,
     # with their reasons): what the Coverage gate lets be absent.
     waived_families: frozenset[str] = frozenset()
+    coverage_waivers: tuple[CoverageWaiver, ...] = ()  # the waivers, with reason and source
     derived_skipped: Mapping[str, str] = field(default_factory=dict)
     max_duplicate_rate: float = 0.01
     dedup: DedupConfig = field(default_factory=DedupConfig)
@@ -149,6 +156,7 @@ class GateContext:
         dedup = DedupConfig.from_dict(options.get("dedup") or {})
         ratios = tuple(options.get("split_ratios") or DEFAULT_RATIOS)
         skipped = {str(k): str(v) for k, v in (options.get("derived_skipped") or {}).items()}
+        waivers = waivers_from_options(options)
         return cls(
             registry=registry,
             curriculum=curriculum,
@@ -162,7 +170,10 @@ class GateContext:
                 str(k): (float(v[0]), float(v[1]))
                 for k, v in (options.get("family_share_bounds") or {}).items()
             },
-            waived_families=frozenset(options.get("waived_families") or ()) | set(skipped),
+            waived_families=frozenset(options.get("waived_families") or ())
+            | {w.family for w in waivers}
+            | set(skipped),
+            coverage_waivers=waivers,
             derived_skipped=skipped,
             max_duplicate_rate=float(options.get("max_duplicate_rate", 0.01)),
             dedup=dedup,

@@ -1,219 +1,295 @@
 """``report.html``: one self-contained page a person reads before training on a release.
 
-Plots are matplotlib SVGs inlined as base64 ``<img>`` (no scripts, no network). Tables give the
-gate results, accounting per family and exclusions by reason. Built from ``stats.json`` and the
-manifest, never from conversation text.
+Built from ``stats.json``, the manifest and the gate results, never from conversation text: its
+words are family names, reason and label codes, language codes and bin names. Charts are HTML
+and CSS (``release.charts``) with the number on every bar; no script, nothing fetched.
+
+Sections, in reading order: the verdict and the split, the gates with the coverage waivers, the
+split per family, what did not ship (per family and reason), languages, turn lengths, PII and
+crisis, fidelity, the accounting per family.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pixel_platform.curation.crisis.lexicon import RISK_LEVELS
+from pixel_platform.release.charts import (
+    CHART_STYLE,
+    SPLIT_COLOURS,
+    Html,
+    bar_chart,
+    cross_table,
+    esc,
+    grouped_chart,
+    number,
+    percent,
+    stacked_chart,
+    table,
+)
 from pixel_platform.release.layout import SPLITS
 from pixel_platform.release.results import GateResult
 
-SPLIT_COLOURS = {"train": "#4C72B0", "val": "#DD8452", "test": "#55A868"}
+# How stats.json writes a record without a language (str(None)), and lingua's "undetermined".
+NO_LANGUAGE, UNDETERMINED = "None", "und"
+LANGUAGE_NAMES = {NO_LANGUAGE: "unknown (not recorded)", UNDETERMINED: "und (undetermined)"}
+RESULT = {
+    True: Html('<span class="pass">PASS</span>'),
+    False: Html('<span class="fail">FAIL</span>'),
+}
 
-
-def _svg(figure: Any) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f'<img alt="" src="data:image/svg+xml;base64,{encoded}">'
-
-
-def _stacked_by_split(plt: Any, title: str, table: Mapping[str, Mapping[str, int]]) -> str:
-    labels = sorted(table)
-    figure, axes = plt.subplots(figsize=(8, 0.35 * max(len(labels), 3) + 1))
-    left = [0] * len(labels)
-    for split in SPLITS:
-        values = [table[label].get(split, 0) for label in labels]
-        axes.barh(labels, values, left=left, label=split, color=SPLIT_COLOURS[split])
-        left = [a + b for a, b in zip(left, values, strict=True)]
-    axes.invert_yaxis()
-    axes.set_title(title)
-    axes.set_xlabel("records")
-    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    out = _svg(figure)
-    plt.close(figure)
-    return out
-
-
-def _bars(plt: Any, title: str, series: Mapping[str, Mapping[str, int]], xlabel: str) -> str:
-    """Horizontal bars, one group per series name (e.g. upstream / release)."""
-    labels = sorted({k for values in series.values() for k in values})
-    figure, axes = plt.subplots(figsize=(8, 0.35 * max(len(labels), 3) + 1))
-    if not labels:
-        axes.text(0.5, 0.5, "none", ha="center", va="center")
-    height = 0.8 / max(len(series), 1)
-    for i, (name, values) in enumerate(sorted(series.items())):
-        positions = [j + i * height for j in range(len(labels))]
-        axes.barh(positions, [values.get(label, 0) for label in labels], height=height, label=name)
-    axes.set_yticks([j + 0.4 - height / 2 for j in range(len(labels))], labels)
-    axes.invert_yaxis()
-    axes.set_title(title)
-    axes.set_xlabel(xlabel)
-    if len(series) > 1:
-        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    out = _svg(figure)
-    plt.close(figure)
-    return out
-
-
-def _histogram(plt: Any, title: str, edges: Sequence[int], series: Mapping[str, list[int]]) -> str:
-    names = [f"{lo}-{hi - 1}" for lo, hi in itertools.pairwise(edges)]
-    names.append(f"{edges[-1]}+")
-    figure, axes = plt.subplots(figsize=(8, 3.2))
-    width = 0.8 / max(len(series), 1)
-    for i, (name, counts) in enumerate(sorted(series.items())):
-        axes.bar([j + i * width for j in range(len(names))], counts, width=width, label=name)
-    axes.set_xticks([j + 0.4 - width / 2 for j in range(len(names))], names, rotation=45)
-    axes.set_title(title)
-    axes.set_ylabel("count")
-    if len(series) > 1:
-        axes.legend()
-    out = _svg(figure)
-    plt.close(figure)
-    return out
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-STYLE = """
-body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;
-text-align:left;font-size:14px}th{background:#f3f3f3}.pass{color:#1a7f37;font-weight:bold}
-.fail{color:#c62828;font-weight:bold}img{max-width:100%;display:block;margin:1em 0}
+STYLE = (
+    """
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
+h2{margin-top:1.8em;border-bottom:1px solid #ddd;padding-bottom:.2em}
+table{border-collapse:collapse;margin:.6em 0 1.2em}td,th{border:1px solid #ccc;padding:3px 8px;
+text-align:left;font-size:13px}th{background:#f3f3f3;vertical-align:bottom}td.num,th.num{text-align:right;
+font-variant-numeric:tabular-nums}tfoot th{background:#fafafa}.scroll{overflow-x:auto}
+.pass{color:#1a7f37;font-weight:bold}.fail{color:#c62828;font-weight:bold}
+.note{color:#555;font-size:13px}code{font-size:12px}
 """
+    + CHART_STYLE
+)
 
 
 def render_report(
     manifest: Mapping[str, Any], stats: Mapping[str, Any], gates: Sequence[GateResult]
 ) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    matplotlib.rcParams.update({"svg.hashsalt": "pixel-release", "svg.fonttype": "none"})
     counts = stats.get("counts") or {}
-    hist = stats.get("histograms") or {}
-    quarantine = stats.get("quarantine") or {}
-    dedup = stats.get("dedup") or {}
-    pii = stats.get("pii") or {}
-    crisis = stats.get("crisis") or {}
-    passed = all(g.passed for g in gates)
     parts = [
-        f"<h1>Release {html.escape(str(manifest.get('version')))}</h1>",
-        f"<p>Gates: <span class={'pass' if passed else 'fail'}>"
-        f"{'ALL PASSED' if passed else 'FAILED'}</span> &middot; records: {counts.get('total', 0)}"
-        f" &middot; split: {html.escape(str(counts.get('by_split', {})))}"
-        f" &middot; registry {html.escape(str(manifest.get('registry', {}).get('hash', '')))}</p>",
-        "<h2>Gates</h2>",
-        _table(
-            ["gate", "result", "violations"],
-            [
-                (
-                    g.name,
-                    "PASS" if g.passed else "FAIL",
-                    ", ".join(f"{k}={v}" for k, v in sorted(g.violations.items())) or "-",
-                )
-                for g in gates
-            ],
-        ),
-        "<h2>Records</h2>",
-        _stacked_by_split(plt, "Records per family", counts.get("by_family_split") or {}),
-        _stacked_by_split(plt, "Records per curriculum stage", counts.get("by_stage_split") or {}),
-        "<h2>Turn lengths</h2>",
-        _histogram(
-            plt,
-            "Dialogue turns per conversation",
-            hist.get("turns_per_conversation", {}).get("edges", [1]),
-            {"conversations": hist.get("turns_per_conversation", {}).get("counts", [0])},
-        ),
-        _histogram(
-            plt,
-            "Characters per turn, by role",
-            hist.get("chars_per_turn", {}).get("edges", [0]),
-            hist.get("chars_per_turn", {}).get("counts", {}),
-        ),
-        "<h2>Dedup and quarantine</h2>",
-        _bars(
-            plt,
-            "Dedup-dropped records per family",
-            _by_kind(dedup.get("dropped_by_family")),
-            "records",
-        ),
-        _bars(
-            plt,
-            "Quarantine and release exclusions by reason",
-            {
-                "upstream": quarantine.get("upstream_by_reason") or {},
-                "release": quarantine.get("release_by_reason") or {},
-            },
-            "records",
-        ),
-        "<h2>PII and crisis</h2>",
-        _bars(
-            plt, "PII status of released records", {"records": pii.get("status") or {}}, "records"
-        ),
-        _bars(
-            plt,
-            "PII review: what reviewers are asked to decide (records held out)",
-            {"spans": quarantine.get("pii_review_reasons") or {}},
-            "spans",
-        ),
-        _bars(
-            plt,
-            "Redaction placeholders in released text",
-            {"placeholders": pii.get("placeholders") or {}},
-            "occurrences",
-        ),
-        _bars(plt, "Crisis risk level", {"records": crisis.get("risk_level") or {}}, "records"),
-        _bars(plt, "Crisis labels", {"records": crisis.get("labels") or {}}, "records"),
+        *_overview(manifest, counts, gates),
+        *_gates(manifest, gates),
+        *_split(counts, stats.get("split_rules") or {}, list(manifest.get("accounting") or {})),
+        *_exclusions(manifest, stats),
+        *_languages(stats),
+        *_lengths(stats.get("histograms") or {}),
+        *_pii_and_crisis(stats),
         *_fidelity(stats.get("fidelity") or {}, gates),
-        "<h2>Accounting per family</h2>",
-        _table(
-            [
-                "family",
-                "raw in",
-                "released",
-                "quarantined",
-                "dedup dropped",
-                "release excluded",
-                "balanced",
-            ],
-            [
-                (
-                    f,
-                    a.get("raw_in"),
-                    a.get("released"),
-                    sum((a.get("quarantined") or {}).values()),
-                    sum((a.get("dedup_dropped") or {}).values()),
-                    sum((a.get("release_excluded") or {}).values()),
-                    a.get("balanced"),
-                )
-                for f, a in sorted((manifest.get("accounting") or {}).items())
-            ],
-        ),
+        *_accounting(manifest),
     ]
+    version = esc(manifest.get("version"))
     page = (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-        f"<title>Release {html.escape(str(manifest.get('version')))}</title>"
-        f"<style>{STYLE}</style></head><body>" + "\n".join(parts) + "</body></html>\n"
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>Release {version}</title><style>{STYLE}</style></head><body>"
+        + "\n".join(parts)
+        + "</body></html>\n"
     )
     return page.encode("utf-8")
+
+
+def _overview(
+    manifest: Mapping[str, Any], counts: Mapping[str, Any], gates: Sequence[GateResult]
+) -> list[str]:
+    failed = [g.name for g in gates if not g.passed]
+    if not gates:
+        verdict = '<span class="fail">NOT GATED</span>'
+    elif failed:
+        verdict = f'<span class="fail">FAILED: {esc(", ".join(failed))}</span>'
+    else:
+        verdict = '<span class="pass">ALL PASSED</span>'
+
+    total = int(counts.get("total", 0))
+    by_split = counts.get("by_split") or {}
+    ratios = (manifest.get("options") or {}).get("split_ratios") or []
+    targets = dict(zip(SPLITS, ratios, strict=False))
+    pipeline = manifest.get("pipeline") or {}
+    exclusions = manifest.get("exclusions") or {}
+    facts = [
+        ("records released", number(total)),
+        ("families released", number(len(counts.get("by_family") or {}))),
+        ("records kept out by the release", number(int(exclusions.get("total", 0)))),
+        ("created", manifest.get("created_at")),
+        ("registry", (manifest.get("registry") or {}).get("hash")),
+        ("pipeline", f"{pipeline.get('version', '')} {str(pipeline.get('git_sha', ''))[:12]}"),
+    ]
+    splits = [
+        (s, int(by_split.get(s, 0)), percent(int(by_split.get(s, 0)), total),
+         f"{100 * targets[s]:.0f}%" if s in targets else "-")
+        for s in SPLITS
+    ]  # fmt: skip
+    return [
+        f"<h1>Release {esc(manifest.get('version'))}</h1>",
+        f"<p>Gates: {verdict} &middot; {number(total)} records</p>",
+        table(None, facts, table_id="facts"),
+        "<h3>Split</h3>",
+        table(["split", "records", "share", "target"], splits, table_id="split-overall",
+              footer=["all", total, percent(total, total) if total else "-", ""]),
+    ]  # fmt: skip
+
+
+def _gates(manifest: Mapping[str, Any], gates: Sequence[GateResult]) -> list[str]:
+    options = manifest.get("options") or {}
+    waivers = options.get("coverage_waivers") or []
+    skipped = options.get("derived_skipped") or {}
+    coverage = next((g for g in gates if g.name == "coverage"), None)
+    denied = (coverage.metadata.get("licence_denied") if coverage else None) or []
+    rows = [
+        (g.name, RESULT[g.passed],
+         ", ".join(f"{k}={v}" for k, v in sorted(g.violations.items())) or "-")
+        for g in gates
+    ]  # fmt: skip
+    out = ["<h2>Gates</h2>", table(["gate", "result", "violations"], rows, table_id="gates")]
+    out.append("<h3>Coverage: families allowed to be absent</h3>")
+    if waivers:
+        out.append(
+            table(
+                ["waived family", "source", "reason"],
+                [(w.get("family"), w.get("source"), w.get("reason")) for w in waivers],
+                table_id="coverage-waivers",
+            )
+        )
+    else:
+        out.append('<p class="note" id="coverage-waivers">No coverage waivers.</p>')
+    if skipped:
+        out.append(
+            table(
+                ["derived family skipped", "why"],
+                sorted(skipped.items()),
+                table_id="derived-skipped",
+            )
+        )
+    missing = [e.get("family") for e in (coverage.examples if coverage else ())
+               if e.get("kind") == "family_missing"]  # fmt: skip
+    if missing:
+        names = esc(", ".join(map(str, missing)))
+        out.append(f'<p class="fail" id="coverage-missing">Missing, not waived: {names}</p>')
+    if denied:
+        out.append(
+            '<p class="note">Denied for their licence (every record in the release quarantine):'
+            f" {esc(', '.join(denied))}</p>"
+        )
+    return out
+
+
+def _split(
+    counts: Mapping[str, Any], split_rules: Mapping[str, Any], accounted: Sequence[str]
+) -> list[str]:
+    """Per family: its records per split and their shares; a family that was accounted for but
+    released nothing has a row too, so that it is seen to be missing."""
+    per_family: Mapping[str, Mapping[str, int]] = counts.get("by_family_split") or {}
+    rules = split_rules.get("rule_of_family") or {}
+    clusters = split_rules.get("clusters_of_family") or {}
+    rows = []
+    for family in sorted({*per_family, *accounted}):
+        split = per_family.get(family) or {}
+        total = sum(split.get(s, 0) for s in SPLITS)
+        if not total:
+            rows.append([family, "not released", "", 0, 0, 0, 0, "", "", ""])
+            continue
+        rows.append([family, rules.get(family, "-"), clusters.get(family, "-"),
+                     *(split.get(s, 0) for s in SPLITS), total,
+                     *(percent(split.get(s, 0), total) for s in SPLITS)])  # fmt: skip
+    by_split = counts.get("by_split") or {}
+    total = int(counts.get("total", 0))
+    footer = ["all", "", "", *(by_split.get(s, 0) for s in SPLITS), total,
+              *(percent(by_split.get(s, 0), total) for s in SPLITS)]  # fmt: skip
+    return [
+        "<h2>Split per family</h2>",
+        '<p class="note">By dedup cluster. Rule: <b>stratified</b> split by the target shares;'
+        " <b>holdout</b> families are in test only; <b>tiny</b> families (too few clusters) go"
+        " to train whole. <b>not released</b>: see what did not ship, below.</p>",
+        table(
+            ["family", "rule", "clusters", *SPLITS, "total", *(f"{s} %" for s in SPLITS)],
+            rows,
+            table_id="split-table",
+            footer=footer,
+        ),
+        stacked_chart("family-split", "Records per family", per_family, SPLIT_COLOURS),
+        stacked_chart(
+            "stage-split",
+            "Records per curriculum stage",
+            counts.get("by_stage_split") or {},
+            SPLIT_COLOURS,
+        ),
+    ]
+
+
+def _exclusions(manifest: Mapping[str, Any], stats: Mapping[str, Any]) -> list[str]:
+    quarantine = stats.get("quarantine") or {}
+    accounting = manifest.get("accounting") or {}
+    upstream = {f: a["quarantined"] for f, a in accounting.items() if a.get("quarantined")}
+    dropped = (stats.get("dedup") or {}).get("dropped_by_family") or {}
+    dedup = {f: d for f, d in dropped.items() if sum(d.values())}
+    reasons = {
+        "release": quarantine.get("release_by_reason") or {},
+        "upstream": quarantine.get("upstream_by_reason") or {},
+    }
+    every_reason = sorted({r for values in reasons.values() for r in values})
+    return [
+        "<h2>What did not ship, per family and reason</h2>",
+        '<p class="note">Counts only; <code>reports/release_quarantine.jsonl</code> names each'
+        " record the release kept out (uid and reason, no text).</p>",
+        "<h3>Kept out by the release</h3>",
+        cross_table("exclusions-release", "family", quarantine.get("release_by_family") or {}),
+        "<h3>Quarantined upstream (ingest and curation)</h3>",
+        cross_table("exclusions-upstream", "family", upstream),
+        "<h3>Dropped as duplicates</h3>",
+        cross_table("exclusions-dedup", "family", dedup),
+        grouped_chart("exclusion-reasons", "Records per reason", every_reason, reasons),
+        bar_chart(
+            "pii-review",
+            "PII review: what reviewers are asked to decide (spans of the records held out)",
+            quarantine.get("pii_review_reasons") or {},
+        ),
+    ]
+
+
+def _languages(stats: Mapping[str, Any]) -> list[str]:
+    languages: Mapping[str, int] = (stats.get("quality") or {}).get("language") or {}
+    ordered = dict(sorted(languages.items(), key=lambda item: (-item[1], item[0])))
+    missing = int(languages.get(NO_LANGUAGE, 0))
+    note = (
+        "metadata.quality.language, written by curation's language detection."
+        + (f" {number(missing)} records carry none: shown as unknown." if missing else "")
+    )
+    return [
+        "<h2>Languages</h2>",
+        bar_chart("language", "Released records per language", ordered, note=note,
+                  names=LANGUAGE_NAMES, shares=True),
+    ]  # fmt: skip
+
+
+def _bins(edges: Sequence[int]) -> list[str]:
+    names = [f"{lo}" if hi - lo == 1 else f"{lo}-{hi - 1}" for lo, hi in itertools.pairwise(edges)]
+    return [*names, f"{edges[-1]}+"] if edges else []
+
+
+def _lengths(hist: Mapping[str, Any]) -> list[str]:
+    turns = hist.get("turns_per_conversation") or {}
+    chars = hist.get("chars_per_turn") or {}
+    turn_bins = _bins(turns.get("edges") or [])
+    char_bins = _bins(chars.get("edges") or [])
+    by_role = {
+        role: dict(zip(char_bins, values, strict=False))
+        for role, values in sorted((chars.get("counts") or {}).items())
+    }
+    return [
+        "<h2>Turn lengths</h2>",
+        bar_chart("turns", "Conversations per number of dialogue turns",
+                  dict(zip(turn_bins, turns.get("counts") or [], strict=False))),
+        grouped_chart("chars", "Turns per length in characters, by role", char_bins, by_role),
+    ]  # fmt: skip
+
+
+def _pii_and_crisis(stats: Mapping[str, Any]) -> list[str]:
+    pii = stats.get("pii") or {}
+    crisis = stats.get("crisis") or {}
+    return [
+        "<h2>PII and crisis</h2>",
+        bar_chart("pii-status", "PII status of released records", pii.get("status") or {}),
+        bar_chart("placeholders", "Redaction placeholders in released text",
+                  pii.get("placeholders") or {}),
+        bar_chart("risk-level", "Crisis risk level", _risk_order(crisis.get("risk_level") or {})),
+        bar_chart("crisis-labels", "Crisis labels", crisis.get("labels") or {}),
+    ]  # fmt: skip
+
+
+def _risk_order(levels: Mapping[str, int]) -> dict[str, int]:
+    """Lowest risk first; a level the lexicon does not know (``untagged``) after them."""
+    rank = {level: i for i, level in enumerate(RISK_LEVELS)}
+    return dict(sorted(levels.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0])))
 
 
 def _fidelity(fidelity: Mapping[str, Any], gates: Sequence[GateResult]) -> list[str]:
@@ -234,23 +310,31 @@ def _fidelity(fidelity: Mapping[str, Any], gates: Sequence[GateResult]) -> list[
     total = fidelity.get("total") or {}
     return [
         "<h2>Fidelity: how much curation changed the text</h2>",
-        f"<p>{total.get('turns', 0)} dialogue turns: "
+        f"<p>{number(int(total.get('turns', 0)))} dialogue turns: "
         f"{100 * total.get('share_turns_redacted', 0):.2f}% redacted, "
         f"{100 * total.get('share_turns_repaired', 0):.2f}% repaired; "
         f"{total.get('placeholders_per_1k_words', 0)} placeholders per 1,000 words; "
         f"{total.get('resources_kept', 0)} crisis and health resources kept in the text.</p>",
-        _table(
+        table(
             ["family", "turns", "redacted", "repaired", "changed", "placeholders / 1k words",
              "last release", "resources kept"],
             rows,
+            table_id="fidelity",
         ),
-    ]
+    ]  # fmt: skip
 
 
-def _by_kind(per_family: Mapping[str, Mapping[str, int]] | None) -> dict[str, dict[str, int]]:
-    """{family: {kind: n}} -> {kind: {family: n}} for grouped bars."""
-    out: dict[str, dict[str, int]] = {}
-    for family, kinds in (per_family or {}).items():
-        for kind, n in kinds.items():
-            out.setdefault(kind, {})[family] = n
-    return out or {"dropped": {}}
+def _accounting(manifest: Mapping[str, Any]) -> list[str]:
+    rows = [
+        [f, a.get("raw_in"), a.get("released"), sum((a.get("quarantined") or {}).values()),
+         sum((a.get("dedup_dropped") or {}).values()),
+         sum((a.get("release_excluded") or {}).values()), "yes" if a.get("balanced") else "NO"]
+        for f, a in sorted((manifest.get("accounting") or {}).items())
+    ]  # fmt: skip
+    footer = ["all", *(sum(int(r[i] or 0) for r in rows) for i in range(1, 6)), ""]
+    return [
+        "<h2>Accounting per family</h2>",
+        '<p class="note">raw in = released + quarantined + dedup dropped + release excluded.</p>',
+        table(["family", "raw in", "released", "quarantined", "dedup dropped",
+               "release excluded", "balanced"], rows, table_id="accounting", footer=footer),
+    ]  # fmt: skip

@@ -151,3 +151,15 @@ def test_not_ingested_locations_are_checked(tmp_path: Path) -> None:
         load_registry(with_claims({"key": "raw/a/x.json", "reason": "reference"}))
     with pytest.raises(ConfigError, match=r"already claimed by families\.fam\.sources\.0"):
         load_registry(with_claims({"prefix": "raw/a/", "reason": "reference"}))
+
+
+def test_a_coverage_waiver_is_its_reason(tmp_path: Path) -> None:
+    family = load_registry(
+        write_registry(tmp_path, minimal(coverage_waived="  licence under review  "))
+    ).families["fam"]
+    assert family.coverage_waived == "licence under review"
+    plain = load_registry(write_registry(tmp_path, minimal())).families["fam"]
+    assert plain.coverage_waived is None
+    for no_reason in ("", "   ", True):
+        with pytest.raises(ConfigError, match=r"families\.fam\.coverage_waived"):
+            load_registry(write_registry(tmp_path, minimal(coverage_waived=no_reason)))

@@ -19,6 +19,7 @@ import pytest
 from pixel_platform.registry.model import Registry
 from pixel_platform.release import build_release, list_releases, read_latest
 from pixel_platform.release.layout import COMPILED
+from pixel_platform.release.waivers import CoverageWaiver
 from pixel_platform.storage.local import LocalObjectStore
 from pixel_platform_tests.release.conftest import release_options
 from pixel_platform_tests.release.synthetic import VERSION, write_inputs
@@ -203,7 +204,10 @@ def test_a_failing_build_publishes_a_marked_version_but_never_moves_latest(
         missing,
         inputs.accounting,
         inputs.snapshots,
-        release_options(waived_families=("addiction",), publish_on_failure=False),
+        release_options(
+            coverage_waivers=(CoverageWaiver("addiction", "options", "test"),),
+            publish_on_failure=False,
+        ),
     )
     assert {g.name for g in waived.gates if not g.passed} == {"accounting"}
     assert not waived.published and waived.version not in list_releases(local_store)
