@@ -20,8 +20,10 @@ bench:
 	bash scripts/setup.sh --dev
 	.venv/bin/python -m bench.run_all
 
-# The Dagster UI on the embedded instance (.dagster/ links the top-level dagster.yaml).
+# The Dagster UI on http://127.0.0.1:$(UI_PORT) over the embedded instance (.dagster/, linking the
+# top-level dagster.yaml): code server, webserver and daemon (scripts/ui.sh). `exec`, so that the
+# TERM make passes on reaches the script, which stops all three within seconds.
+UI_PORT ?= 3000
 ui:
 	bash scripts/setup.sh
-	mkdir -p .dagster && ln -sf ../dagster.yaml .dagster/dagster.yaml
-	DAGSTER_HOME=$(CURDIR)/.dagster .venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	exec bash scripts/ui.sh --port $(UI_PORT)

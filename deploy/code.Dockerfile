@@ -10,11 +10,14 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends rclone ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 
+# PIXEL_ENV=production: the nightly schedule and the GDrive sync sensor start running (they
+# start stopped in local development; pixel_platform/defs/environment.py).
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    DAGSTER_HOME=/opt/dagster/dagster_home
+    DAGSTER_HOME=/opt/dagster/dagster_home \
+    PIXEL_ENV=production
 
 WORKDIR /opt/pixel_platform
 # Dependencies first (cached while only the code changes), then the project itself.

@@ -17,7 +17,7 @@ A run killed without a chance to clean up (SIGKILL, a preempted node, an OOM kil
 
 On the production instance Dagster's run monitoring does the same for launchers that can check a
 worker's health (``deploy/dagster.postgres.yaml``: ``run_monitoring``, with
-``free_slots_after_run_end_seconds``); ``stale_run_sensor`` covers the local ``dagster dev``
+``free_slots_after_run_end_seconds``); ``stale_run_sensor`` covers the local ``make ui``
 instance, and ``pixel-platform run`` calls ``release_stale_runs`` before it starts. A run on
 another host is never touched: its process cannot be seen from here.
 """

@@ -7,6 +7,7 @@
 * the Helm values have the structure Dagster's chart expects (``runLauncher.type:
   K8sRunLauncher``, ``dagster-user-deployments`` serving the code image, the run queue's release
   limit), and the K8s entry point swaps in ``k8s_job_executor`` without changing the asset graph;
+* every deployment (image, compose, Helm) sets ``PIXEL_ENV=production``;
 * ``.env.example`` lists every environment variable the code, the instance YAML and the compose
   file read (found by walking the code's syntax tree, not by a hand-kept list);
 * (PostgreSQL) deploy/dagster.postgres.yaml loads as a Dagster instance on a fresh database:
@@ -139,6 +140,20 @@ def test_helm_values_fit_the_dagster_chart() -> None:
         "extraManifests",
     }
     assert set(values) <= known, set(values) - known
+
+
+def test_every_deployment_is_the_production_environment() -> None:
+    """``PIXEL_ENV=production`` wherever the code location is served, so the nightly schedule and
+    the sync sensor start running there (they start stopped in local development)."""
+    dockerfile = (DEPLOY / "code.Dockerfile").read_text()
+    assert re.search(r"^\s*PIXEL_ENV=production\b", dockerfile, re.MULTILINE)
+    compose = load_yaml(DEPLOY / "docker-compose.yaml")
+    for name in ("code", "webserver", "daemon"):
+        assert compose["services"][name]["environment"]["PIXEL_ENV"] == "production", name
+    (deployment,) = load_yaml(DEPLOY / "helm" / "values.yaml")["dagster-user-deployments"][
+        "deployments"
+    ]
+    assert {"name": "PIXEL_ENV", "value": "production"} in deployment["env"]
 
 
 def test_k8s_entry_point_runs_every_step_in_its_own_pod() -> None:

@@ -1,9 +1,10 @@
 """The production stack on this machine: PostgreSQL instance, webserver, daemon, S3 bucket.
 
 ``dagster-webserver`` and ``dagster-daemon run`` run as subprocesses on 127.0.0.1 with
-``DAGSTER_HOME`` holding deploy/dagster.postgres.yaml (a fresh database), the storage env pointing
-at a SeaweedFS bucket, and the sync sensor's interval set to 5 s. Everything is observed through
-the webserver's GraphQL API, as the UI sees it.
+``PIXEL_ENV=production`` (as the deploy files set it: the schedule and the sync sensor start
+running), ``DAGSTER_HOME`` holding deploy/dagster.postgres.yaml (a fresh database), the storage
+env pointing at a SeaweedFS bucket, and the sync sensor's interval set to 5 s. Everything is
+observed through the webserver's GraphQL API, as the UI sees it.
 
 What each test proves:
 
@@ -116,6 +117,7 @@ def stack(
     tick_at = (datetime.now(UTC) + SCHEDULE_LEAD).replace(second=0, microsecond=0)
     env = base_env(
         DAGSTER_HOME=str(home),
+        PIXEL_ENV="production",  # what the deploy files set: schedule and sensor start running
         PIXEL_CACHE_DIR=str(work / "cache"),
         PIXEL_SYNC_SENSOR_INTERVAL_S=str(SENSOR_INTERVAL_S),
         **{RELEASE_CRON_ENV: one_shot_cron(tick_at)},

@@ -6,16 +6,15 @@ from pixel_platform.defs.curation.resources import CurationConfigResource
 from pixel_platform.defs.ingest.assets import processed_asset_key
 from pixel_platform.defs.ingest.metadata import counter_table, md_table
 from pixel_platform.defs.ingest.partitions import family_partitions
+from pixel_platform.defs.layers import CURATED, RECORDS_KIND, family_lead, family_tags
 from pixel_platform.defs.resources import RegistryResource, StorageResource
 from pixel_platform.pipeline.curate import curate_partition
 from pixel_platform.pipeline.dedup import deduplicate
 from pixel_platform.registry.model import FamilySpec, Registry
 
-CURATION_GROUP = "curation"
-
 
 def curated_asset_key(family: str) -> dg.AssetKey:
-    return dg.AssetKey(["curated", family])
+    return dg.AssetKey([CURATED, family])
 
 
 def curated_check_name(family: str) -> str:
@@ -34,20 +33,24 @@ def build_curated_asset(family: FamilySpec) -> dg.AssetsDefinition:
         key=curated_asset_key(name),
         deps=[processed_asset_key(name)],
         partitions_def=family_partitions(name),
-        group_name=CURATION_GROUP,
-        kinds={"s3"},
-        tags={"stage": family.stage},
+        group_name=CURATED,
+        kinds={RECORDS_KIND},
+        tags=family_tags(CURATED, name, family.stage),
         check_specs=[
             dg.AssetCheckSpec(
                 check_name,
                 asset=curated_asset_key(name),
                 blocking=True,
-                description="Every processed record is curated or in quarantine.",
+                description=(
+                    "Nothing is lost: every processed conversation is either curated or in"
+                    " quarantine with a reason (records in = out + quarantined)."
+                ),
             )
         ],
         description=(
-            f"Family `{name}` scored for quality (low quality → quarantine), tagged for crisis"
-            " content and PII-redacted with typed placeholders; crisis hotlines are kept."
+            f"{family_lead(CURATED, name)} the processed conversations scored for quality (low"
+            " quality goes to quarantine), tagged for crisis content, and with personal data"
+            " replaced by typed placeholders (EMAIL_1, PERSON_2, …); crisis hotlines are kept."
         ),
     )
     def curated_family(
@@ -119,28 +122,34 @@ def build_dedup_asset(registry: Registry) -> dg.AssetsDefinition:
     @dg.asset(
         name="deduplicated_conversations",
         deps=[curated_asset_key(name) for name in registry.families],
-        group_name=CURATION_GROUP,
-        kinds={"s3"},
+        group_name=CURATED,
+        kinds={RECORDS_KIND},
         pool="pixel_dedup",
         check_specs=[
             dg.AssetCheckSpec(
                 DEDUP_ACCOUNTING_CHECK,
                 asset="deduplicated_conversations",
                 blocking=True,
-                description="Every curated record is kept or logged as a duplicate of a keeper.",
+                description=(
+                    "Nothing is lost: every curated conversation is kept, or logged as a duplicate"
+                    " together with the conversation kept in its place."
+                ),
             ),
             dg.AssetCheckSpec(
                 DEDUP_RATE_CHECK,
                 asset="deduplicated_conversations",
                 blocking=True,
-                description="Near-duplicate rate among kept records is below 1%.",
+                description=(
+                    "Fewer than 1% of the kept conversations are still near-duplicates of each"
+                    " other."
+                ),
             ),
         ],
         description=(
-            "Global exact (content_hash) and near-duplicate (MinHash LSH, verified Jaccard) dedup"
-            " across every curated partition of every family. One keeper per cluster (quality,"
-            " then family priority, then hash); every dropped record is logged with its keeper."
-            " Signatures of unchanged partitions are reused."
+            "Curated conversations of every family, deduplicated together: exact copies (same"
+            " content hash) and near-duplicates (MinHash LSH, verified by Jaccard similarity)."
+            " One conversation is kept per group (best quality, then family priority); every"
+            " dropped one is logged with the one kept. Unchanged partitions are not rehashed."
         ),
     )
     def deduplicated_conversations(

@@ -130,11 +130,11 @@ def build_derived_assets(registry: Registry) -> list[dg.AssetsDefinition]:
         name="long_running_therapy_source",
         deps=others,
         group_name=DERIVED_GROUP,
-        kinds={"s3"},
+        kinds={"python"},
         description=(
-            "Conversations with at least `min_turns` dialogue turns from every other family's"
-            f" curated output, written to `{LONG_RUNNING_KEY}` (a source of"
-            f" `{LONG_RUNNING_FAMILY}`)."
+            "Conversations with at least min_turns dialogue turns (config, default 20) from every"
+            f" other family's curated output, written to {LONG_RUNNING_KEY}: a source of the"
+            f" {LONG_RUNNING_FAMILY} family."
         ),
     )
     def long_running_therapy_source(
@@ -184,12 +184,15 @@ def build_derived_assets(registry: Registry) -> list[dg.AssetsDefinition]:
                 "edge_case_synthetic_source_crisis_safety",
                 asset="edge_case_synthetic_source",
                 blocking=True,
-                description="Every slot generated and every reply to a crisis turn is safe.",
+                description=(
+                    "Every requested role-play was generated, and every reply to a crisis turn"
+                    " offers a crisis resource or a safety-planning step."
+                ),
             )
         ],
         description=(
             "Synthetic crisis role-plays over 25 categories from the deterministic template"
-            f" generator, written to `{EDGE_CASE_KEY}` (a source of `{EDGE_CASE_FAMILY}`)."
+            f" generator, written to {EDGE_CASE_KEY}: a source of the {EDGE_CASE_FAMILY} family."
             " No two are near-duplicates; every reply to a crisis turn offers a resource or a"
             " safety-planning step."
         ),
@@ -277,7 +280,7 @@ def build_transcript_assets(registry: Registry) -> list[dg.AssetsDefinition]:
         description=(
             "Teaching transcripts cut into 120–350-word segments on topic boundaries, tagged with"
             " CPTSD themes and turned into question → explanation exchanges (speaker names and"
-            " URLs redacted); a source of `cptsd`."
+            " URLs redacted): a source of the cptsd family."
         ),
     )
     def cptsd_transcripts_source(
@@ -298,7 +301,7 @@ def build_transcript_assets(registry: Registry) -> list[dg.AssetsDefinition]:
         description=(
             "A voice profile computed from the speaker's transcripts (signature phrases, sentence"
             " length, pronoun and question rates, analogies) and persona conversations built from"
-            " it; a source of `voice_persona`. The profile is stored beside, not ingested."
+            " it: a source of the voice_persona family. The profile is stored beside, not ingested."
         ),
     )
     def voice_persona_source(
@@ -326,8 +329,8 @@ def build_transcript_assets(registry: Registry) -> list[dg.AssetsDefinition]:
         group_name=DERIVED_GROUP,
         kinds={"python"},
         description=(
-            "Transcripts and documents as plain-text records (`metadata.kind: text`) for phase A"
-            " continued pretraining; a source of `pretraining_text`."
+            "Transcripts and documents as plain-text records (metadata kind: text) for phase A"
+            " continued pretraining: a source of the pretraining_text family."
         ),
     )
     def pretraining_text_source(
@@ -352,7 +355,7 @@ def build_transcript_assets(registry: Registry) -> list[dg.AssetsDefinition]:
         description=(
             "Phase C preference pairs: counsel-chat answers to the same question ranked by upvotes"
             " (chosen vs rejected, with a margin) and crisis turns (a safe, resourced reply vs the"
-            " unsafe one found by curation); a source of `preference_pairs`."
+            " unsafe one found by curation): a source of the preference_pairs family."
         ),
     )
     def preference_pairs_source(

@@ -8,6 +8,16 @@ import dagster as dg
 
 from pixel_platform.defs.ingest.metadata import counter_table, md_table, partition_metadata
 from pixel_platform.defs.ingest.partitions import family_partitions
+from pixel_platform.defs.layers import (
+    PROCESSED,
+    RAW,
+    RECORDS_KIND,
+    REPORT_KIND,
+    SOURCE_FILES_KIND,
+    family_lead,
+    family_tags,
+    sentence,
+)
 from pixel_platform.defs.resources import RegistryResource, StorageResource
 from pixel_platform.pipeline import layout
 from pixel_platform.pipeline.inventory import take_inventory, write_coverage_report
@@ -15,28 +25,27 @@ from pixel_platform.pipeline.partition import process_partition
 from pixel_platform.pipeline.snapshot import read_snapshot, refresh_snapshot
 from pixel_platform.registry.model import FamilySpec, Registry
 
-INGEST_GROUP = "ingest"
-
 
 def raw_asset_key(family: str) -> dg.AssetKey:
-    return dg.AssetKey(["raw", family])
+    return dg.AssetKey([RAW, family])
 
 
 def processed_asset_key(family: str) -> dg.AssetKey:
-    return dg.AssetKey(["processed", family])
+    return dg.AssetKey([PROCESSED, family])
 
 
 def accounting_check_name(family: str) -> str:
     return f"processed_{family}_accounting"
 
 
-@dg.asset(group_name=INGEST_GROUP, kinds={"s3"})
+@dg.asset(group_name=RAW, kinds={REPORT_KIND})
 def source_inventory(
     context: dg.AssetExecutionContext, storage: StorageResource, registry: RegistryResource
 ) -> dg.MaterializeResult:
     """Lists the bucket, maps every object to its family and writes the coverage report.
 
-    Registers each family's sources that hold data as partitions of that family's assets.
+    Registers each family's sources that hold data as partitions of that family's raw,
+    processed and curated assets.
     """
     store, reg = storage.store(), registry.load()
     inventory = take_inventory(store, reg)
@@ -74,7 +83,6 @@ def build_family_assets(family: FamilySpec, registry: Registry) -> list[dg.Asset
     name = family.name
     partitions = family_partitions(name)
     sources = ", ".join(s.location for s in family.sources) or "(derived)"
-    tags = {"stage": family.stage}
 
     producers = sorted({s.produced_by for s in family.sources if s.produced_by})
 
@@ -82,12 +90,13 @@ def build_family_assets(family: FamilySpec, registry: Registry) -> list[dg.Asset
         key=raw_asset_key(name),
         deps=[dg.AssetKey(p) for p in producers],
         partitions_def=partitions,
-        group_name=INGEST_GROUP,
-        kinds={"s3"},
-        tags=tags,
+        group_name=RAW,
+        kinds={SOURCE_FILES_KIND},
+        tags=family_tags(RAW, name, family.stage),
         description=(
-            f"Raw objects of family `{name}` ({family.description}) — one partition per source: "
-            f"{sources}. Materializing snapshots the object keys and ETags that processing reads."
+            f"{family_lead(RAW, name)} the family's source files, as synced."
+            f" {sentence(family.description)} One partition per source: {sources}."
+            " Materializing records the files' keys and ETags, which processing then reads."
         ),
     )
     def raw_family(
@@ -131,21 +140,24 @@ def build_family_assets(family: FamilySpec, registry: Registry) -> list[dg.Asset
         key=processed_asset_key(name),
         deps=[raw_asset_key(name)],
         partitions_def=partitions,
-        group_name=INGEST_GROUP,
-        kinds={"s3"},
-        tags=tags,
+        group_name=PROCESSED,
+        kinds={RECORDS_KIND},
+        tags=family_tags(PROCESSED, name, family.stage),
         check_specs=[
             dg.AssetCheckSpec(
                 check_name,
                 asset=processed_asset_key(name),
                 blocking=True,
-                description="Every raw record is either in the output or in quarantine.",
+                description=(
+                    "Nothing is lost: every raw record read is either a processed conversation"
+                    " or in quarantine with a reason (records in = out + quarantined)."
+                ),
             )
         ],
         description=(
-            f"Family `{name}` as clean ChatML conversations (stage `{family.stage}`): converted, "
-            "encoding-repaired, validated and hashed. Rejected records go to quarantine with a"
-            " reason."
+            f"{family_lead(PROCESSED, name)} the raw files as clean ChatML conversations"
+            f" (curriculum stage {family.stage}): converted, encoding-repaired, validated and"
+            " hashed. Records that cannot be used go to quarantine with a reason."
         ),
     )
     def processed_family(

@@ -8,6 +8,7 @@ from dagster._core.definitions.unresolved_asset_job_definition import (
     UnresolvedAssetJobDefinition,  # not re-exported by dagster; the type define_asset_job returns
 )
 
+from pixel_platform.defs.environment import automation_note, automation_sensor_status
 from pixel_platform.defs.ingest.jobs import ingest_job_name
 from pixel_platform.defs.ingest.partitions import family_partitions
 from pixel_platform.defs.resources import RegistryResource, StorageResource
@@ -22,11 +23,12 @@ def build_sync_sensor(jobs: list[UnresolvedAssetJobDefinition]) -> dg.SensorDefi
         name="gdrive_sync_sensor",
         jobs=jobs,
         minimum_interval_seconds=SENSOR_INTERVAL_S,
-        default_status=dg.DefaultSensorStatus.RUNNING,
+        default_status=automation_sensor_status(),
         description=(
-            f"Watches `{layout.SYNC_MARKER_KEY}`. When a new marker appears (a finished rclone"
-            " sync), fingerprints every registry source (keys, sizes, ETags) and requests ingest"
-            " runs only for the partitions whose objects changed."
+            f"Watches {layout.SYNC_MARKER_KEY}, which the GDrive sync writes when it finishes."
+            " When a new marker appears, it compares every registry source's objects (keys,"
+            " sizes, ETags) with the last sync and requests ingest runs only for the partitions"
+            f" whose objects changed. {automation_note()}"
         ),
     )
     def gdrive_sync_sensor(

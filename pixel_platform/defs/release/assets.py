@@ -25,10 +25,13 @@ from typing import Any
 
 import dagster as dg
 import orjson
+from pydantic import Field
 
 from pixel_platform import PIPELINE_VERSION
 from pixel_platform.defs.curation.resources import CurationConfigResource
 from pixel_platform.defs.ingest.metadata import counter_table, md_table
+from pixel_platform.defs.layers import RECORDS_KIND, RELEASE
+from pixel_platform.defs.release.descriptions import gate_description
 from pixel_platform.defs.release.records import (
     DIGEST_METADATA,
     RELEASE_KEY,
@@ -49,34 +52,49 @@ from pixel_platform.release.authenticity import check_authenticity
 from pixel_platform.release.gates import digest_object
 from pixel_platform.release.layout import NOT_IN_MANIFEST, STATS
 from pixel_platform.release.signing import manifest_digest, signing_key_path_from_env
+from pixel_platform.release.waivers import CoverageWaiver, parse_waivers
 from pixel_platform.storage.base import ObjectStore
 
-RELEASE_GROUP = "release"
+RELEASE_GROUP = RELEASE
 RELEASE_TAG = "pixel/release-build"  # dagster.yaml limits runs with this tag to one at a time
+RELEASE_INPUT = "dataset_release"  # a gate check's (data-less) input: the release it checks
 
 
 def gate_check_name(gate: str) -> str:
+    """The check's name, which is also its step key (``build_gate_check``)."""
     return f"dataset_release_{gate}"
 
 
 class ReleaseBuildConfig(dg.Config):
     force: bool = False  # build a new version even when LATEST was built from the same inputs
+    # FAMILY:REASON each: families this build may lack (Coverage gate), recorded in the manifest
+    # with the reason; added to the registry's `coverage_waived` (release.waivers).
+    waive_coverage: list[str] = Field(default_factory=list)
+
+
+def run_config_waivers(
+    context: dg.AssetExecutionContext, config: ReleaseBuildConfig
+) -> tuple[CoverageWaiver, ...]:
+    """``waive_coverage``, recorded as from the CLI when ``pixel-platform run`` (its trigger
+    tag) set it, else as from the run config."""
+    cli = context.run.tags.get("pixel/trigger") == "cli-run"
+    return parse_waivers(config.waive_coverage, "cli" if cli else "run_config")
 
 
 @dg.asset(
     key=RELEASE_KEY,
     deps=["deduplicated_conversations"],
     group_name=RELEASE_GROUP,
-    kinds={"s3"},
+    kinds={RECORDS_KIND},
     pool="pixel_release",
     output_required=False,
     description=(
-        "The training release under `exports/releases/<version>/`: curriculum stage and phase per"
-        " record, a 90/5/5 split by dedup cluster (holdout families in test only), size-bounded"
-        " shards, the compiled file, `manifest.json` (written last), `stats.json`, `report.html`"
-        " and trainer exports (TRL, LLaMA-Factory, axolotl). `LATEST` and `final_dataset/` move"
-        " only when every gate passes. Nothing is built when LATEST already holds exactly these"
-        " inputs (config `force: true` builds anyway)."
+        "The versioned training release, in exports/releases/ under its version: each"
+        " conversation's curriculum stage and phase, a 90/5/5 split by duplicate group (holdout"
+        " families in test only), size-bounded shards, the compiled file, manifest.json (written"
+        " last), stats.json, report.html and trainer exports (TRL, LLaMA-Factory, axolotl)."
+        " LATEST and final_dataset/ move only when every gate passes. Nothing is built when"
+        " LATEST already holds exactly these inputs (run config force: true builds anyway)."
     ),
 )
 def dataset_release(
@@ -93,6 +111,7 @@ def dataset_release(
         curation.load(),
         force=config.force,
         signing_key_path=signing_key_path_from_env(),
+        coverage_waivers=run_config_waivers(context, config),
     )
     if isinstance(result, UpToDate):
         context.log.info(
@@ -251,15 +270,22 @@ def with_findings(result: GateResult, extra: GateResult) -> GateResult:
 
 
 def build_gate_check(gate: str) -> dg.AssetChecksDefinition:
-    # The gate's docstring, first paragraph, as one line.
-    paragraph = (GATES[gate].__doc__ or "").strip().split("\n\n")[0]
-    description = " ".join(paragraph.split()) or f"The {gate} gate."
+    """The blocking check of one gate, named ``dataset_release_<gate>``.
 
-    @dg.asset_check(
-        asset=RELEASE_KEY,
-        name=gate_check_name(gate),
-        blocking=True,
-        description=description,
+    Built from an op so that its step key and its output are that name too: ``@asset_check``
+    (and ``@multi_asset_check``'s output) would repeat the asset's name,
+    ``dataset_release_dataset_release_hash``, in the run page and its event log.
+    """
+    name = gate_check_name(gate)
+    spec = dg.AssetCheckSpec(
+        name, asset=RELEASE_KEY, blocking=True, description=gate_description(gate)
+    )
+
+    @dg.op(
+        name=name,
+        ins={RELEASE_INPUT: dg.In(dg.Nothing)},
+        out={name: dg.Out(None)},  # as @asset_check does: the result is not type-checked
+        description=spec.description,
     )
     def gate_check(
         context: dg.AssetCheckExecutionContext,
@@ -269,7 +295,10 @@ def build_gate_check(gate: str) -> dg.AssetChecksDefinition:
         latest = latest_release(context)
         if latest is None:
             return dg.AssetCheckResult(
-                passed=False, metadata={"error": "no dataset_release materialization yet"}
+                check_name=name,
+                passed=False,
+                description="No release has been built yet: materialize dataset_release first.",
+                metadata={"error": "no dataset_release materialization yet"},
             )
         version, built_sha256 = latest
         store = storage.store()
@@ -286,6 +315,7 @@ def build_gate_check(gate: str) -> dg.AssetChecksDefinition:
                 recorded = {"dagster instance": f"sha256:{built_sha256}"} if built_sha256 else {}
                 result = with_findings(result, check_authenticity(view, version, recorded))
         return dg.AssetCheckResult(
+            check_name=name,
             passed=result.passed,
             severity=dg.AssetCheckSeverity.ERROR,
             metadata={
@@ -297,7 +327,12 @@ def build_gate_check(gate: str) -> dg.AssetChecksDefinition:
             },
         )
 
-    return gate_check
+    return dg.AssetChecksDefinition.create(
+        keys_by_input_name={RELEASE_INPUT: RELEASE_KEY},
+        node_def=gate_check,
+        check_specs_by_output_name={name: spec},
+        can_subset=False,
+    )
 
 
 gate_checks = [build_gate_check(gate) for gate in GATES]

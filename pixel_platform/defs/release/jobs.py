@@ -4,6 +4,7 @@ import os
 
 import dagster as dg
 
+from pixel_platform.defs.environment import automation_note, automation_schedule_status
 from pixel_platform.defs.release.assets import RELEASE_KEY, RELEASE_TAG
 
 dataset_release_job = dg.define_asset_job(
@@ -21,9 +22,10 @@ nightly_release_schedule = dg.ScheduleDefinition(
     job=dataset_release_job,
     cron_schedule=RELEASE_CRON,
     execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
+    default_status=automation_schedule_status(),
     description=(
-        f"Cron `{RELEASE_CRON}` (UTC; nightly at 02:00 unless PIXEL_RELEASE_CRON says otherwise):"
-        " dedup + a new gated release version, or nothing when LATEST already holds these inputs."
+        f"Builds a new gated release at cron {RELEASE_CRON} UTC (nightly at 02:00 unless"
+        " PIXEL_RELEASE_CRON says otherwise): deduplication, then the release, or nothing when"
+        f" the latest release already holds these inputs. {automation_note()}"
     ),
 )

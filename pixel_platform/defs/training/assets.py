@@ -13,6 +13,7 @@ import dagster as dg
 from pixel_platform.defs.ingest.metadata import md_table
 from pixel_platform.defs.release.assets import RELEASE_KEY
 from pixel_platform.defs.resources import RegistryResource, StorageResource
+from pixel_platform.defs.training.checks import evaluation_check_result, evaluation_check_specs
 from pixel_platform.defs.training.resources import TrainingBackendResource
 from pixel_platform.release import GateContext, load_manifest, run_gates
 from pixel_platform.training.backends import LocalBackend
@@ -112,14 +113,11 @@ def _model_dir(context: dg.AssetExecutionContext) -> tuple[str, str]:
     deps=["trained_model"],
     group_name=TRAINING_GROUP,
     kinds={"pytorch"},
-    check_specs=[
-        dg.AssetCheckSpec(f"model_evaluation_{name}", asset="model_evaluation", blocking=False)
-        for name in METRIC_TARGETS
-    ],
+    check_specs=evaluation_check_specs(),
     description=(
-        "The seeds' success metrics on the release's test split and a crisis prompt suite:"
-        " crisis response accuracy (target ≥85%), clinical reasoning, persona match, cultural"
-        " competency. Each metric is an asset check against its target."
+        "The trained model scored on the release's test split and a crisis prompt suite: crisis"
+        " response accuracy, clinical reasoning, persona match and cultural competency. Each"
+        " metric is a check against its target."
     ),
 )
 def model_evaluation(
@@ -159,16 +157,5 @@ def model_evaluation(
                 if metrics[name]["score"] is not None
             },
         },
-        check_results=[
-            dg.AssetCheckResult(
-                check_name=f"model_evaluation_{name}",
-                passed=bool(metrics[name]["passed"]),
-                metadata={
-                    "score": str(metrics[name]["score"]),
-                    "target": target,
-                    "cases": metrics[name]["n"],
-                },
-            )
-            for name, target in METRIC_TARGETS.items()
-        ],
+        check_results=[evaluation_check_result(name, metrics[name]) for name in METRIC_TARGETS],
     )
