@@ -4,6 +4,10 @@
 dev dependency) once per session, with credentials it enforces. Tests get a fresh bucket each
 (``s3_bucket``) and stores on top (``s3_store``, ``local_store``). Any test that uses
 ``s3_server`` is marked ``s3`` automatically, so ``-m "not s3"`` deselects it.
+
+``gcs_emulator`` does the same for the gcs backend with gcp-storage-emulator (a dev dependency),
+served in memory from a thread of the test process; ``gcs_store`` is a store on a fresh bucket,
+and tests that use the emulator are marked ``gcs``.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from pixel_platform.storage.base import ObjectStore
 from pixel_platform.storage.local import LocalObjectStore
 from pixel_platform.storage.s3 import S3Client, S3ObjectStore, build_s3_client
 from pixel_platform.storage.settings import StorageSettings
@@ -230,10 +235,75 @@ def local_store(tmp_path: Path) -> LocalObjectStore:
     return LocalObjectStore(tmp_path / "bucket")
 
 
+# -- the GCS emulator ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GCSTestEmulator:
+    """Where the session's GCS emulator listens; it accepts anonymous requests only."""
+
+    host: str  # http://127.0.0.1:PORT, the value of STORAGE_EMULATOR_HOST
+    project: str = "pixel-test"
+
+    def settings(self, bucket: str, **overrides: Any) -> StorageSettings:
+        values: dict[str, Any] = {
+            "backend": "gcs",
+            "bucket": bucket,
+            "gcs_project": self.project,
+            "gcs_emulator_host": self.host,
+            "retry_deadline_s": 10.0,
+            "cache_dir": None,
+        }
+        values.update(overrides)
+        return StorageSettings(**values)
+
+    def env(self, bucket: str) -> dict[str, str]:
+        return {
+            "DATASET_STORAGE_BACKEND": "gcs",
+            "GCS_BUCKET": bucket,
+            "GOOGLE_CLOUD_PROJECT": self.project,
+            "STORAGE_EMULATOR_HOST": self.host,
+        }
+
+
+@pytest.fixture(scope="session")
+def gcs_emulator() -> Iterator[GCSTestEmulator]:
+    """gcp-storage-emulator on a free 127.0.0.1 port, in memory, for the whole session."""
+    try:
+        from gcp_storage_emulator.server import create_server
+    except ImportError:
+        pytest.skip("gcp-storage-emulator is not installed; run scripts/setup.sh --dev")
+    (port,) = _free_ports(1)
+    server = create_server("127.0.0.1", port, in_memory=True)
+    server.start()
+    try:
+        yield GCSTestEmulator(host=f"http://127.0.0.1:{port}")
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def gcs_bucket(gcs_emulator: GCSTestEmulator) -> str:
+    """A fresh, empty bucket on the emulator (it lives in memory until the session ends)."""
+    from pixel_platform.storage.gcs import build_gcs_client
+
+    name = f"pixel-test-{uuid.uuid4().hex[:16]}"
+    build_gcs_client(gcs_emulator.settings(name)).create_bucket(name)
+    return name
+
+
+@pytest.fixture
+def gcs_store(gcs_emulator: GCSTestEmulator, gcs_bucket: str) -> ObjectStore:
+    from pixel_platform.storage.gcs import GCSObjectStore
+
+    return GCSObjectStore.from_settings(gcs_emulator.settings(gcs_bucket))
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "s3_server" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if "s3_server" in fixtures:
             item.add_marker(pytest.mark.s3)
+        if "gcs_emulator" in fixtures:
+            item.add_marker(pytest.mark.gcs)
 
 
 def _tail(path: Path, lines: int) -> str:

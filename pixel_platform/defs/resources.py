@@ -16,6 +16,7 @@ import dagster as dg
 from dagster_aws.s3 import S3Resource
 from pydantic import PrivateAttr
 
+from pixel_platform.core.errors import ConfigError
 from pixel_platform.defs.curation.resources import CurationConfigResource
 from pixel_platform.defs.training.resources import training_resource_from_env
 from pixel_platform.registry.model import Registry, load_registry
@@ -62,6 +63,8 @@ class StorageResource(dg.ConfigurableResource):
     secret_access_key: str | None = None
     max_attempts: int = 5
     cache_dir: str | None = "data/cache"
+    gcs_project: str | None = None  # gcs: GOOGLE_CLOUD_PROJECT (credentials: ADC, never here)
+    gcs_emulator_host: str | None = None  # gcs: STORAGE_EMULATOR_HOST
 
     _store: ObjectStore | None = PrivateAttr(default=None)
 
@@ -77,6 +80,16 @@ class StorageResource(dg.ConfigurableResource):
     def settings(self) -> StorageSettings:
         if self.backend == "s3":
             return self.s3_resource().storage_settings(self.bucket or "", self.cache_dir)
+        if self.backend == "gcs":
+            return StorageSettings(
+                backend="gcs",
+                bucket=self.bucket,
+                gcs_project=self.gcs_project,
+                gcs_emulator_host=self.gcs_emulator_host,
+                cache_dir=None,
+            )
+        if self.backend != "local":
+            raise ConfigError(f"unknown storage backend {self.backend!r}: local, s3 or gcs")
         return StorageSettings(backend=self.backend, local_path=Path(self.local_path))
 
     def store(self) -> ObjectStore:
@@ -92,10 +105,14 @@ class StorageResource(dg.ConfigurableResource):
                     multipart_threshold_bytes=settings.multipart_threshold_bytes,
                     multipart_chunk_bytes=settings.multipart_chunk_bytes,
                 )
+            elif self.backend == "gcs":
+                from pixel_platform.storage.gcs import GCSObjectStore
+
+                self._store = GCSObjectStore.from_settings(self.settings())
             else:
                 from pixel_platform.storage.local import LocalObjectStore
 
-                self._store = LocalObjectStore(Path(self.local_path))
+                self._store = LocalObjectStore(self.settings().local_path)
         return self._store
 
 
@@ -131,6 +148,14 @@ def _secret(*names: str) -> Any:
 def storage_resource_from_settings(settings: StorageSettings) -> StorageResource:
     if settings.backend == "local":
         return StorageResource(backend="local", local_path=str(settings.local_path))
+    if settings.backend == "gcs":
+        return StorageResource(
+            backend="gcs",
+            bucket=settings.bucket,
+            gcs_project=settings.gcs_project,
+            gcs_emulator_host=settings.gcs_emulator_host,
+            cache_dir=None,
+        )
     return StorageResource(
         backend="s3",
         bucket=settings.bucket,

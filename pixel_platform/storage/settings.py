@@ -1,11 +1,14 @@
 """Storage settings from the environment, using the variables of the system we replace.
 
-``DATASET_STORAGE_BACKEND`` = ``local`` (default) | ``s3``.
+``DATASET_STORAGE_BACKEND`` = ``local`` (default) | ``s3`` | ``gcs``.
 local: ``DATASET_STORAGE_LOCAL_PATH`` (default ``./data/bucket``).
 s3: ``OVH_S3_BUCKET``, ``OVH_S3_REGION``, ``OVH_S3_ENDPOINT``, ``OVH_S3_ACCESS_KEY``,
 ``OVH_S3_SECRET_KEY``, each falling back to its ``AWS_*`` counterpart (``AWS_S3_BUCKET``,
 ``AWS_REGION``/``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``,
 ``AWS_SECRET_ACCESS_KEY``). Secrets are excluded from ``repr`` so they cannot leak into logs.
+gcs: ``GCS_BUCKET``, ``GOOGLE_CLOUD_PROJECT`` (optional), ``STORAGE_EMULATOR_HOST`` (an emulator,
+reached anonymously); credentials are Application Default Credentials, which google-auth itself
+reads (``GOOGLE_APPLICATION_CREDENTIALS``), so they never pass through these settings.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pixel_platform.storage.base import ObjectStore
 
 DEFAULT_LOCAL_PATH = "data/bucket"
 DEFAULT_CACHE_DIR = "data/cache"
-BACKENDS = ("local", "s3")
+BACKENDS = ("local", "s3", "gcs")
 
 
 # The variables each S3 setting is read from, first set wins.
@@ -30,6 +33,12 @@ ENV_NAMES: dict[str, tuple[str, ...]] = {
     "endpoint_url": ("OVH_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
     "access_key": ("OVH_S3_ACCESS_KEY", "OVH_ACCESS_KEY", "AWS_ACCESS_KEY_ID"),
     "secret_key": ("OVH_S3_SECRET_KEY", "OVH_SECRET_KEY", "AWS_SECRET_ACCESS_KEY"),
+}
+# The same for the gcs backend; its bucket replaces the S3 one when the backend is gcs.
+GCS_ENV_NAMES: dict[str, tuple[str, ...]] = {
+    "bucket": ("GCS_BUCKET",),
+    "gcs_project": ("GOOGLE_CLOUD_PROJECT",),
+    "gcs_emulator_host": ("STORAGE_EMULATOR_HOST",),
 }
 
 
@@ -64,6 +73,9 @@ class StorageSettings:
     multipart_threshold_bytes: int = 64 * 1024 * 1024
     multipart_chunk_bytes: int = 16 * 1024 * 1024
     cache_dir: Path | None = Path(DEFAULT_CACHE_DIR)
+    gcs_project: str | None = None
+    gcs_emulator_host: str | None = None
+    retry_deadline_s: float = 120.0  # gcs: the client's Retry gives up after this long
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -74,6 +86,8 @@ class StorageSettings:
             raise ConfigError(
                 "DATASET_STORAGE_BACKEND=s3 needs a bucket: set OVH_S3_BUCKET (or AWS_S3_BUCKET)"
             )
+        if self.backend == "gcs" and not self.bucket:
+            raise ConfigError("DATASET_STORAGE_BACKEND=gcs needs a bucket: set GCS_BUCKET")
         if self.max_attempts < 1:
             raise ConfigError("max_attempts must be at least 1")
 
@@ -81,8 +95,13 @@ class StorageSettings:
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> StorageSettings:
         env = os.environ if env is None else env
         ca_bundle = _first(env, "OVH_S3_CA_BUNDLE")
+        backend = (
+            str(overrides.get("backend") or env.get("DATASET_STORAGE_BACKEND") or "local")
+            .strip()
+            .lower()
+        )
         values: dict[str, object] = {
-            "backend": (env.get("DATASET_STORAGE_BACKEND") or "local").strip().lower(),
+            "backend": backend,
             "local_path": Path(
                 _first(env, "DATASET_STORAGE_LOCAL_PATH", "DATASET_PIPELINE_OUTPUT_DIR")
                 or DEFAULT_LOCAL_PATH
@@ -90,6 +109,10 @@ class StorageSettings:
             **{setting: _first(env, *names) for setting, names in ENV_NAMES.items()},
             "verify_tls": ca_bundle or True,
         }
+        if backend == "gcs":
+            values.update(
+                {setting: _first(env, *names) for setting, names in GCS_ENV_NAMES.items()}
+            )
         if env.get("PIXEL_CACHE_DIR"):
             values["cache_dir"] = Path(env["PIXEL_CACHE_DIR"])
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -97,8 +120,13 @@ class StorageSettings:
 
 
 def open_store(settings: StorageSettings | None = None) -> ObjectStore:
-    """Build the configured backend (imports boto3 only for ``s3``)."""
+    """Build the configured backend (imports boto3 only for ``s3``, google-cloud-storage only
+    for ``gcs``)."""
     settings = settings or StorageSettings.from_env()
+    if settings.backend == "gcs":
+        from pixel_platform.storage.gcs import GCSObjectStore
+
+        return GCSObjectStore.from_settings(settings)
     if settings.backend == "s3":
         from pixel_platform.storage.s3 import S3ObjectStore
 

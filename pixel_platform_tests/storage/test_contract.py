@@ -1,4 +1,4 @@
-"""The ``ObjectStore`` contract, run against both backends with the same assertions."""
+"""The ``ObjectStore`` contract, run against every backend with the same assertions."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ from pixel_platform.core.errors import ObjectNotFoundError
 from pixel_platform.storage.base import ObjectStore
 
 
-@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
+@pytest.fixture(
+    params=[
+        "local",
+        pytest.param("s3", marks=pytest.mark.s3),
+        pytest.param("gcs", marks=pytest.mark.gcs),
+    ]
+)
 def store(request: pytest.FixtureRequest) -> ObjectStore:
     return request.getfixturevalue(f"{request.param}_store")
 

@@ -81,8 +81,8 @@ def test_backend_name_is_normalised() -> None:
 
 
 def test_unknown_backend_is_a_config_error_naming_the_variable() -> None:
-    with pytest.raises(ConfigError, match="DATASET_STORAGE_BACKEND='gcs'"):
-        StorageSettings.from_env({"DATASET_STORAGE_BACKEND": "gcs"})
+    with pytest.raises(ConfigError, match="DATASET_STORAGE_BACKEND='azure'"):
+        StorageSettings.from_env({"DATASET_STORAGE_BACKEND": "azure"})
 
 
 def test_s3_without_a_bucket_is_a_config_error() -> None:
