@@ -11,6 +11,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from pixel_platform.cli.common import storage_settings
+from pixel_platform.core.progress import TqdmProgress
 from pixel_platform.core.record import Conversation, record_content_hash
 from pixel_platform.core.steps import ListQuarantine
 from pixel_platform.curation.config import CurationConfig
@@ -42,13 +43,14 @@ def run_dedup(args: argparse.Namespace) -> int:
 
     store = open_store(storage_settings(args.storage_root))
     config = CurationConfig.load(args.curation_config)
-    stats = deduplicate(
-        store,
-        load_registry(args.registry),
-        config.dedup,
-        write_outputs=args.confirm,
-        progress=lambda line: print(line, file=sys.stderr),
-    )
+    progress = TqdmProgress()  # bars on a terminal only
+    try:
+        stats = deduplicate(
+            store, load_registry(args.registry), config.dedup, write_outputs=args.confirm,
+            progress=progress,
+        )  # fmt: skip
+    finally:
+        progress.close()
     mode = "dry run: nothing written but the dedup log" if args.dry_run else "confirmed"
     print(f"dedup ({mode})")
     print(

@@ -8,6 +8,7 @@ family partition (raw -> processed -> curated), then the global assets.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from pixel_platform.defs.curation.resources import CurationConfigResource
 from pixel_platform.defs.derived.assets import build_derived_assets, build_transcript_assets
 from pixel_platform.defs.ingest.assets import build_family_assets, source_inventory
 from pixel_platform.defs.ingest.partitions import family_partitions
+from pixel_platform.defs.progress import console_progress_tags
 from pixel_platform.defs.release.assets import (
     RELEASE_KEY,
     dataset_release,
@@ -129,6 +131,10 @@ def _run_pipeline(
     # Dagster's console logger prints every event at DEBUG; the UI keeps them all anyway.
     level = "DEBUG" if args.verbose else "WARNING"
     run_config = {"loggers": {"console": {"config": {"log_level": level}}}}
+    # The stages' INFO lines would break the bars; the bars (and the UI's run log) say it all.
+    bars = sys.stderr.isatty() and not args.verbose
+    if bars:
+        logging.getLogger("pixel_platform").setLevel(logging.WARNING)
     print(f"storage: {store.uri()}  dagster home: {home}")
 
     def materialize(
@@ -142,7 +148,12 @@ def _run_pipeline(
             resources=resources,
             run_config={**run_config, "ops": ops} if ops else run_config,
             raise_on_error=False,
-            tags={"pixel/trigger": "cli-run", "pixel/storage": store.uri(), **process_tags()},
+            tags={
+                "pixel/trigger": "cli-run",
+                "pixel/storage": store.uri(),
+                **(console_progress_tags() if bars else {}),  # dedup, release, gates
+                **process_tags(),
+            },
             **kwargs,
         )
         stop.check()  # an interrupted run is canceled, not a failure to carry on after

@@ -28,6 +28,7 @@ from typing import Any
 import orjson
 
 from pixel_platform import PIPELINE_VERSION
+from pixel_platform.core.progress import Progress, no_progress
 from pixel_platform.curation.dedup import DedupConfig, DedupInput, filter_partition, run_dedup
 from pixel_platform.curation.dedup.config import RESULT_FIELDS
 from pixel_platform.pipeline import layout
@@ -81,10 +82,12 @@ def deduplicate(
     config: DedupConfig,
     *,
     write_outputs: bool = True,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress = no_progress,
 ) -> dict[str, Any]:
     """Run the global dedup. ``write_outputs=False`` is a dry run: clusters, log and counts are
-    computed (work files under ``pipeline/dedup/``) but no deduplicated partition is written."""
+    computed (work files under ``pipeline/dedup/``) but no deduplicated partition is written.
+    ``progress`` hears of each stage: signatures per partition, LSH bands, verification, and the
+    deduplicated partitions as they are written."""
     partitions = curated_partitions(store, registry)
     if not partitions:
         raise FileNotFoundError(
@@ -96,8 +99,7 @@ def deduplicate(
         if _still_valid(store, previous, fingerprint):
             assert previous is not None
             log.info("dedup inputs unchanged since the last run: outputs are up to date")
-            if progress is not None:
-                progress(f"{len(partitions)} curated partitions unchanged: dedup is up to date")
+            progress("dedup up to date", len(partitions), len(partitions))
             return {**previous, "up_to_date": True}
     result = run_dedup(
         store,
@@ -107,10 +109,12 @@ def deduplicate(
         work_prefix=WORK_PREFIX,
         signatures_prefix=SIGNATURES_PREFIX,
         exclusion=release_exclusion(registry),
+        progress=progress,
     )
     per_family: dict[str, Counter[str]] = {}
     outputs = []
-    for part in partitions if write_outputs else []:
+    written = partitions if write_outputs else []
+    for done, part in enumerate(written, 1):
         key = layout.deduplicated_key(part.family, part.partition_key)
         with store.open_write(key) as fh:
             writer = HashingWriter(fh)
@@ -129,8 +133,7 @@ def deduplicate(
                 "sha256": writer.sha256.hexdigest(),
             }
         )
-        if progress is not None:
-            progress(f"{part.uid_prefix}: kept {writer.records} of {part.records}")
+        progress("dedup write partitions", done, len(written), item=part.uid_prefix)
     dropped_by_family = _dropped_by_family(store, result.log_key)
     stats: dict[str, Any] = {
         **result.stats.as_dict(),

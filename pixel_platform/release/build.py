@@ -40,6 +40,7 @@ import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pixel_platform.core.errors import ConfigError, TerminalError
+from pixel_platform.core.progress import Progress
 from pixel_platform.core.reasons import Reason
 from pixel_platform.core.record import record_content_hash
 from pixel_platform.registry.model import Registry
@@ -100,6 +101,7 @@ log = logging.getLogger(__name__)
 
 MANIFEST_SCHEMA = "pixel-release-manifest/1"
 JSON_PRETTY = orjson.OPT_INDENT_2  # insertion order: deterministic and readable
+PROGRESS_EVERY = 1000  # records between progress reports in the per-record passes
 
 
 @dataclass
@@ -227,8 +229,9 @@ def _collect(
     """Pass 1: read every input, route each record; released ones go to ``spill``."""
     out = _Collected(spill)
     stage_rank = {stage: i for i, stage in enumerate(curriculum.stage_ids)}
+    keys = sorted(set(inputs))
     with spill.open("wb") as spill_fh:
-        for key in sorted(set(inputs)):
+        for done, key in enumerate(keys, 1):
             info = store.head(key)
             if info is None:
                 raise TerminalError(f"release input {store.uri(key)} does not exist; rerun dedup")
@@ -270,6 +273,7 @@ def _collect(
                     out.released += 1
             out.partitions.append(_object_entry(info, records=records))
             log.info("release inputs: %s read (%d records so far)", key, out.released)
+            options.progress("release read inputs", done, len(keys), item=key)
     return out
 
 
@@ -366,12 +370,14 @@ def _write_sorted(
     rows: Iterable[tuple[list[Any], bytes]],
     curriculum: Curriculum,
     max_bytes: int,
+    progress: Progress,
+    total: int,
 ) -> _Staged:
     """Pass 3: the sorted ``([split rank, stage rank, ...], line)`` pairs become the shards (a new
     part at every split or stage change and at ``max_bytes``), the compiled file (the shards
     concatenated) and the phase A/C trainer exports (``exports.EXPORT_FORMATS``, per split, in
     shard order; a split without such records gets no file). Only records of a phase some
-    export format reads are parsed again."""
+    export format reads are parsed again. ``progress`` counts records written, of ``total``."""
     stages = curriculum.stage_ids
     formats_of_phase: dict[str, list[int]] = defaultdict(list)
     for index, fmt in enumerate(EXPORT_FORMATS):
@@ -383,7 +389,7 @@ def _write_sorted(
     number = 0
     export_sinks: dict[int, tuple[int, _Sink]] = {}  # format index -> (split rank, sink)
     try:
-        for key, line in rows:
+        for written, (key, line) in enumerate(rows):
             split, stage = SPLITS[key[0]], stages[key[1]]
             data = line + b"\n"
             if (
@@ -396,6 +402,9 @@ def _write_sorted(
                 number = 0 if shard is None or split != shard.extra["split"] else number + 1
                 path = shard_path(split, number)
                 shard = _Sink(store, staging, path, "shard", split=split, stage=stage)
+                progress("release write shards", written, total, item=path)
+            elif written % PROGRESS_EVERY == 0:
+                progress("release write shards", written, total, item=shard.path)
             shard.out.write(data)
             compiled.out.write(data)
             indexes = formats_of_phase.get(curriculum.phase_of(stage))
@@ -415,6 +424,7 @@ def _write_sorted(
                     current[1].out.write(export_line(row))
         if shard is not None:
             shards.append(shard.close())
+        progress("release write shards", total, total)
         for index, (rank, sink) in export_sinks.items():
             exports.append((index, rank, sink.close()))
         compiled_file = compiled.close()
@@ -558,13 +568,17 @@ def _build(
         released_by_family: Counter[str] = Counter()
         families: dict[str, str] = {}  # family -> stage
         order = ExternalSort(work, buffer_bytes=options.sort_buffer_bytes)
+        progress, total = options.progress, collected.released
         for (cluster, family, stage_rank, digest, uid), record in collected.lines():
+            if order.count % PROGRESS_EVERY == 0:
+                progress("release split and sort", order.count, total)
             split = plan.split(cluster)
             record["metadata"]["split"] = split
             record_stats.add(record, split)
             released_by_family[family] += 1
             families[family] = record["metadata"]["stage"]
             order.add([split_rank[split], stage_rank, family, digest, uid], orjson.dumps(record))
+        progress("release split and sort", order.count, total)
         collected.spill.unlink()
         log.info(
             "release %s: %d records split and sorted (%d runs on disk)",
@@ -572,7 +586,9 @@ def _build(
             order.count,
             len(order.runs),
         )
-        staged = _write_sorted(store, staging, order, curriculum, options.shard_max_bytes)
+        staged = _write_sorted(
+            store, staging, order, curriculum, options.shard_max_bytes, progress, order.count
+        )
     shards = staged.shard_files
     files: list[_WrittenFile] = [staged.compiled, *staged.shards]
     exclusions = sorted(collected.exclusions, key=lambda e: (str(e["reason"]), e["uid"]))
@@ -647,7 +663,7 @@ def _build(
     hook("staged")
 
     ctx = GateContext.from_options(registry, curriculum, options)
-    gates = run_gates(store, staging, ctx)
+    gates = run_gates(store, staging, ctx, progress=options.progress)
     passed = all(g.passed for g in gates)
     hook("gated")
 

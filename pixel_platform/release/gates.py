@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from pixel_platform.core.progress import Progress, no_progress
 from pixel_platform.core.record import record_content_hash
 from pixel_platform.release.curriculum import PHASES
 from pixel_platform.release.expectations import Check, run_checks
@@ -747,13 +748,29 @@ def run_gate(name: str, release: ReleaseView, ctx: GateContext) -> GateResult:
 
 
 def run_gates_on(
-    release: ReleaseView, ctx: GateContext, names: list[str] | None = None
+    release: ReleaseView,
+    ctx: GateContext,
+    names: list[str] | None = None,
+    *,
+    progress: Progress = no_progress,
 ) -> list[GateResult]:
-    return [run_gate(name, release, ctx) for name in (names or list(GATES))]
+    """The gates in turn; ``progress`` hears of each as it starts (``item``: its name)."""
+    names = names or list(GATES)
+    results = []
+    for done, name in enumerate(names):
+        progress("gates", done, len(names), item=name)
+        results.append(run_gate(name, release, ctx))
+    progress("gates", len(names), len(names))
+    return results
 
 
 def run_gates(
-    store: ObjectStore, release_prefix: str, ctx: GateContext, names: list[str] | None = None
+    store: ObjectStore,
+    release_prefix: str,
+    ctx: GateContext,
+    names: list[str] | None = None,
+    *,
+    progress: Progress = no_progress,
 ) -> list[GateResult]:
     """Run the gates (all, or ``names``) on the release or staged build at ``release_prefix``."""
-    return run_gates_on(ReleaseView(store, release_prefix), ctx, names)
+    return run_gates_on(ReleaseView(store, release_prefix), ctx, names, progress=progress)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from pixel_platform.core.errors import ConfigError
+from pixel_platform.core.progress import Progress, no_progress
 from pixel_platform.curation.dedup import DedupConfig
 from pixel_platform.registry.model import Registry
 from pixel_platform.release.curriculum import Curriculum, load_curriculum
@@ -79,6 +80,9 @@ class ReleaseOptions:
     # a test hook (kill and concurrency tests).
     hook: Callable[[str], None] | None = field(default=None, compare=False)
     clock: Callable[[], datetime] | None = field(default=None, compare=False)
+    # Hears of each stage of the build (``core.progress``): inputs read, split and sort, shards
+    # written, each gate as it runs. Not recorded anywhere.
+    progress: Progress = field(default=no_progress, compare=False)
 
     def __post_init__(self) -> None:
         ratios = self.split_ratios

@@ -44,6 +44,7 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from pixel_platform.core.errors import ConfigError, TerminalError
+from pixel_platform.core.progress import Progress, no_progress
 from pixel_platform.core.reasons import Reason
 from pixel_platform.core.steps import StepStats
 from pixel_platform.curation.dedup import lsh
@@ -65,7 +66,6 @@ from pixel_platform.storage.keys import join_key
 
 log = logging.getLogger(__name__)
 
-ProgressCallback = Callable[[str, int], None]  # (what just finished, records so far)
 # Why a record (a parsed processed line) cannot be released, or None when it can: the release's
 # own rule (``release.routing.exclusion_reason``), handed in by the caller.
 ExclusionRule = Callable[[dict[str, Any]], str | None]
@@ -284,7 +284,7 @@ def _signatures_stage(
     signatures_prefix: str,
     work: Path,
     stats: DedupStats,
-    progress: ProgressCallback | None,
+    progress: Progress,
 ) -> tuple[_Corpus, dict[str, str]]:
     hasher = MinHasher(config)
     builder = _CorpusBuilder(work / "signatures.u32", config.num_perm)
@@ -310,8 +310,7 @@ def _signatures_stage(
             stats.records_hashed += records
         delete_stale(store, signatures_prefix, inp, key)
         local.unlink()
-        if progress is not None:
-            progress(f"signatures {inp.uid_prefix} ({'reused' if reused else 'hashed'})", rank + 1)
+        progress("dedup signatures", rank + 1, len(inputs), item=inp.uid_prefix)
     return builder.finish(), keys
 
 
@@ -517,7 +516,7 @@ def _near_edges(
     config: DedupConfig,
     work: Path,
     stats: DedupStats,
-    progress: ProgressCallback | None,
+    progress: Progress,
 ) -> NearDuplicates:
     cand = lsh.CandidateStats()
     on_disk = docs.size > config.in_memory_max_records
@@ -603,7 +602,7 @@ def _deduplicate(
     work: Path,
     work_prefix: str,
     stats: DedupStats,
-    progress: ProgressCallback | None,
+    progress: Progress,
 ) -> tuple[str, dict[str, str]]:
     """Stages 2-6 over the corpus; returns the log key and the decisions keys."""
     n = len(corpus)
@@ -624,8 +623,6 @@ def _deduplicate(
         started = clock()
         reader.check_rest()
         stats.timings["verify"] += clock() - started
-        if progress is not None:
-            progress("plausible pairs verified", stats.plausible_pairs)
 
         started = clock()
         clustering = _clusters(
@@ -655,7 +652,7 @@ def run_dedup(
     work_prefix: str,
     signatures_prefix: str | None = None,
     exclusion: ExclusionRule | None = None,
-    progress: ProgressCallback | None = None,
+    progress: Progress = no_progress,
 ) -> DedupResult:
     """Deduplicate ``inputs`` globally; see the module docstring for stages and outputs.
 

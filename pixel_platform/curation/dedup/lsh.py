@@ -28,7 +28,7 @@ band, so both see the same bucket memberships and emit the same pairs):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -39,6 +39,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
+from pixel_platform.core.progress import Progress, no_progress
 from pixel_platform.curation.dedup.config import DedupConfig
 from pixel_platform.curation.dedup.minhash import fmix64, sorted_distinct
 from pixel_platform.curation.dedup.verify import estimate_floor
@@ -195,6 +196,7 @@ def in_memory_candidates(
     docs: NDArray[np.int64],
     config: DedupConfig,
     stats: CandidateStats,
+    progress: Progress = no_progress,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Plausible pairs ``(left < right)`` among ``docs`` (ascending row indices of
     ``signatures``). The work is done on positions in ``docs`` (0..n-1), mapped back at the end."""
@@ -212,6 +214,7 @@ def in_memory_candidates(
         left, right = bucket_pairs(buckets[:, band], positions, config.bucket_all_pairs_max, stats)
         stats.candidate_pairs += left.size
         pairs.append(plausible(low_bytes, left, right, config))
+        progress("dedup lsh bands", band + 1, config.bands)
     left, right = _merged(pairs, stats)
     return docs[left], docs[right]
 
@@ -274,7 +277,7 @@ def on_disk_candidates(
     config: DedupConfig,
     spill_dir: Path,
     stats: CandidateStats,
-    progress: Callable[[str, int], None] | None = None,
+    progress: Progress = no_progress,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """``in_memory_candidates``' pairs, with the band buckets grouped on disk."""
     bits = spill_bands(signatures, docs, config, spill_dir, stats)
@@ -289,8 +292,8 @@ def on_disk_candidates(
         )
         stats.candidate_pairs += left.size
         pairs.append(plausible(signatures, left, right, config))
-        if progress is not None:
-            progress(f"lsh band {band}", stats.candidate_pairs)
+        progress("dedup lsh bands", band, config.bands, item=f"{stats.candidate_pairs} pairs")
+    progress("dedup lsh bands", config.bands, config.bands)
     return _merged(pairs, stats)
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from pixel_platform.core.progress import Progress, no_progress
 from pixel_platform.curation.dedup import lsh
 from pixel_platform.curation.dedup.config import DedupConfig
 from pixel_platform.curation.dedup.minhash import MinHasher
@@ -30,7 +31,6 @@ from pixel_platform.curation.dedup.verify import ShingleSets
 
 # Given ascending document ids, yields their dialogue texts (``text.dialogue_text``) in that order.
 TextReader = Callable[[NDArray[np.int64]], Iterable[str]]
-ProgressCallback = Callable[[str, int], None]
 
 
 @dataclass
@@ -59,7 +59,7 @@ def near_duplicates(
     stats: lsh.CandidateStats,
     *,
     on_disk: bool = False,
-    progress: ProgressCallback | None = None,
+    progress: Progress = no_progress,
 ) -> NearDuplicates:
     """Near-duplicate pairs among ``docs`` (rows of ``signatures``, made under ``config``).
 
@@ -72,12 +72,13 @@ def near_duplicates(
         )
         shutil.rmtree(work / "bands", ignore_errors=True)
     else:
-        left, right = lsh.in_memory_candidates(signatures, docs, config, stats)
+        left, right = lsh.in_memory_candidates(signatures, docs, config, stats, progress)
     stats.seconds_lsh = time.perf_counter() - started
 
     started = time.perf_counter()
     needed = np.union1d(left, right)
     stats.verified_docs = int(needed.size)
+    progress("dedup verify", 0, 1, item=f"{left.size} candidate pairs")
     shingles = ShingleSets.build(
         work / "shingles.u32", needed, read_texts(needed), MinHasher(config), config.batch_size
     )
@@ -87,5 +88,6 @@ def near_duplicates(
         shingles.close()
         raise
     keep = similarity >= config.threshold
+    progress("dedup verify", 1, 1, item=f"{int(keep.sum())} near-duplicate pairs")
     stats.seconds_verify = time.perf_counter() - started
     return NearDuplicates(NearEdges(left[keep], right[keep], similarity[keep]), shingles)

@@ -7,6 +7,7 @@ from pixel_platform.defs.ingest.assets import processed_asset_key
 from pixel_platform.defs.ingest.metadata import counter_table, md_table
 from pixel_platform.defs.ingest.partitions import family_partitions
 from pixel_platform.defs.layers import CURATED, RECORDS_KIND, family_lead, family_tags
+from pixel_platform.defs.progress import run_progress
 from pixel_platform.defs.resources import RegistryResource, StorageResource
 from pixel_platform.pipeline.curate import curate_partition
 from pixel_platform.pipeline.dedup import deduplicate
@@ -159,9 +160,8 @@ def build_dedup_asset(registry: Registry) -> dg.AssetsDefinition:
         curation: CurationConfigResource,
     ) -> dg.MaterializeResult:
         store = storage.store()
-        stats = deduplicate(
-            store, registry.load(), curation.load().dedup, progress=context.log.info
-        )
+        with run_progress(context) as progress:
+            stats = deduplicate(store, registry.load(), curation.load().dedup, progress=progress)
         balanced = (
             stats["records_in"] == stats["kept"] + stats["dropped_exact"] + stats["dropped_near"]
         )

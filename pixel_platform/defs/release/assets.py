@@ -31,6 +31,7 @@ from pixel_platform import PIPELINE_VERSION
 from pixel_platform.defs.curation.resources import CurationConfigResource
 from pixel_platform.defs.ingest.metadata import counter_table, md_table
 from pixel_platform.defs.layers import RECORDS_KIND, RELEASE
+from pixel_platform.defs.progress import run_progress
 from pixel_platform.defs.release.descriptions import gate_description
 from pixel_platform.defs.release.records import (
     DIGEST_METADATA,
@@ -46,10 +47,9 @@ from pixel_platform.release import (
     GateResult,
     ReleaseView,
     load_manifest,
-    run_gate,
 )
 from pixel_platform.release.authenticity import check_authenticity
-from pixel_platform.release.gates import digest_object
+from pixel_platform.release.gates import digest_object, run_gates_on
 from pixel_platform.release.layout import NOT_IN_MANIFEST, STATS
 from pixel_platform.release.signing import manifest_digest, signing_key_path_from_env
 from pixel_platform.release.waivers import CoverageWaiver, parse_waivers
@@ -105,14 +105,16 @@ def dataset_release(
     curation: CurationConfigResource,
 ) -> Iterator[dg.MaterializeResult]:
     store = storage.store()
-    result = build_pipeline_release(
-        store,
-        registry.load(),
-        curation.load(),
-        force=config.force,
-        signing_key_path=signing_key_path_from_env(),
-        coverage_waivers=run_config_waivers(context, config),
-    )
+    with run_progress(context) as progress:
+        result = build_pipeline_release(
+            store,
+            registry.load(),
+            curation.load(),
+            force=config.force,
+            signing_key_path=signing_key_path_from_env(),
+            coverage_waivers=run_config_waivers(context, config),
+            progress=progress,
+        )
     if isinstance(result, UpToDate):
         context.log.info(
             "release %s was built from these same inputs and passed every gate; nothing to build "
@@ -309,7 +311,10 @@ def build_gate_check(gate: str) -> dg.AssetChecksDefinition:
         source = "the build's result (files verified against the manifest)"
         if result is None:
             view = ReleaseView(store, prefix)
-            result = run_gate(gate, view, GateContext.from_manifest(reg, manifest))
+            with run_progress(context) as progress:
+                (result,) = run_gates_on(
+                    view, GateContext.from_manifest(reg, manifest), [gate], progress=progress
+                )
             source = "recomputed on the published files"
             if gate == "hash":
                 recorded = {"dagster instance": f"sha256:{built_sha256}"} if built_sha256 else {}
