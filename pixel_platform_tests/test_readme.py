@@ -91,3 +91,16 @@ def test_make_targets_in_the_readme_exist() -> None:
     targets = set(re.findall(r"^([a-z][\w-]*):", (ROOT / "Makefile").read_text(), re.MULTILINE))
     named = {line.split()[1] for line in readme_commands("make") if len(line.split()) > 1}
     assert named and named <= targets, named - targets
+
+
+def test_every_option_of_every_command_says_what_it_does() -> None:
+    """`--help` of every subcommand explains each option (no bare `--storage-root STORAGE_ROOT`)."""
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> list[str]:
+        bare = [f"{path} {a.option_strings[0]}" for a in parser._actions
+                if a.option_strings and a.help is None and a.dest != "help"]  # fmt: skip
+        for name, child in _subparsers(parser).items():
+            bare += walk(child, f"{path} {name}")
+        return bare
+
+    assert walk(build_parser(), "pixel-platform") == []

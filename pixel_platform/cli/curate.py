@@ -26,15 +26,25 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     mode = d.add_mutually_exclusive_group(required=True)
     mode.add_argument("--dry-run", action="store_true", help="report clusters and counts only")
     mode.add_argument("--confirm", action="store_true", help="write the deduplicated partitions")
-    d.add_argument("--registry")
-    d.add_argument("--curation-config")
-    d.add_argument("--storage-root")
+    d.add_argument("--registry", help="registry YAML (default: $PIXEL_REGISTRY or the bundled one)")
+    d.add_argument(
+        "--curation-config",
+        help="curation YAML (default: $PIXEL_CURATION_CONFIG or the bundled one)",
+    )
+    d.add_argument(
+        "--storage-root",
+        help="use a local directory as the bucket (default: the storage settings,"
+        " DATASET_STORAGE_*; ./data/bucket)",
+    )
     d.set_defaults(func=run_dedup)
 
     r = sub.add_parser("redact", help="PII-redact a ChatML JSONL file (typed placeholders)")
-    r.add_argument("input", type=Path)
-    r.add_argument("--output", "-o", type=Path, required=True)
-    r.add_argument("--curation-config")
+    r.add_argument("input", type=Path, help="ChatML JSONL to redact")
+    r.add_argument("--output", "-o", type=Path, required=True, help="where the redacted JSONL goes")
+    r.add_argument(
+        "--curation-config",
+        help="curation YAML (default: $PIXEL_CURATION_CONFIG or the bundled one)",
+    )
     r.set_defaults(func=run_redact)
 
 

@@ -97,10 +97,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         metavar="DIR|s3://…",
         help="transcripts (.txt/.md/.json); repeatable; default: the bundled sample",
     )
-    c.add_argument("--output", required=True, metavar="FILE|s3://…")
-    c.add_argument("--min-words", type=int, default=120)
-    c.add_argument("--max-words", type=int, default=350)
-    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--output", required=True, metavar="FILE|s3://…", help="where to write")
+    c.add_argument("--min-words", type=int, default=120, help="shortest session (default 120)")
+    c.add_argument("--max-words", type=int, default=350, help="longest session (default 350)")
+    c.add_argument("--seed", type=int, default=0, help="same seed, same output (default 0)")
     c.add_argument("--lexicon", help="theme lexicon YAML (default: derived/cptsd/themes.yaml)")
     _common(c)
     c.set_defaults(func=run_cptsd)
@@ -108,17 +108,19 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p = sub.add_parser("persona", help="voice profile and persona conversations")
     psub = p.add_subparsers(dest="persona_command", required=True)
     prof = psub.add_parser("profile", help="a speaker's voice profile from transcripts (JSON)")
-    prof.add_argument("--input-dir", action="append", metavar="DIR|s3://…")
-    prof.add_argument("--output", required=True, metavar="FILE|s3://…")
+    prof.add_argument(
+        "--input-dir", action="append", metavar="DIR|s3://…", help="transcripts (repeatable)"
+    )
+    prof.add_argument("--output", required=True, metavar="FILE|s3://…", help="the profile")
     prof.add_argument("--speaker", help="a name for the profile (metadata only)")
     prof.add_argument("--top-k", type=int, default=30, help="signature phrases kept")
     _common(prof)
     prof.set_defaults(func=run_persona_profile)
     conv = psub.add_parser("conversations", help="persona conversations from a voice profile")
-    conv.add_argument("--profile", required=True, metavar="FILE|s3://…")
-    conv.add_argument("--count", type=int, required=True)
-    conv.add_argument("--output", required=True, metavar="FILE|s3://…")
-    conv.add_argument("--seed", type=int, default=0)
+    conv.add_argument("--profile", required=True, metavar="FILE|s3://…", help="from `profile`")
+    conv.add_argument("--count", type=int, required=True, help="conversations to generate")
+    conv.add_argument("--output", required=True, metavar="FILE|s3://…", help="where to write")
+    conv.add_argument("--seed", type=int, default=0, help="same seed, same output (default 0)")
     _common(conv)
     conv.set_defaults(func=run_persona_conversations)
 
@@ -126,7 +128,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     pref.add_argument("--counsel-chat", metavar="CSV|s3://…", help="counsel-chat CSV")
     pref.add_argument("--output", metavar="FILE|s3://…", help="counsel-chat pairs (JSONL)")
     pref.add_argument("--min-margin", type=float, default=1.0, help="minimum upvote difference")
-    pref.add_argument("--pairing", choices=("adjacent", "max_margin", "all"), default="adjacent")
+    pref.add_argument(
+        "--pairing",
+        choices=("adjacent", "max_margin", "all"),
+        default="adjacent",
+        help="which answers of a question pair up (default adjacent)",
+    )
     pref.add_argument(
         "--crisis-input",
         action="append",
@@ -134,7 +141,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         help="ChatML JSONL to mine for unsafe crisis replies (e.g. curated partitions)",
     )
     pref.add_argument("--crisis-output", metavar="FILE|s3://…", help="crisis-safety pairs")
-    pref.add_argument("--seed", type=int, default=0)
+    pref.add_argument("--seed", type=int, default=0, help="same seed, same output (default 0)")
     pref.add_argument(
         "--pii-model",
         help="spaCy model for redacting rejected replies ('none': patterns only; default: as"
@@ -151,9 +158,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     pref.set_defaults(func=run_preferences)
 
     t = sub.add_parser("pretraining", help="phase A text records from transcripts and documents")
-    t.add_argument("--input-dir", action="append", metavar="DIR|s3://…")
-    t.add_argument("--output", required=True, metavar="FILE|s3://…")
-    t.add_argument("--max-chars", type=int, default=6000)
+    t.add_argument(
+        "--input-dir", action="append", metavar="DIR|s3://…", help="text sources (repeatable)"
+    )
+    t.add_argument("--output", required=True, metavar="FILE|s3://…", help="where to write")
+    t.add_argument(
+        "--max-chars", type=int, default=6000, help="longest text kept (default 6000)"
+    )
     _common(t)
     t.set_defaults(func=run_pretraining)
 

@@ -92,8 +92,19 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         help="conversations in total, spread evenly over the categories",
     )
     ec.add_argument("--seed", type=int, default=0, help="same seed, same template output")
-    ec.add_argument("--roleplay-style", choices=STYLES, default=DEFAULT_STYLE)
-    ec.add_argument("--backend", choices=("template", "openai"), default="template")
+    ec.add_argument(
+        "--roleplay-style",
+        choices=STYLES,
+        default=DEFAULT_STYLE,
+        help=f"how the client speaks (default {DEFAULT_STYLE})",
+    )
+    ec.add_argument(
+        "--backend",
+        choices=("template", "openai"),
+        default="template",
+        help="template (offline, default) or openai (an OpenAI-compatible server:"
+        " PIXEL_LLM_BASE_URL, PIXEL_LLM_API_KEY, PIXEL_LLM_MODEL)",
+    )
     ec.add_argument(
         "--base-url",
         help="OpenAI-compatible API base URL, e.g. "

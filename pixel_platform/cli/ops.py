@@ -15,17 +15,29 @@ from pixel_platform.sync.rclone import SyncSpec, sync
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("inventory", help="list the bucket and write the family coverage report")
-    p.add_argument("--registry")
-    p.add_argument("--storage-root")
+    p.add_argument("--registry", help="registry YAML (default: $PIXEL_REGISTRY or the bundled one)")
+    p.add_argument(
+        "--storage-root",
+        help="use a local directory as the bucket (default: the storage settings,"
+        " DATASET_STORAGE_*; ./data/bucket)",
+    )
     p.set_defaults(func=inventory)
 
     s = sub.add_parser(
         "sync", help="rclone copy a remote into gdrive/raw/ and write the sync marker"
     )
     s.add_argument("source", help="rclone source path, e.g. gdrive:datasets or a local directory")
-    s.add_argument("--dest-prefix", default="gdrive/raw/")
-    s.add_argument("--transfers", type=int, default=2)
-    s.add_argument("--storage-root")
+    s.add_argument(
+        "--dest-prefix",
+        default="gdrive/raw/",
+        help="where in the bucket to copy (default gdrive/raw/)",
+    )
+    s.add_argument("--transfers", type=int, default=2, help="rclone parallel transfers (default 2)")
+    s.add_argument(
+        "--storage-root",
+        help="use a local directory as the bucket (default: the storage settings,"
+        " DATASET_STORAGE_*; ./data/bucket)",
+    )
     s.set_defaults(func=run_sync)
 
 

@@ -90,7 +90,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     s.add_argument("--k8s-manifest", metavar="FILE", help="also write the multi-node PyTorchJob")
     s.add_argument("--nodes", type=int, default=2, help="nodes of the PyTorchJob rendering")
     s.add_argument("--wait", action="store_true", help="follow the job until it ends")
-    s.add_argument("--poll-interval", type=float, default=30.0)
+    s.add_argument(
+        "--poll-interval", type=float, default=30.0, help="seconds between polls (default 30)"
+    )
     s.set_defaults(func=submit)
 
     for name, func, text in (
