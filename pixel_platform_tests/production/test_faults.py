@@ -49,7 +49,7 @@ from typing import Any
 import orjson
 import pytest
 
-from pixel_platform.core.errors import TransientStorageError
+from pixel_platform.core.errors import StorageError, TransientStorageError
 from pixel_platform.release import list_releases, read_latest
 from pixel_platform.storage.local import LocalObjectStore
 from pixel_platform.storage.s3 import S3ObjectStore
@@ -278,6 +278,17 @@ def test_s3_killed_mid_materialization_fails_clearly_and_a_rerun_matches_a_clean
 
     weed.start()  # same data directory, same ports
     store = S3ObjectStore.from_settings(weed.server.settings("killed"))
+    # S3 answers before every volume is loaded again: the rerun starts when the inputs read back
+    # (on a loaded machine that can take seconds; the rerun's own retries are for faults).
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            for info in store.list(PARTITION):
+                store.read_bytes(info.key)
+            break
+        except (TransientStorageError, StorageError):
+            assert time.monotonic() < deadline, "SeaweedFS never served the inputs again"
+            time.sleep(0.5)
     assert store.head(PROCESSED) is None, "a half-written output became visible"
     run_cli(env, f"raw/{FAMILY},processed/{FAMILY}", PARTITION)
 
