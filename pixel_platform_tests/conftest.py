@@ -223,6 +223,17 @@ def s3_bucket(s3_client: S3Client) -> Iterator[str]:
 
 
 @pytest.fixture
+def s3_env(
+    s3_server: S3TestServer, s3_bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """The test bucket as the environment's storage (what a CLI command reads); its name."""
+    for name, value in s3_server.env(s3_bucket).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PIXEL_CACHE_DIR", str(tmp_path / "cache"))
+    return s3_bucket
+
+
+@pytest.fixture
 def s3_store(s3_server: S3TestServer, s3_bucket: str, tmp_path: Path) -> S3ObjectStore:
     """An ``S3ObjectStore`` on a fresh bucket, with its read cache under ``tmp_path``."""
     return S3ObjectStore.from_settings(

@@ -30,6 +30,7 @@ import orjson
 from tqdm import tqdm
 
 from pixel_platform.cli.common import PROJECT_ROOT, ensure_dagster_home, storage_settings
+from pixel_platform.cli.locations import is_s3, s3_store, split_s3_uri
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.registry.model import load_registry
 from pixel_platform.release.authenticity import (
@@ -47,7 +48,7 @@ from pixel_platform.release.signing import load_public_key
 from pixel_platform.release.view import ReleaseView
 from pixel_platform.storage.base import ObjectStore
 from pixel_platform.storage.local import LocalObjectStore
-from pixel_platform.storage.settings import StorageSettings, open_store
+from pixel_platform.storage.settings import open_store
 
 EXAMPLES_SHOWN = 3
 
@@ -131,9 +132,9 @@ def open_release(location: str, storage_root: str | None = None) -> tuple[Object
     * a local directory, or a path inside the configured bucket (``exports/releases/VERSION``,
       as the README writes it, from any working directory).
     """
-    if location.startswith("s3://"):
-        bucket, _, key = location[len("s3://") :].partition("/")
-        store = open_store(StorageSettings.from_env(backend="s3", bucket=bucket))
+    if is_s3(location):
+        bucket, key = split_s3_uri(location)
+        store = s3_store(bucket)
         key = key.strip("/")
         return store, f"{key}/" if key else "", location
     path = Path(location)

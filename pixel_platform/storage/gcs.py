@@ -16,7 +16,6 @@ here replaces a whole object with the same bytes, so repeating one is harmless.
 from __future__ import annotations
 
 import io
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -30,9 +29,10 @@ from pixel_platform.core.errors import (
     StorageError,
     TransientStorageError,
 )
-from pixel_platform.storage.base import ObjectInfo, ObjectStore
+from pixel_platform.storage.base import ObjectInfo
 from pixel_platform.storage.keys import validate_key
 from pixel_platform.storage.settings import StorageSettings
+from pixel_platform.storage.spooled import SpooledWrites
 
 try:
     import google.auth.exceptions as auth_exceptions
@@ -68,7 +68,7 @@ def build_gcs_client(settings: StorageSettings) -> storage.Client:
         raise StorageError(f"no Google credentials found for GCS; set {CREDENTIAL_VARS}") from None
 
 
-class GCSObjectStore(ObjectStore):
+class GCSObjectStore(SpooledWrites):
     backend = "gcs"
 
     def __init__(
@@ -192,23 +192,7 @@ class GCSObjectStore(ObjectStore):
         return ObjectNotFoundError(f"object {key!r} not found in gs://{self.bucket}")
 
     # -- writes ---------------------------------------------------------------------------------
-    @contextmanager
-    def open_write(self, key: str) -> Iterator[BinaryIO]:
-        validate_key(key)
-        # Spool to disk, not memory: outputs can be many GB. Nothing is sent if the block raises.
-        with tempfile.NamedTemporaryFile(prefix=".tmp-upload-", dir=self._spool_dir) as spool:
-            yield spool  # type: ignore[misc]
-            spool.flush()
-            self._upload(Path(spool.name), key)
-
-    def upload_file(self, path: Path, key: str) -> ObjectInfo:
-        validate_key(key)
-        self._upload(Path(path), key)
-        info = self.head(key)
-        if info is None:
-            raise StorageError(f"{self.uri(key)} is missing right after its upload succeeded")
-        return info
-
+    # open_write, upload_file: SpooledWrites (spool to disk, then _upload)
     def _upload(self, path: Path, key: str) -> None:
         large = path.stat().st_size >= self._threshold
         # A chunk size makes the upload resumable in chunks, each retried on its own.

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
@@ -45,10 +44,11 @@ from pixel_platform.core.errors import (
     StorageError,
     TransientStorageError,
 )
-from pixel_platform.storage.base import ObjectInfo, ObjectStore
+from pixel_platform.storage.base import ObjectInfo
 from pixel_platform.storage.cache import ReadCache
 from pixel_platform.storage.keys import validate_key
 from pixel_platform.storage.settings import StorageSettings
+from pixel_platform.storage.spooled import SpooledWrites
 
 S3Client = Any  # botocore builds the client class at run time; no static type without stubs
 READ_CHUNK_BYTES = 1024 * 1024
@@ -116,7 +116,7 @@ def _existing_bundle(path: str, source: str) -> str:
 
 
 # -- store ---------------------------------------------------------------------------------------
-class S3ObjectStore(ObjectStore):
+class S3ObjectStore(SpooledWrites):
     backend = "s3"
 
     def __init__(
@@ -305,23 +305,7 @@ class S3ObjectStore(ObjectStore):
         return ObjectNotFoundError(f"object {key!r} not found in s3://{self.bucket}")
 
     # -- writes ---------------------------------------------------------------------------------
-    @contextmanager
-    def open_write(self, key: str) -> Iterator[BinaryIO]:
-        validate_key(key)
-        # Spool to disk, not memory: outputs can be many GB. Nothing is sent if the block raises.
-        with tempfile.NamedTemporaryFile(prefix=".tmp-upload-", dir=self._spool_dir) as spool:
-            yield spool  # type: ignore[misc]
-            spool.flush()
-            self._upload(Path(spool.name), key)
-
-    def upload_file(self, path: Path, key: str) -> ObjectInfo:
-        validate_key(key)
-        self._upload(Path(path), key)
-        info = self.head(key)
-        if info is None:
-            raise StorageError(f"{self.uri(key)} is missing right after its upload succeeded")
-        return info
-
+    # open_write, upload_file: SpooledWrites (spool to disk, then _upload)
     def _upload(self, path: Path, key: str) -> None:
         size = path.stat().st_size
         with self._translated("write", key):

@@ -97,12 +97,9 @@ def test_convert_auto_detect_input_flag_and_default_quarantine(
 
 
 def test_convert_from_and_to_s3(
-    s3_server, s3_bucket: str, s3_store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    s3_env: str, s3_bucket: str, s3_store, tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    for name, value in s3_server.env(s3_bucket).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("PIXEL_CACHE_DIR", str(tmp_path / "cache"))
     s3_store.write_bytes(
         "raw/some_dataset.jsonl",
         b"".join(orjson.dumps(messages_record(i)) + b"\n" for i in range(3)) + b"[]\n",

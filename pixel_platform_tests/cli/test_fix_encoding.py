@@ -100,16 +100,11 @@ def test_single_files_and_refusals(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_s3_to_s3(
-    s3_server: Any,
+    s3_env: str,
     s3_bucket: str,
     s3_store: Any,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    for name, value in s3_server.env(s3_bucket).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("PIXEL_CACHE_DIR", str(tmp_path / "cache"))
     s3_store.write_bytes("consolidated/x/a.jsonl", lines(record(MOJIBAKE), b"[1]"))
     s3_store.write_bytes("consolidated/b.ndjson", lines(record("Fine.")))
     base = f"s3://{s3_bucket}"
@@ -122,9 +117,10 @@ def test_s3_to_s3(
     ]
     assert main(argv) == 0
     out = printed(capsys)
-    assert read(s3_store.read_bytes("consolidated/fixed/x/a.jsonl"))[0]["messages"][0][
-        "content"
-    ] == FIXED
+    assert (
+        read(s3_store.read_bytes("consolidated/fixed/x/a.jsonl"))[0]["messages"][0]["content"]
+        == FIXED
+    )
     assert read(s3_store.read_bytes("consolidated/fixed/b.ndjson")) == [record("Fine.")]
     quarantine = read(s3_store.read_bytes("consolidated/fixed/x/a.quarantine.jsonl"))
     assert [(q["line"], q["reason"]) for q in quarantine] == [(2, "unknown_format")]

@@ -68,16 +68,12 @@ def test_bad_manifests_say_what_is_wrong(tmp_path: Path, content: bytes, message
 
 
 def test_manifest_of_s3_keys(
-    s3_server: Any,
+    s3_env: str,
     s3_bucket: str,
     s3_store: Any,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    for name, value in s3_server.env(s3_bucket).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("PIXEL_CACHE_DIR", str(tmp_path / "cache"))
     s3_store.write_bytes("gdrive/processed/pt/conversations.jsonl", conversation(22, "pt"))
     s3_store.write_bytes("gdrive/processed/cptsd/c.jsonl", conversation(4, "x") + b"oops\n")
     local = tmp_path / "local.jsonl"

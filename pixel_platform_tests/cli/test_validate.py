@@ -105,16 +105,11 @@ def test_unreadable_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 def test_validate_on_s3(
-    s3_server: Any,
+    s3_env: str,
     s3_bucket: str,
     s3_store: Any,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    for name, value in s3_server.env(s3_bucket).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("PIXEL_CACHE_DIR", str(tmp_path / "cache"))
     s3_store.write_bytes(
         "gdrive/processed/converted.jsonl",
         orjson.dumps(turns("user", "assistant")) + b"\n" + orjson.dumps(turns("user")) + b"\n",
