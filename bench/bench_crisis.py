@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import write_result
+from bench.common import Ratio, interleaved, table_row, write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "pixel_platform_tests" / "curation" / "crisis" / "data"
@@ -244,7 +244,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser()
     parser.add_argument("--baseline-ref", default=BASELINE_REF)
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
-    parser.add_argument("--repeat", type=int, default=20, help="passes for the speed figure")
+    parser.add_argument("--repeat", type=int, default=20, help="passes per speed round")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved speed rounds (>= 3)")
     args = parser.parse_args(argv)
     turns, pairs = load("crisis_turns.jsonl"), load("crisis_replies.jsonl")
     with tempfile.TemporaryDirectory(prefix="bench-crisis-") as tmp:
@@ -253,7 +254,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         texts = [t["text"] for t in turns]
         for detector in detectors:
             detector.scan(texts[0])  # compile outside the timed loop
-        speed = {d.name: throughput(d, texts, args.repeat) for d in detectors}
+        # interleaved rounds (current, baseline, baseline, current, ...): per-round ratios
+        ratio = interleaved(
+            lambda: throughput(detectors[0], texts, args.repeat),
+            lambda: throughput(detectors[1], texts, args.repeat),
+            rounds=args.rounds,
+        )
+        speed = {detectors[0].name: ratio.as_dict()["ours_median"],
+                 detectors[1].name: ratio.as_dict()["peer_median"]}  # fmt: skip
         result: dict[str, Any] = {
             "baseline_ref": args.baseline_ref,
             "data": {"turns": len(turns), "pairs": len(pairs),
@@ -262,18 +270,52 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "turns": {d.name: evaluate_turns(d, turns) for d in detectors},
             "replies": {d.name: evaluate_replies(d, pairs) for d in detectors},
             "speed_turns_per_s": {**speed,
-                                  "ratio_current_to_baseline": round(
-                                      speed["current"] / speed[detectors[1].name], 3)},
+                                  "ratio_current_to_baseline": round(ratio.median, 3),
+                                  "interleaved": ratio.as_dict()},
         }
         if args.csv.exists():
             result["counsel_chat_csv"] = counsel_chat(detectors, convert_csv(args.csv, work))
         else:
             result["counsel_chat_csv"] = {"skipped": f"no CSV at {args.csv}"}
         sys.path.remove(str(work))
+    result["table"] = _table(result, ratio)
     path = write_result("crisis", result)
     print(json.dumps(_summary(result), indent=2))
     print(f"written: {path}")
     return result
+
+
+def _table(result: dict[str, Any], ratio: Ratio) -> list[dict[str, str]]:
+    """``make bench``'s rows: quality and speed of the current tagger against the baseline."""
+    names = list(result["turns"])
+    current, base = names[0], names[1]
+
+    def pr(scores: dict[str, Any]) -> str:
+        def f(x: float | None) -> str:
+            return "-" if x is None else f"{x:.2f}"
+
+        return f"P {f(scores['precision'])} / R {f(scores['recall'])}"
+
+    fp = {n: result["turns"][n]["all"]["first_person"] for n in names}
+    unsafe = {n: result["replies"][n]["all"]["unsafe"] for n in names}
+    cc = result["counsel_chat_csv"]
+    cc_text = (
+        f"; counsel-chat unsafe replies {cc[current]['crisis_response_unsafe']} vs"
+        f" {cc[base]['crisis_response_unsafe']}"
+        if current in cc else ""
+    )
+    return [
+        table_row(
+            "crisis tagger: current vs baseline (labelled turns, 1 process)",
+            f"{ratio.as_dict()['ours_median']:.0f} turns/s",
+            f"baseline {base}: {ratio.as_dict()['peer_median']:.0f} turns/s",
+            ratio,
+            quality=(
+                f"first person {pr(fp[current])} vs {pr(fp[base])}; unsafe replies"
+                f" {pr(unsafe[current])} vs {pr(unsafe[base])}{cc_text}"
+            ),
+        )
+    ]
 
 
 def _summary(result: dict[str, Any]) -> dict[str, Any]:

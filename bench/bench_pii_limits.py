@@ -20,7 +20,7 @@ from typing import Any
 
 from nicknames import NickNamer
 
-from bench.common import write_result
+from bench.common import table_row, write_result
 from pixel_platform.core.record import Conversation, Message
 from pixel_platform.curation.pii import PiiConfig, PiiRedactor
 from pixel_platform.registry import load_registry
@@ -88,6 +88,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "ratio_worst_to_typical": round(worst["seconds"] / results["typical"]["seconds"], 1),
         "before_limits": "a 100k-turn 7.9 MB record took 342 s (issue 12); now record_too_large",
     }
+    typical = results["typical"]
+    prose = results["counsel_chat_at_limits"]
+    payload["table"] = [
+        table_row(
+            "pii_limits: one record at the record limits, names in every turn (1 process)",
+            f"{worst['seconds']} s/record",
+            "",
+            ratio_text="",
+            quality=f"{turns} turns, {chars} chars; counsel-chat text at the limits "
+            f"{prose['seconds']} s; a typical record {typical['seconds']} s "
+            f"({payload['ratio_worst_to_typical']}x)",
+        )
+    ]
     path = write_result("pii_limits", payload)
     print(f"worst case at the limits: {worst['seconds']} s per record; written to {path}")
     return payload

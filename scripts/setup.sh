@@ -2,12 +2,20 @@
 # Set up a fresh clone: system packages, a virtualenv in .venv, the project and its dependencies.
 #   scripts/setup.sh          runtime only
 #   scripts/setup.sh --dev    plus test and lint tools (used by `make test` and CI)
+#   scripts/setup.sh --bench  plus the benchmarks' peers (the `bench` extra; `make bench`)
 # Idempotent: a second call only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEV=0
-[[ "${1:-}" == "--dev" ]] && DEV=1
+BENCH=0
+for arg in "$@"; do
+  case "$arg" in
+    --dev) DEV=1 ;;
+    --bench) BENCH=1 ;;
+    *) echo "setup: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
 PY=${PYTHON:-python3}
 
 # System packages: rclone (the GDrive sync job). Debian's package; installed only if missing.
@@ -31,7 +39,7 @@ if [[ ! -x .venv/bin/python ]]; then
   "$PY" -m venv .venv
 fi
 PIP=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
-stamp=.venv/.pixel-setup-$DEV-$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)
+stamp=.venv/.pixel-setup-$DEV$BENCH-$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)
 if [[ -f "$stamp" ]]; then
   exit 0
 fi
@@ -48,10 +56,9 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   fi
 fi
 # DS_BUILD_OPS=0: DeepSpeed installs without compiling its C++/CUDA ops.
-if ((DEV)); then
-  DS_BUILD_OPS=0 "${PIP[@]}" -e ".[train,dev]"
-else
-  DS_BUILD_OPS=0 "${PIP[@]}" -e ".[train]"
-fi
+extras=train
+((DEV)) && extras+=",dev"
+((BENCH)) && extras+=",bench"
+DS_BUILD_OPS=0 "${PIP[@]}" -e ".[$extras]"
 touch "$stamp"
 echo "setup: done"

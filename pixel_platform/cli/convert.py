@@ -23,7 +23,7 @@ from pixel_platform.ingest.pipeline import IngestPipeline
 from pixel_platform.registry.model import INPUT_FORMATS, FamilySpec, load_registry
 
 ADHOC_FAMILY = "adhoc"
-AUTO_DETECT = "auto-detect"  # the seeds' spelling of ``auto``
+AUTO_DETECT = "auto-detect"  # the legacy scripts' spelling of ``auto``
 QUARANTINE_SUFFIX = ".quarantine.jsonl"
 _JSON_SUFFIXES = (".jsonl.gz", ".jsonl", ".ndjson", ".json")
 

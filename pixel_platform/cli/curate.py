@@ -16,7 +16,7 @@ from pixel_platform.core.record import Conversation, record_content_hash
 from pixel_platform.core.steps import ListQuarantine
 from pixel_platform.curation.config import CurationConfig
 from pixel_platform.registry.model import load_registry
-from pixel_platform.storage.settings import open_store
+from pixel_platform.storage.factory import open_store
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -55,24 +55,25 @@ def run_dedup(args: argparse.Namespace) -> int:
     config = CurationConfig.load(args.curation_config)
     progress = TqdmProgress()  # bars on a terminal only
     try:
-        stats = deduplicate(
+        report = deduplicate(
             store, load_registry(args.registry), config.dedup, write_outputs=args.confirm,
             progress=progress,
         )  # fmt: skip
     finally:
         progress.close()
+    stats = report.stats
     mode = "dry run: nothing written but the dedup log" if args.dry_run else "confirmed"
     print(f"dedup ({mode})")
     print(
-        f"records in: {stats['records_in']}  kept: {stats['kept']}"
-        f"  exact duplicates: {stats['dropped_exact']}  near duplicates: {stats['dropped_near']}"
+        f"records in: {stats.records_in}  kept: {stats.kept}"
+        f"  exact duplicates: {stats.dropped_exact}  near duplicates: {stats.dropped_near}"
     )
     print(
-        f"clusters: {stats['clusters']}  partitions hashed: {stats['partitions_hashed']}"
-        f"  reused: {stats['partitions_reused']}"
-        f"  duplicate rate after: {stats['duplicate_rate_after']:.4%}"
+        f"clusters: {stats.clusters}  partitions hashed: {stats.partitions_hashed}"
+        f"  reused: {stats.partitions_reused}"
+        f"  duplicate rate after: {stats.duplicate_rate_after:.4%}"
     )
-    print(f"dedup log: {store.uri(stats['log_key'])}")
+    print(f"dedup log: {store.uri(report.log_key)}")
     return 0
 
 

@@ -22,12 +22,13 @@ from typing import Any
 
 import orjson
 
-from pixel_platform.cli.locations import open_location
 from pixel_platform.core.errors import ConfigError
-from pixel_platform.derived.cptsd import CptsdOptions, GeneratorReport, generate_cptsd
+from pixel_platform.derived.cptsd import CptsdOptions, generate_cptsd
 from pixel_platform.derived.cptsd.build import DEFAULT_INPUT_PREFIXES
+from pixel_platform.derived.output import GeneratorReport
 from pixel_platform.storage.base import ObjectStore
 from pixel_platform.storage.local import LocalObjectStore
+from pixel_platform.storage.locations import open_location, parse_location
 
 SAMPLE_BUCKET = Path(__file__).resolve().parents[1] / "sample_data" / "bucket"
 
@@ -38,15 +39,16 @@ def open_inputs(locations: list[str] | None) -> tuple[ObjectStore, list[str]]:
     teaching transcripts."""
     if not locations:
         return LocalObjectStore(SAMPLE_BUCKET), list(DEFAULT_INPUT_PREFIXES)
-    remote = [loc for loc in locations if loc.startswith("s3://")]
+    parsed = [parse_location(loc) for loc in locations]
+    remote = [loc for loc in parsed if loc.is_remote]
     if remote and len(remote) != len(locations):
         raise ConfigError("give input locations either all on s3:// or all local")
     if remote:
-        opened = [open_location(loc, directory=True) for loc in remote]
-        buckets = {loc[len("s3://") :].partition("/")[0] for loc in remote}
+        buckets = {(loc.scheme, loc.bucket) for loc in remote}
         if len(buckets) > 1:
-            raise ConfigError(f"input locations span several buckets: {sorted(buckets)}")
-        return opened[0][0], [prefix for _, prefix in opened]
+            names = sorted(bucket for _, bucket in buckets)
+            raise ConfigError(f"input locations span several buckets: {names}")
+        return remote[0].bucket_store(), [loc.prefix for loc in remote]
     paths = [Path(loc).resolve() for loc in locations]
     for loc, path in zip(locations, paths, strict=True):
         if not path.is_dir():
@@ -162,9 +164,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         "--input-dir", action="append", metavar="DIR|s3://…", help="text sources (repeatable)"
     )
     t.add_argument("--output", required=True, metavar="FILE|s3://…", help="where to write")
-    t.add_argument(
-        "--max-chars", type=int, default=6000, help="longest text kept (default 6000)"
-    )
+    t.add_argument("--max-chars", type=int, default=6000, help="longest text kept (default 6000)")
     _common(t)
     t.set_defaults(func=run_pretraining)
 

@@ -16,15 +16,22 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from pixel_platform.cli.locations import read_source_manifest, s3_store, split_s3_uri
+from pixel_platform.cli.locations import read_source_manifest
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.core.record import Conversation
 from pixel_platform.derived import long_running
 from pixel_platform.pipeline.partition import HashingWriter
 from pixel_platform.storage.base import ObjectStore
+from pixel_platform.storage.factory import open_store
 from pixel_platform.storage.keys import join_key
 from pixel_platform.storage.local import LocalObjectStore
-from pixel_platform.storage.settings import StorageSettings, open_store
+from pixel_platform.storage.locations import (
+    BucketStores,
+    is_remote,
+    open_location,
+    parse_location,
+)
+from pixel_platform.storage.settings import StorageSettings
 
 STYLES = ("therapeutic", "challenging", "brief")
 PROBLEMS_SHOWN = 10
@@ -161,15 +168,14 @@ def input_groups(
     long-running family's own outputs."""
     groups: list[tuple[ObjectStore, list[str]]] = []
     listed = [("--manifest", s) for s in read_source_manifest(manifest)] if manifest else []
-    buckets: dict[str, ObjectStore] = {}
+    buckets = BucketStores()
     for flag, source in [*listed, *(("--source-key", s) for s in source_keys)]:
-        if source.startswith("s3://"):
-            bucket, key = split_s3_uri(source)
-            if not key or key.endswith("/"):
+        parsed = parse_location(source)
+        if parsed.is_remote:
+            key = parsed.object_key
+            if key is None:
                 raise ConfigError(f"{flag} {source}: give an object key, not a bucket or prefix")
-            if bucket not in buckets:
-                buckets[bucket] = s3_store(bucket)
-            store = buckets[bucket]
+            store = buckets.of(parsed)
             if groups and groups[-1][0] is store:
                 groups[-1][1].append(key)  # one pass over consecutive keys of one bucket
             else:
@@ -180,10 +186,8 @@ def input_groups(
             store, key = local_file(source)
             groups.append((store, [key]))
     if input_dir is not None:
-        if input_dir.startswith("s3://"):
-            bucket, prefix = split_s3_uri(input_dir)
-            store = s3_store(bucket)
-            prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
+        if is_remote(input_dir):
+            store, prefix = open_location(input_dir, directory=True)
         else:
             if not Path(input_dir).is_dir():
                 raise ConfigError(f"--input-dir {input_dir}: no such directory")
@@ -283,9 +287,11 @@ def run_edge_cases(args: argparse.Namespace) -> int:
     )
     from pixel_platform.derived.edge_cases.generate import Generator
 
-    if args.upload_s3 and args.output.startswith("s3://"):
+    output = parse_location(args.output)
+    if args.upload_s3 and output.is_remote:
         raise ConfigError(
-            "--output is already an s3:// location; --upload-s3 uploads a local output file"
+            f"--output is already an {output.scheme} location; --upload-s3 uploads a local"
+            " output file"
         )
     backend: Generator | str = "template"
     if args.backend == "openai":
@@ -304,9 +310,8 @@ def run_edge_cases(args: argparse.Namespace) -> int:
         backend,
         max_attempts=args.max_attempts,
     )
-    if args.output.startswith("s3://"):
-        bucket, key = split_s3_uri(args.output)
-        out_store = s3_store(bucket)
+    if output.is_remote:
+        out_store, key = open_location(args.output)
     else:
         out_store, key = local_file(args.output)
 

@@ -84,7 +84,7 @@ def _scan(location: str, out_base: str) -> tuple[list[Job], list[str]]:
     in_base = store.uri(prefix).rstrip("/") + "/"
     if in_base == out_base:
         raise ConfigError(f"--input-dir {location} is --output-dir: write the repairs elsewhere")
-    nested = out_base.startswith(in_base)  # the seeds' consolidated/ -> consolidated/fixed/
+    nested = out_base.startswith(in_base)  # legacy layout: consolidated/ -> consolidated/fixed/
     jobs: list[Job] = []
     skipped: list[str] = []
     for info in store.list(prefix):

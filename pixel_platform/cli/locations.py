@@ -1,9 +1,8 @@
-"""Where a command reads and writes: a local path or an ``s3://bucket/key`` URI.
+"""Where a command reads and writes: a local path or a bucket URI (``s3://bucket/key``).
 
-An ``s3://`` location uses the named bucket with the endpoint, region and credentials of the
-environment (``OVH_S3_ENDPOINT``, ``OVH_S3_ACCESS_KEY`` ... or their ``AWS_*`` fallbacks), whatever
-``DATASET_STORAGE_BACKEND`` says. A local path is read and written through a ``LocalObjectStore``
-at its directory, so local outputs are atomic like S3 ones.
+Locations are parsed and opened by ``pixel_platform.storage.locations`` (``open_location``,
+re-exported here); this module adds what only the commands need: the help text, input files
+checked up front, and source manifests.
 """
 
 from __future__ import annotations
@@ -20,50 +19,31 @@ from pixel_platform.ingest.context import Unit
 from pixel_platform.ingest.readers import read_stream
 from pixel_platform.storage.base import ObjectStore
 from pixel_platform.storage.local import LocalObjectStore
-from pixel_platform.storage.settings import StorageSettings, open_store
+from pixel_platform.storage.locations import (
+    BucketStores,
+    is_remote,
+    open_location,
+    parse_location,
+)
 
-S3_SCHEME = "s3://"
+__all__ = [
+    "S3_HELP",
+    "InputFile",
+    "is_s3",
+    "open_input_files",
+    "open_location",
+    "read_source_manifest",
+    "read_units",
+]
+
 S3_HELP = (
     "An s3://BUCKET/KEY location uses the endpoint, region and credentials of the environment"
     " (OVH_S3_ENDPOINT, OVH_S3_REGION, OVH_S3_ACCESS_KEY, OVH_S3_SECRET_KEY, OVH_S3_CA_BUNDLE,"
     " or their AWS_* fallbacks); objects read from S3 are cached in $PIXEL_CACHE_DIR (default:"
     " data/cache)."
 )
-
-
-def is_s3(location: str) -> bool:
-    return location.startswith(S3_SCHEME)
-
-
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    """``s3://bucket/key`` -> ``(bucket, key)``; the key may be empty or a prefix."""
-    bucket, _, key = uri.removeprefix(S3_SCHEME).partition("/")
-    if not bucket:
-        raise ConfigError(f"{uri!r} names no bucket; expected s3://bucket/key")
-    return bucket, key
-
-
-def s3_store(bucket: str) -> ObjectStore:
-    return open_store(StorageSettings.from_env(backend="s3", bucket=bucket))
-
-
-def open_location(location: str, *, directory: bool = False) -> tuple[ObjectStore, str]:
-    """``(store, key)`` of a local path or ``s3://bucket/key``; for a directory the key is a
-    prefix (``""`` for a local directory, which must exist)."""
-    if is_s3(location):
-        bucket, key = split_s3_uri(location)
-        key = key.strip("/")
-        if directory:
-            return s3_store(bucket), f"{key}/" if key else ""
-        if not key:
-            raise ConfigError(f"{location!r} names a bucket but no object key")
-        return s3_store(bucket), key
-    path = Path(location).expanduser()
-    if directory:
-        if not path.is_dir():
-            raise ConfigError(f"{location} is not a directory")
-        return LocalObjectStore(path), ""
-    return LocalObjectStore(path.parent if str(path.parent) else Path(".")), path.name
+# The commands' old name for "a bucket URI, not a local path" (storage.locations.is_remote).
+is_s3 = is_remote
 
 
 @dataclass(frozen=True)
@@ -81,17 +61,16 @@ def open_input_files(locations: Sequence[str]) -> list[InputFile]:
     fails the command before anything is written (``ObjectNotFoundError`` names them all)."""
     if not locations:
         raise ConfigError("no input given")
-    buckets: dict[str, ObjectStore] = {}
+    buckets = BucketStores()
     inputs: list[InputFile] = []
     missing: list[str] = []
     for location in locations:
-        if is_s3(location):
-            bucket, key = split_s3_uri(location)
-            if not key or key.endswith("/"):
+        parsed = parse_location(location)
+        if parsed.is_remote:
+            key = parsed.object_key
+            if key is None:
                 raise ConfigError(f"{location!r} is a bucket or prefix; give an object key")
-            if bucket not in buckets:
-                buckets[bucket] = s3_store(bucket)
-            store: ObjectStore = buckets[bucket]
+            store: ObjectStore = buckets.of(parsed)
             if store.head(key) is None:  # a missing bucket too: HEAD cannot tell them apart
                 missing.append(location)
         else:
@@ -137,7 +116,7 @@ def read_source_manifest(path: str | Path) -> list[str]:
     for n, entry in enumerate(sources):
         if not isinstance(entry, str) or not entry.strip():
             raise ConfigError(f"--manifest {path}: sources[{n}] is not a non-empty string")
-        if not is_s3(entry):
+        if not is_remote(entry):
             entry = str((path.parent / Path(entry).expanduser()).resolve())
         if entry in resolved:
             raise ConfigError(f"--manifest {path}: sources[{n}] ({entry}) is listed twice")

@@ -9,7 +9,7 @@ from pixel_platform.cli.common import storage_settings
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.pipeline.inventory import take_inventory, write_coverage_report
 from pixel_platform.registry.model import load_registry
-from pixel_platform.storage.settings import open_store
+from pixel_platform.storage.factory import open_store
 from pixel_platform.sync.rclone import SyncSpec, sync
 
 

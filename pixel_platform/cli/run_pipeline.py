@@ -1,8 +1,12 @@
-"""What ``pixel-platform run`` does: materialize every asset in-process on the configured storage.
+"""What ``pixel-platform run`` does: run the code location's jobs in-process on the configured
+storage.
 
-The same Dagster assets as the UI, executed with ``dg.materialize`` against the Dagster instance
-in ``$DAGSTER_HOME`` (so the runs show up in the UI's history): the inventory, then one run per
-family partition (raw -> processed -> curated), then the global assets.
+The jobs the UI lists (``defs/definitions.py``), bound to this run's storage and training
+directories and executed against the Dagster instance in ``$DAGSTER_HOME`` (so the runs show up
+in the UI's history): ``source_inventory_job``, then ``ingest_<family>_job`` per partition
+(raw -> processed -> curated), ``derived_generators_job`` and the partitions it adds,
+``dataset_release_job`` (dedup, the release and its gates) and ``training_job``. Which partitions
+run is this command's decision; what each job does is the definitions'.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import dagster as dg
 from tqdm import tqdm
@@ -27,18 +31,14 @@ from pixel_platform.cli.common import (
 )
 from pixel_platform.cli.interrupts import EXIT_INTERRUPTED, StopOnSignal
 from pixel_platform.cli.run import release_ops_config
-from pixel_platform.defs.curation.assets import build_curated_asset, build_dedup_asset
 from pixel_platform.defs.curation.resources import CurationConfigResource
-from pixel_platform.defs.derived.assets import build_derived_assets, build_transcript_assets
-from pixel_platform.defs.ingest.assets import build_family_assets, source_inventory
+from pixel_platform.defs.definitions import build_definitions
+from pixel_platform.defs.derived.jobs import DERIVED_JOB
+from pixel_platform.defs.ingest.jobs import ingest_job_name, source_inventory_job
 from pixel_platform.defs.ingest.partitions import family_partitions
 from pixel_platform.defs.progress import console_progress_tags
-from pixel_platform.defs.release.assets import (
-    RELEASE_KEY,
-    dataset_release,
-    gate_check_name,
-    gate_checks,
-)
+from pixel_platform.defs.release.assets import RELEASE_KEY, gate_check_name
+from pixel_platform.defs.release.jobs import dataset_release_job
 from pixel_platform.defs.release.records import DIGEST_METADATA, SIGNER_METADATA
 from pixel_platform.defs.resources import (
     RegistryResource,
@@ -51,7 +51,8 @@ from pixel_platform.defs.stale_runs import (
     release_stale_runs,
     slot_holders,
 )
-from pixel_platform.defs.training.assets import model_evaluation, trained_model
+from pixel_platform.defs.training.assets import trained_model
+from pixel_platform.defs.training.jobs import training_job
 from pixel_platform.defs.training.resources import training_resource_from_env
 from pixel_platform.derived.status import read_status
 from pixel_platform.pipeline.curate import read_curated_stats
@@ -60,10 +61,22 @@ from pixel_platform.pipeline.inventory import take_inventory
 from pixel_platform.pipeline.partition import read_partition_stats
 from pixel_platform.registry.model import Registry, load_registry
 from pixel_platform.release import GATES, load_manifest, read_latest
+from pixel_platform.release.layout import RELEASES_PREFIX, prefix_of
 from pixel_platform.storage.base import ObjectStore
-from pixel_platform.storage.settings import StorageSettings, open_store
+from pixel_platform.storage.factory import open_store
+from pixel_platform.storage.settings import StorageSettings
 from pixel_platform.training.evaluate import TARGETS
 from pixel_platform.training.paths import local_training_dirs
+
+DEDUP_ASSET = "deduplicated_conversations"
+
+
+class RunJob(Protocol):
+    """Runs one of the code location's jobs by name (``_run_pipeline``'s ``run_job``)."""
+
+    def __call__(
+        self, name: str, *, partition_key: str | None = None, ops: dict[str, Any] | None = None
+    ) -> dg.ExecuteInProcessResult: ...
 
 
 @dataclass
@@ -137,29 +150,31 @@ def _run_pipeline(
         logging.getLogger("pixel_platform").setLevel(logging.WARNING)
     print(f"storage: {store.uri()}  dagster home: {home}")
 
-    def materialize(
-        assets: list[Any], ops: dict[str, Any] | None = None, **kwargs: Any
+    definitions = build_definitions(args.registry, resources)
+    tags = {
+        "pixel/trigger": "cli-run",
+        "pixel/storage": store.uri(),
+        **(console_progress_tags() if bars else {}),  # dedup, release, gates
+        **process_tags(),
+    }
+
+    def run_job(
+        name: str, *, partition_key: str | None = None, ops: dict[str, Any] | None = None
     ) -> dg.ExecuteInProcessResult:
         stop.check()
-        wait_visibly_for_pools(instance, assets)
-        result = dg.materialize(
-            assets,
+        job = definitions.resolve_job_def(name)
+        wait_visibly_for_pools(instance, job)
+        result = job.execute_in_process(
             instance=instance,
-            resources=resources,
+            partition_key=partition_key,
             run_config={**run_config, "ops": ops} if ops else run_config,
             raise_on_error=False,
-            tags={
-                "pixel/trigger": "cli-run",
-                "pixel/storage": store.uri(),
-                **(console_progress_tags() if bars else {}),  # dedup, release, gates
-                **process_tags(),
-            },
-            **kwargs,
+            tags=tags,
         )
         stop.check()  # an interrupted run is canceled, not a failure to carry on after
         return result
 
-    if not materialize([source_inventory]).success:
+    if not run_job(source_inventory_job.name).success:
         print("error: source_inventory failed; see the run in the Dagster UI", file=sys.stderr)
         return 1
 
@@ -173,30 +188,24 @@ def _run_pipeline(
     # earlier run (another bucket, a removed source) has nothing to snapshot.
     live = live_partitions(store, registry)
     summaries = run_family_partitions(
-        store,
-        registry,
-        families,
-        instance,
-        materialize,
+        store, registry, families, instance, run_job,
         lambda key: key in live and key not in derived_keys,
-    )
+    )  # fmt: skip
     if not args.family:
-        derived = [*build_derived_assets(registry), *build_transcript_assets(registry)]
-        if not materialize(derived).success:
+        if not run_job(DERIVED_JOB).success:
             print("error: a derived asset failed; see the run in the UI", file=sys.stderr)
             return 1
-        print_generator_outcomes(store, [a.key.to_user_string() for a in derived])
-        if not materialize([source_inventory]).success:
+        derived = definitions.resolve_job_def(DERIVED_JOB)
+        print_generator_outcomes(
+            store, sorted(key.to_user_string() for key in derived.asset_layer.selected_asset_keys)
+        )
+        if not run_job(source_inventory_job.name).success:
             return 1
         live = live_partitions(store, registry)
         more = run_family_partitions(
-            store,
-            registry,
-            families,
-            instance,
-            materialize,
+            store, registry, families, instance, run_job,
             lambda key: key in live and key in derived_keys,
-        )
+        )  # fmt: skip
         summaries = merge_summaries(summaries, more)
     print_summary(summaries)
     idle = registered_without_objects(registry, families, instance, live)
@@ -208,25 +217,15 @@ def _run_pipeline(
         print(f"error: {len(failed)} partition(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1
 
-    if not materialize([build_dedup_asset(registry)]).success:
-        print("error: deduplicated_conversations failed; see the run in the UI", file=sys.stderr)
-        return 1
-    dedup = read_dedup_stats(store)
-    assert dedup is not None
-    print(
-        f"dedup: {dedup['records_in']} curated -> {dedup['kept']} kept"
-        f" ({dedup['dropped_exact']} exact, {dedup['dropped_near']} near duplicates dropped;"
-        f" duplicate rate after {dedup['duplicate_rate_after']:.3%})"
-    )
-    code = build_and_report_release(store, materialize, release_ops_config(args))
+    code = build_and_report_release(store, run_job, release_ops_config(args))
     if code != 0 or args.no_train:
         return code
-    return train_and_evaluate(materialize)
+    return train_and_evaluate(run_job)
 
 
-def wait_visibly_for_pools(instance: dg.DagsterInstance, assets: list[Any]) -> None:
-    """Say so when an asset's pool is held by another run: the step will wait for it."""
-    pools = {pool for a in assets if (pool := getattr(getattr(a, "op", None), "pool", None))}
+def wait_visibly_for_pools(instance: dg.DagsterInstance, job: dg.JobDefinition) -> None:
+    """Say so when a pool one of the job's steps uses is held by another run: it will wait."""
+    pools = set().union(*(node.definition.pools for node in job.nodes_in_topological_order))
     for pool in sorted(pools):
         holders = slot_holders(instance, pool)
         if holders:
@@ -234,10 +233,26 @@ def wait_visibly_for_pools(instance: dg.DagsterInstance, assets: list[Any]) -> N
                   " progress; Ctrl-C to stop)", file=sys.stderr)  # fmt: skip
 
 
+def print_dedup(store: ObjectStore) -> None:
+    dedup = read_dedup_stats(store)
+    assert dedup is not None
+    stats = dedup.stats
+    print(
+        f"dedup: {stats.records_in} curated -> {stats.kept} kept"
+        f" ({stats.dropped_exact} exact, {stats.dropped_near} near duplicates dropped;"
+        f" duplicate rate after {stats.duplicate_rate_after:.3%})"
+    )
+
+
 def build_and_report_release(
-    store: ObjectStore, materialize: Any, ops: dict[str, Any] | None = None
+    store: ObjectStore, run_job: RunJob, ops: dict[str, Any] | None = None
 ) -> int:
-    result = materialize([dataset_release, *gate_checks], ops=ops)
+    """``dataset_release_job``: dedup, then the release and its gates; prints what it built."""
+    result = run_job(dataset_release_job.name, ops=ops)
+    if not result.is_node_success(DEDUP_ASSET):
+        print(f"error: {DEDUP_ASSET} failed; see the run in the UI", file=sys.stderr)
+        return 1
+    print_dedup(store)
     if not result.success:
         print("error: dataset_release failed; see the run in the Dagster UI", file=sys.stderr)
         return 1
@@ -259,7 +274,7 @@ def build_and_report_release(
         print(f"  derived family {family} skipped (recorded in the manifest): {reason}")
     for waiver in (manifest.get("options") or {}).get("coverage_waivers") or ():
         print(f"  coverage waived for {waiver['family']} ({waiver['source']}): {waiver['reason']}")
-    print(f"  {store.uri(f'exports/releases/{version}/')}")
+    print(f"  {store.uri(prefix_of(RELEASES_PREFIX, version))}")
     if events:  # the anchor kept outside the bucket (`verify --manifest-digest`)
         metadata = events[0].materialization.metadata
         digest, signer = metadata.get(DIGEST_METADATA), metadata.get(SIGNER_METADATA)
@@ -276,18 +291,20 @@ def build_and_report_release(
     return 0
 
 
-def train_and_evaluate(materialize: Any) -> int:
-    """The training asset (local backend by default: a tiny model on the CPU) and evaluation."""
-    result = materialize([trained_model])
-    if not result.success:
+def train_and_evaluate(run_job: RunJob) -> int:
+    """``training_job``: the training asset (local backend by default: a tiny model on the CPU)
+    and the evaluation."""
+    result = run_job(training_job.name)
+    if not result.is_node_success(trained_model.op.name):
         print("error: trained_model failed; see the run in the Dagster UI", file=sys.stderr)
         return 1
-    trained = next(e for e in result.get_asset_materialization_events()).materialization.metadata
+    trained = next(
+        e for e in result.get_asset_materialization_events() if e.asset_key == trained_model.key
+    ).materialization.metadata
     print(
         f"trained_model: job {trained['job_id'].value} {trained['state'].value}"
         f" ({trained['backend'].value}), checkpoints {trained['checkpoints'].value}"
     )
-    result = materialize([model_evaluation])
     if not result.success:
         print("error: model_evaluation failed; see the run in the Dagster UI", file=sys.stderr)
         return 1
@@ -348,9 +365,10 @@ def run_family_partitions(
     registry: Registry,
     families: list[str],
     instance: dg.DagsterInstance,
-    materialize: Any,
+    run_job: RunJob,
     wanted: Callable[[str], bool],
 ) -> list[FamilySummary]:
+    """``ingest_<family>_job`` on every wanted partition, one run each, with a progress bar."""
     work: list[tuple[str, str]] = []
     summaries = {name: FamilySummary(name) for name in families}
     for name in families:
@@ -361,27 +379,20 @@ def run_family_partitions(
             for key in sorted(instance.get_dynamic_partitions(partitions_name))
             if wanted(key)
         ]
-    assets = {
-        name: [
-            *build_family_assets(registry.family(name), registry),
-            build_curated_asset(registry.family(name)),
-        ]
-        for name in families
-    }
     progress = tqdm(work, desc="partitions", unit=" partition", file=sys.stderr, disable=None)
     for name, key in progress:
         summary = summaries[name]
         summary.partitions += 1
-        result = materialize(assets[name], partition_key=key)
+        result = run_job(ingest_job_name(name), partition_key=key)
         processed = read_partition_stats(store, name, key)
         curated = read_curated_stats(store, name, key)
         if not result.success or processed is None or curated is None:
             summary.failed_partitions.append(key)
             continue
-        summary.records_in += processed["units_in"]
-        summary.processed += processed["records_out"]
-        summary.quarantined += processed["quarantined"] + curated["quarantined"]
-        summary.curated += curated["records_out"]
+        summary.records_in += processed.units_in
+        summary.processed += processed.records_out
+        summary.quarantined += processed.quarantined + curated.quarantined
+        summary.curated += curated.records_out
     return list(summaries.values())
 
 

@@ -23,7 +23,8 @@ import orjson
 from pixel_platform.cli.common import storage_settings
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.release.publish import read_latest
-from pixel_platform.storage.settings import StorageSettings, open_store
+from pixel_platform.storage.factory import open_store
+from pixel_platform.storage.settings import StorageSettings
 from pixel_platform.training.backends import BACKENDS, TrainingBackend, open_backend
 from pixel_platform.training.config import load_config
 from pixel_platform.training.spec import DEFAULT_IMAGE, make_spec, save_spec

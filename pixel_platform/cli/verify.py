@@ -30,7 +30,6 @@ import orjson
 from tqdm import tqdm
 
 from pixel_platform.cli.common import PROJECT_ROOT, ensure_dagster_home, storage_settings
-from pixel_platform.cli.locations import is_s3, s3_store, split_s3_uri
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.registry.model import load_registry
 from pixel_platform.release.authenticity import (
@@ -43,12 +42,14 @@ from pixel_platform.release.gates import GATES, run_gate
 from pixel_platform.release.layout import RELEASES_PREFIX, VERSION
 from pixel_platform.release.options import GateContext
 from pixel_platform.release.publish import read_latest
+from pixel_platform.release.recorded import built_with_registry
 from pixel_platform.release.results import GateResult
 from pixel_platform.release.signing import load_public_key
 from pixel_platform.release.view import ReleaseView
 from pixel_platform.storage.base import ObjectStore
+from pixel_platform.storage.factory import open_store
 from pixel_platform.storage.local import LocalObjectStore
-from pixel_platform.storage.settings import open_store
+from pixel_platform.storage.locations import is_remote, open_location
 
 EXAMPLES_SHOWN = 3
 
@@ -132,11 +133,9 @@ def open_release(location: str, storage_root: str | None = None) -> tuple[Object
     * a local directory, or a path inside the configured bucket (``exports/releases/VERSION``,
       as the README writes it, from any working directory).
     """
-    if is_s3(location):
-        bucket, key = split_s3_uri(location)
-        store = s3_store(bucket)
-        key = key.strip("/")
-        return store, f"{key}/" if key else "", location
+    if is_remote(location):
+        store, prefix = open_location(location, directory=True)
+        return store, prefix, location
     path = Path(location)
     if storage_root is None and path.is_dir():
         return LocalObjectStore(path), "", str(path.resolve())
@@ -234,7 +233,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"Release {version} at {view.uri()}")
     if manifest is None:
         print("  no readable manifest.json: this is not a published release")
-    elif (manifest.get("registry") or {}).get("hash") != registry.source_hash:
+    elif not built_with_registry(manifest, registry.source_hash):
         print("  note: the registry differs from the one the release was built with")
     authenticity = _authenticity(args, view, location)
     _print_authenticity(authenticity)

@@ -40,6 +40,12 @@ class ObjectNotFoundError(StorageError):
     """The requested object does not exist."""
 
 
+class StageInputMissing(TerminalError):
+    """A stage was asked to run before the stage it reads from has finished (no processed
+    partition to curate, nothing curated to deduplicate, no dedup output to release); the message
+    names what to materialize first."""
+
+
 class IngestError(TerminalError):
     """Ingestion failed on one input unit; the message names the object key and record index
     (and the exception's type and place, never its message: that may quote the record)."""

@@ -119,6 +119,18 @@ class StepStats:
     def balanced(self) -> bool:
         return self.seen == self.forwarded + sum(self.dropped.values())
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StepStats:
+        """Read ``as_dict`` output back (reports of earlier stages)."""
+        return cls(
+            name=str(data["name"]),
+            seen=int(data["seen"]),
+            forwarded=int(data["forwarded"]),
+            dropped=Counter({str(k): int(v) for k, v in data.get("dropped", {}).items()}),
+            changed=Counter({str(k): int(v) for k, v in data.get("changed", {}).items()}),
+            seconds=float(data.get("seconds", 0.0)),
+        )
+
 
 In = TypeVar("In", bound=Locatable)
 Out = TypeVar("Out")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import dagster as dg
 
 from pixel_platform.defs.curation.assets import build_curated_assets, build_dedup_asset
 from pixel_platform.defs.derived.assets import build_derived_assets, build_transcript_assets
+from pixel_platform.defs.derived.jobs import build_derived_job
 from pixel_platform.defs.ingest.assets import build_ingest_assets
 from pixel_platform.defs.ingest.jobs import build_ingest_jobs, gdrive_sync_job, source_inventory_job
 from pixel_platform.defs.ingest.sensors import build_sync_sensor
@@ -14,10 +18,15 @@ from pixel_platform.defs.release.jobs import dataset_release_job, nightly_releas
 from pixel_platform.defs.resources import get_resources
 from pixel_platform.defs.stale_runs import stale_run_sensor
 from pixel_platform.defs.training.assets import model_evaluation, trained_model
+from pixel_platform.defs.training.jobs import training_job
 from pixel_platform.registry.model import load_registry
 
 
-def build_definitions(registry_path: str | None = None) -> dg.Definitions:
+def build_definitions(
+    registry_path: str | None = None, resources: Mapping[str, Any] | None = None
+) -> dg.Definitions:
+    """Everything Dagster shows; ``resources`` replaces the environment's (``pixel-platform run``
+    binds its own storage root and training directories)."""
     registry = load_registry(registry_path)
     ingest_jobs = build_ingest_jobs(registry)
     return dg.Definitions(
@@ -33,9 +42,16 @@ def build_definitions(registry_path: str | None = None) -> dg.Definitions:
         ],
         asset_checks=gate_checks,
         schedules=[nightly_release_schedule],
-        jobs=[*ingest_jobs, source_inventory_job, gdrive_sync_job, dataset_release_job],
+        jobs=[
+            *ingest_jobs,
+            source_inventory_job,
+            gdrive_sync_job,
+            build_derived_job(registry),
+            dataset_release_job,
+            training_job,
+        ],
         sensors=[build_sync_sensor(ingest_jobs), stale_run_sensor],
-        resources=get_resources(registry_path),
+        resources=dict(resources) if resources is not None else get_resources(registry_path),
     )
 
 

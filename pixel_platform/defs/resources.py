@@ -1,9 +1,10 @@
 """Typed resources. Secrets arrive only through ``dg.EnvVar``; non-secret settings from the env.
 
-``StorageResource`` is the one object store every asset uses. Its S3 client comes from
-dagster-aws's ``S3Resource`` (subclassed as ``PixelS3Resource``), whose ``get_client`` builds the
-client through the core's ``build_s3_client`` so timeouts and botocore's bounded retries apply
-the same way in the UI, the CLI and the tests.
+``StorageResource`` is the one object store every asset uses. Its S3 settings come from
+dagster-aws's ``S3Resource`` (subclassed as ``PixelS3Resource``, whose ``get_client`` builds the
+client through the core's ``build_s3_client``), and the store itself from the core's one factory,
+``storage.factory.open_store``, so timeouts, botocore's bounded retries and the resumed body
+reads apply the same way in the UI, the CLI and the tests.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from pixel_platform.defs.curation.resources import CurationConfigResource
 from pixel_platform.defs.training.resources import training_resource_from_env
 from pixel_platform.registry.model import Registry, load_registry
 from pixel_platform.storage.base import ObjectStore
-from pixel_platform.storage.settings import StorageSettings
+from pixel_platform.storage.factory import open_store
+from pixel_platform.storage.settings import SECRET_ENV_NAMES, StorageSettings
 
 
 class PixelS3Resource(S3Resource):
@@ -94,25 +96,7 @@ class StorageResource(dg.ConfigurableResource):
 
     def store(self) -> ObjectStore:
         if self._store is None:
-            if self.backend == "s3":
-                from pixel_platform.storage.s3 import S3ObjectStore
-
-                settings = self.settings()
-                self._store = S3ObjectStore(
-                    self.s3_resource().get_client(),
-                    settings.bucket or "",
-                    cache_dir=settings.cache_dir,
-                    multipart_threshold_bytes=settings.multipart_threshold_bytes,
-                    multipart_chunk_bytes=settings.multipart_chunk_bytes,
-                )
-            elif self.backend == "gcs":
-                from pixel_platform.storage.gcs import GCSObjectStore
-
-                self._store = GCSObjectStore.from_settings(self.settings())
-            else:
-                from pixel_platform.storage.local import LocalObjectStore
-
-                self._store = LocalObjectStore(self.settings().local_path)
+            self._store = open_store(self.settings())
         return self._store
 
 
@@ -161,8 +145,8 @@ def storage_resource_from_settings(settings: StorageSettings) -> StorageResource
         bucket=settings.bucket,
         region=settings.region,
         endpoint_url=settings.endpoint_url,
-        access_key_id=_secret("OVH_S3_ACCESS_KEY", "OVH_ACCESS_KEY", "AWS_ACCESS_KEY_ID"),
-        secret_access_key=_secret("OVH_S3_SECRET_KEY", "OVH_SECRET_KEY", "AWS_SECRET_ACCESS_KEY"),
+        access_key_id=_secret(*SECRET_ENV_NAMES["access_key"]),
+        secret_access_key=_secret(*SECRET_ENV_NAMES["secret_key"]),
         max_attempts=settings.max_attempts,
         cache_dir=str(settings.cache_dir) if settings.cache_dir else None,
     )

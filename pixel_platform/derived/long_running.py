@@ -171,9 +171,11 @@ def _as_conversation(payload: Any) -> Conversation | str:
 
 
 class LongRunningExtraction:
-    """One pass over ``keys`` of ``store``: iterate it for the selected records, then read
-    ``stats``. Pass the same ``stats`` to several extractions (one per store) to add them up;
-    ``limit`` applies to the total."""
+    """Records of ``keys`` of ``store`` with at least ``min_turns`` dialogue turns (at most
+    ``limit``), in one pass: iterate it for the selected records, then read ``stats`` (files
+    scanned, records read, selected, bad lines with file and line). Pass the same ``stats`` to
+    several extractions (one per store) to add them up; ``limit`` applies to the total.
+    ``keys`` must not be empty: no input at all is an error, not an empty result."""
 
     def __init__(
         self,
@@ -185,6 +187,8 @@ class LongRunningExtraction:
         stats: ExtractionStats | None = None,
         progress: Progress | None = None,
     ) -> None:
+        if not keys:
+            raise ConfigError("no input files: give at least one JSONL key or path")
         if min_turns < 1:
             raise ConfigError(f"min_turns must be at least 1, got {min_turns}")
         if limit is not None and limit < 1:
@@ -283,22 +287,5 @@ def _lines(raw: BinaryIO, key: str) -> Iterator[bytes]:
     return iter(raw)
 
 
-def extract_long_running(
-    store: ObjectStore,
-    keys: Sequence[str],
-    *,
-    min_turns: int = DEFAULT_MIN_TURNS,
-    limit: int | None = None,
-    stats: ExtractionStats | None = None,
-    progress: Progress | None = None,
-) -> LongRunningExtraction:
-    """Records of ``keys`` with at least ``min_turns`` dialogue turns (at most ``limit``).
-
-    Returns an iterable with ``.stats`` (files scanned, records read, selected, bad lines with
-    file and line). ``keys`` must not be empty: no input at all is an error, not an empty result.
-    """
-    if not keys:
-        raise ConfigError("no input files: give at least one JSONL key or path")
-    return LongRunningExtraction(
-        store, keys, min_turns=min_turns, limit=limit, stats=stats, progress=progress
-    )
+# The entry point: records of ``keys`` with at least ``min_turns`` dialogue turns.
+extract_long_running = LongRunningExtraction

@@ -22,7 +22,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from pixel_platform.core.record import Conversation
-from pixel_platform.derived.cptsd.output import GeneratorReport, generator_stamp, write_jsonl
 from pixel_platform.derived.cptsd.text import count_words, split_sentences
 from pixel_platform.derived.cptsd.transcripts import (
     ReadProblem,
@@ -30,6 +29,7 @@ from pixel_platform.derived.cptsd.transcripts import (
     fail_when_none_readable,
     read_transcripts,
 )
+from pixel_platform.derived.output import GeneratorReport, generator_stamp, write_jsonl
 from pixel_platform.derived.status import missing_inputs
 from pixel_platform.storage.base import ObjectStore
 
@@ -89,11 +89,9 @@ def text_records(
 ) -> Iterator[Conversation]:
     options = options or PretrainingOptions()
     report = report if report is not None else GeneratorReport(GENERATOR)
-    for item in transcripts:
-        report.inputs += 1
-        if isinstance(item, ReadProblem):
-            report.dropped[item.reason] += 1
-            report.problems.append({"key": item.key, "reason": item.reason, "detail": item.detail})
+    for unit in transcripts:
+        item = report.accept(unit)
+        if item is None:
             continue
         if item.words < options.min_words:
             report.dropped["too_short"] += 1

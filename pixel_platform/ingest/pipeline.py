@@ -101,11 +101,15 @@ class IngestPipeline:
             "quarantined": sum(dropped.values()),
             "quarantined_by_reason": dict(sorted(dropped.items())),
             "changed": dict(sorted(changed.items())),
-            "detected_formats": {
-                key: dict(sorted(counts.items()))
-                for key, counts in sorted(self.convert.formats_by_file.items())
-            },
+            "detected_formats": self.detected_formats(),
             "steps": [step.stats.as_dict() for step in self.steps],
+        }
+
+    def detected_formats(self) -> dict[str, dict[str, int]]:
+        """Per source object: how many records were read in each detected format."""
+        return {
+            key: dict(sorted(counts.items()))
+            for key, counts in sorted(self.convert.formats_by_file.items())
         }
 
     def check_balance(self) -> None:

@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from pixel_platform.core.errors import StageInputMissing
 from pixel_platform.core.record import Conversation, record_content_hash
+from pixel_platform.core.report import (
+    CURATED,
+    Accounting,
+    FileSummary,
+    StageReport,
+    merge_step_stats,
+)
 from pixel_platform.core.steps import Step, run_chain
 from pixel_platform.curation.config import CurationConfig
 from pixel_platform.curation.crisis import CrisisTagStep
@@ -66,12 +74,13 @@ def curate_partition(
     redactor: PiiRedactor | None = None,
     progress: ProgressCallback | None = None,
     logger: logging.Logger = log,
-) -> dict[str, Any]:
+) -> StageReport:
     processed = read_partition_stats(store, family, partition_key)
     if processed is None:
-        raise FileNotFoundError(
+        raise StageInputMissing(
             f"{family} partition {partition_key!r} has not been processed yet"
-            f" (no {layout.processed_stats_key(family, partition_key)})"
+            f" (no {layout.processed_stats_key(family, partition_key)}); materialize"
+            f" processed/{family} for it first"
         )
     source_key = layout.processed_key(family, partition_key)
     output_key = layout.curated_key(family, partition_key)
@@ -104,53 +113,52 @@ def curate_partition(
         if redactor is None:
             redact.redactor.close()
 
-    steps = [*per_record, redact]
-    for step in steps:
-        if not step.stats.balanced:
-            raise AssertionError(f"step {step.name} lost records: {step.stats.as_dict()}")
-    dropped: Counter[str] = Counter()
-    changed: Counter[str] = Counter()
-    for step in steps:
-        dropped.update(step.stats.dropped)
-        changed.update(step.stats.changed)
-    units_in = steps[0].stats.seen
-    if units_in != output.records + quarantine.count or units_in != processed["records_out"]:
+    steps = [step.stats for step in (*per_record, redact)]
+    dropped, changed = merge_step_stats(steps)
+    report = StageReport(
+        stage=CURATED,
+        family=family,
+        partition_key=partition_key,
+        units_in=steps[0].seen,
+        output=output.summary(output_key),
+        quarantine=FileSummary(quarantine_key, quarantine.count),
+        quarantined_by_reason=dropped,
+        changed=changed,
+        steps=steps,
+        # carried forward: the raw units and quarantines of ingest, plus this stage's
+        accounting=processed.accounting.copy().merge(Accounting(quarantined=Counter(dropped))),
+        details={
+            "input": {"key": source_key, "sha256": processed.output.sha256},
+            "config_hash": config.source_hash,
+        },
+    )
+    if not report.balanced or report.units_in != processed.records_out:
         raise AssertionError(
             f"curation accounting mismatch for {family}/{partition_key}: processed"
-            f" {processed['records_out']}, read {units_in}, out {output.records},"
-            f" quarantined {quarantine.count}"
+            f" {processed.records_out}, read {report.units_in}, out {report.records_out},"
+            f" quarantined {report.quarantined}; unbalanced steps:"
+            f" {[s.name for s in steps if not s.balanced] or '-'}"
         )
-    stats: dict[str, Any] = {
-        "family": family,
-        "partition_key": partition_key,
-        "input": {"key": source_key, "sha256": processed["output"]["sha256"]},
-        "units_in": units_in,
-        "records_out": output.records,
-        "quarantined": quarantine.count,
-        "quarantined_by_reason": dict(sorted(dropped.items())),
-        "changed": dict(sorted(changed.items())),
-        "steps": [step.stats.as_dict() for step in steps],
-        "output": {
-            "key": output_key,
-            "records": output.records,
-            "bytes": output.bytes,
-            "sha256": output.sha256.hexdigest(),
-        },
-        "quarantine": {"key": quarantine_key, "records": quarantine.count},
-        "config_hash": config.source_hash,
-    }
-    store.write_bytes(
-        layout.curated_stats_key(family, partition_key),
-        orjson.dumps(stats, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS),
-    )
-    return stats
+    store.write_bytes(layout.curated_stats_key(family, partition_key), report.to_json())
+    return report
 
 
-def read_curated_stats(
-    store: ObjectStore, family: str, partition_key: str
-) -> dict[str, Any] | None:
+def read_curated_stats(store: ObjectStore, family: str, partition_key: str) -> StageReport | None:
+    """The curated report of a partition, or ``None`` when it has not finished. A report written
+    before curation carried accounting forward gets it from the processed report."""
     key = layout.curated_stats_key(family, partition_key)
     if not store.exists(key):
         return None
-    stats: dict[str, Any] = orjson.loads(store.read_bytes(key))
-    return stats
+    data = orjson.loads(store.read_bytes(key))
+    report = StageReport.from_dict(CURATED, data)
+    if "accounting" not in data:
+        processed = read_partition_stats(store, family, partition_key)
+        if processed is None:
+            raise StageInputMissing(
+                f"{family} partition {partition_key!r}: curated, but its processed report"
+                f" ({layout.processed_stats_key(family, partition_key)}) is gone"
+            )
+        report.accounting = processed.accounting.copy().merge(
+            Accounting(quarantined=Counter(report.quarantined_by_reason))
+        )
+    return report

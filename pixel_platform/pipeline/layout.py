@@ -60,6 +60,7 @@ def curation_quarantine_key(family: str, partition_key: str) -> str:
 
 
 DEDUP_PREFIX = PIPELINE_ROOT + "/dedup/"
+CURATED_PREFIX = PIPELINE_ROOT + "/curated/"  # every family's curated partitions
 
 
 def deduplicated_key(family: str, partition_key: str) -> str:

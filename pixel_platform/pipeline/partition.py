@@ -22,14 +22,18 @@ import logging
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any, BinaryIO
-
-import orjson
 
 from pixel_platform import PIPELINE_VERSION
 from pixel_platform.core.errors import IngestError, InvalidKeyError, PixelError, TerminalError
 from pixel_platform.core.reasons import Reason
+from pixel_platform.core.report import (
+    PROCESSED,
+    Accounting,
+    FileSummary,
+    StageReport,
+    merge_step_stats,
+)
 from pixel_platform.core.steps import QuarantineEntry
 from pixel_platform.ingest.pipeline import IngestPipeline
 from pixel_platform.ingest.raw import RawRecord, ReadFailure
@@ -109,27 +113,8 @@ class HashingWriter:
         self.records += 1
         self.bytes += len(data)
 
-
-@dataclass
-class PartitionResult:
-    family: str
-    partition_key: str
-    output_key: str
-    quarantine_key: str
-    stats_key: str
-    stats: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def records_out(self) -> int:
-        return int(self.stats["records_out"])
-
-    @property
-    def quarantined(self) -> int:
-        return int(self.stats["quarantined"])
-
-    @property
-    def units_in(self) -> int:
-        return int(self.stats["units_in"])
+    def summary(self, key: str) -> FileSummary:
+        return FileSummary(key, self.records, self.bytes, self.sha256.hexdigest())
 
 
 def find_source(family: FamilySpec, partition_key: str) -> SourceSpec:
@@ -222,7 +207,7 @@ def process_partition(
     *,
     progress: ProgressCallback | None = None,
     logger: logging.Logger = log,
-) -> PartitionResult:
+) -> StageReport:
     family = registry.family(family_name)
     source = find_source(family, snapshot.partition_key)
     pipeline = IngestPipeline(
@@ -234,17 +219,9 @@ def process_partition(
         ingested_at=snapshot.taken_at,
         etags={o.key: o.etag for o in snapshot.objects},
     )
-    result = PartitionResult(
-        family=family_name,
-        partition_key=snapshot.partition_key,
-        output_key=layout.processed_key(family_name, snapshot.partition_key),
-        quarantine_key=layout.quarantine_key(family_name, snapshot.partition_key),
-        stats_key=layout.processed_stats_key(family_name, snapshot.partition_key),
-    )
-    with (
-        store.open_write(result.output_key) as out_fh,
-        store.open_write(result.quarantine_key) as q_fh,
-    ):
+    output_key = layout.processed_key(family_name, snapshot.partition_key)
+    quarantine_key = layout.quarantine_key(family_name, snapshot.partition_key)
+    with store.open_write(output_key) as out_fh, store.open_write(quarantine_key) as q_fh:
         output = HashingWriter(out_fh)
         quarantine = JsonlQuarantineWriter(q_fh, logger)
         feed = _UnitFeed(store, snapshot, progress, logger, pipeline.read_kwargs())
@@ -260,46 +237,45 @@ def process_partition(
             ) from None
         finally:
             quarantine.close()
-    pipeline.check_balance()
 
-    stats: dict[str, Any] = pipeline.stats()
-    if stats["records_out"] != output.records or stats["quarantined"] != quarantine.count:
-        raise AssertionError(
-            f"accounting mismatch in {family_name}/{snapshot.partition_key}: pipeline says"
-            f" {stats['records_out']} out / {stats['quarantined']} quarantined, files hold"
-            f" {output.records} / {quarantine.count}"
-        )
-    stats.update(
-        {
-            "family": family_name,
-            "partition_key": snapshot.partition_key,
+    dropped, changed = merge_step_stats(step.stats for step in pipeline.steps)
+    units_in = pipeline.steps[0].stats.seen
+    report = StageReport(
+        stage=PROCESSED,
+        family=family_name,
+        partition_key=snapshot.partition_key,
+        units_in=units_in,
+        output=output.summary(output_key),
+        quarantine=FileSummary(quarantine_key, quarantine.count),
+        quarantined_by_reason=dropped,
+        changed=changed,
+        steps=[step.stats for step in pipeline.steps],
+        accounting=Accounting(raw_in=units_in, quarantined=Counter(dropped)),
+        details={
             "pipeline_version": PIPELINE_VERSION,
             "snapshot_taken_at": snapshot.taken_at,
             "snapshot_fingerprint": snapshot.fingerprint,
             "objects": len(snapshot.objects),
             "ignored_objects": [o.key for o in snapshot.ignored],
             "input_bytes": snapshot.total_bytes,
-            "output": {
-                "key": result.output_key,
-                "records": output.records,
-                "bytes": output.bytes,
-                "sha256": output.sha256.hexdigest(),
-            },
-            "quarantine": {"key": result.quarantine_key, "records": quarantine.count},
-        }
+            "detected_formats": pipeline.detected_formats(),
+        },
     )
-    store.write_bytes(
-        result.stats_key, orjson.dumps(stats, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
-    )
-    result.stats = stats
-    return result
+    if not report.balanced or pipeline.steps[-1].stats.forwarded != output.records:
+        raise AssertionError(
+            f"accounting mismatch in {family_name}/{snapshot.partition_key}: {units_in} units"
+            f" in, {pipeline.steps[-1].stats.forwarded} out of the steps, files hold"
+            f" {output.records} / {quarantine.count}; unbalanced steps:"
+            f" {[s.stats.name for s in pipeline.steps if not s.stats.balanced] or '-'}"
+        )
+    store.write_bytes(layout.processed_stats_key(family_name, snapshot.partition_key),
+                      report.to_json())  # fmt: skip
+    return report
 
 
-def read_partition_stats(
-    store: ObjectStore, family: str, partition_key: str
-) -> dict[str, Any] | None:
+def read_partition_stats(store: ObjectStore, family: str, partition_key: str) -> StageReport | None:
+    """The processed report of a partition, or ``None`` when it has not finished."""
     key = layout.processed_stats_key(family, partition_key)
     if not store.exists(key):
         return None
-    stats: dict[str, Any] = orjson.loads(store.read_bytes(key))
-    return stats
+    return StageReport.from_json(PROCESSED, store.read_bytes(key))

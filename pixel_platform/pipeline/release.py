@@ -1,8 +1,9 @@
 """Assemble what ``release.build_release`` needs from the pipeline's own stats files.
 
-Inputs are the deduplicated partitions; accounting per family adds up ingest, curation and dedup
-counts (raw in = released + quarantined + dedup-dropped + release-excluded, checked by the
-Accounting gate); snapshots name every raw object with its ETag for the manifest.
+Inputs are the deduplicated partitions, read from the dedup report alone: it carries per family
+the accounting of ingest, curation and dedup (raw in = released + quarantined + dedup-dropped +
+release-excluded, checked by the Accounting gate); snapshots name every raw object with its ETag
+for the manifest.
 
 A build is skipped when ``LATEST`` is a release that passed its gates and was built from exactly
 these inputs (``inputs_fingerprint``: deduplicated outputs by sha256, accounting, raw snapshots,
@@ -15,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,12 +23,12 @@ from typing import Any
 import orjson
 
 from pixel_platform import PIPELINE_VERSION
+from pixel_platform.core.errors import StageInputMissing
 from pixel_platform.core.reasons import Reason
+from pixel_platform.core.report import Accounting
 from pixel_platform.curation.config import CurationConfig
 from pixel_platform.derived.status import derived_skipped
-from pixel_platform.pipeline.curate import read_curated_stats
 from pixel_platform.pipeline.dedup import read_dedup_stats
-from pixel_platform.pipeline.partition import read_partition_stats
 from pixel_platform.pipeline.snapshot import read_snapshot
 from pixel_platform.registry.model import Registry
 from pixel_platform.release import (
@@ -71,58 +71,49 @@ class UpToDate:
     fingerprint: str
 
 
-def release_inputs(
-    store: ObjectStore,
-) -> tuple[list[str], dict[str, dict[str, Any]], list[dict[str, Any]], list[list[str]]]:
-    """The deduplicated partitions' keys, per-family accounting, raw snapshots, and each
-    partition's (key, sha256) for the inputs fingerprint."""
+@dataclass(frozen=True)
+class ReleaseInputs:
+    """What a release is built from, all read from the dedup report (which carries every
+    earlier stage's accounting forward) and the raw snapshots it names."""
+
+    keys: list[str]  # the deduplicated partitions' files
+    accounting: dict[str, Accounting]  # per family: raw in, quarantined, dedup dropped
+    snapshots: list[dict[str, Any]]  # every raw object: key, etag, size, family
+    contents: list[list[str]]  # each partition's [key, sha256], for the inputs fingerprint
+
+
+def release_inputs(store: ObjectStore) -> ReleaseInputs:
     dedup = read_dedup_stats(store)
-    if dedup is None or dedup.get("dry_run"):
-        raise FileNotFoundError(
-            "no deduplicated partitions; materialize deduplicated_conversations"
+    if dedup is None or dedup.dry_run:
+        raise StageInputMissing(
+            "no deduplicated partitions; materialize deduplicated_conversations first"
         )
-    inputs = [out["key"] for out in dedup["outputs"]]
-    accounting: dict[str, dict[str, Any]] = {}
     snapshots: list[dict[str, Any]] = []
-    for out in dedup["outputs"]:
-        family, partition = out["family"], out["partition_key"]
-        processed = read_partition_stats(store, family, partition)
-        curated = read_curated_stats(store, family, partition)
-        snapshot = read_snapshot(store, family, partition)
-        if processed is None or curated is None or snapshot is None:
-            raise FileNotFoundError(f"{family} {partition}: processed/curated stats missing")
-        entry = accounting.setdefault(
-            family, {"raw_in": 0, "quarantined": Counter(), "dedup_dropped": Counter()}
-        )
-        entry["raw_in"] += processed["units_in"]
-        entry["quarantined"].update(processed["quarantined_by_reason"])
-        entry["quarantined"].update(curated["quarantined_by_reason"])
+    for part in dedup.partitions:
+        snapshot = read_snapshot(store, part.family, part.partition_key)
+        if snapshot is None:
+            raise StageInputMissing(
+                f"{part.family} {part.partition_key}: the raw snapshot is missing; materialize"
+                f" raw/{part.family} for it again"
+            )
         snapshots += [
-            {"key": o.key, "etag": o.etag, "size": o.size, "family": family}
+            {"key": o.key, "etag": o.etag, "size": o.size, "family": part.family}
             for o in snapshot.objects
         ]
-    for family, counts in dedup["families"].items():
-        if family in accounting:
-            accounting[family]["dedup_dropped"].update(counts["dropped_by_kind"])
-    for entry in accounting.values():
-        entry["quarantined"] = dict(entry["quarantined"])
-        entry["dedup_dropped"] = dict(entry["dedup_dropped"])
-    contents = [[out["key"], out["sha256"]] for out in dedup["outputs"]]
-    return inputs, accounting, snapshots, contents
+    return ReleaseInputs(
+        keys=[part.output.key for part in dedup.partitions],
+        accounting=dedup.accounting(),
+        snapshots=snapshots,
+        contents=[[part.output.key, part.output.sha256] for part in dedup.partitions],
+    )
 
 
-def inputs_fingerprint(
-    contents: list[list[str]],
-    accounting: dict[str, dict[str, Any]],
-    snapshots: list[dict[str, Any]],
-    registry: Registry,
-    options: ReleaseOptions,
-) -> str:
+def inputs_fingerprint(inputs: ReleaseInputs, registry: Registry, options: ReleaseOptions) -> str:
     """Everything a release's files are a function of, hashed."""
     document = {
-        "inputs": contents,
-        "accounting": accounting,
-        "raw_objects": [[s["key"], s["etag"], s["size"]] for s in snapshots],
+        "inputs": inputs.contents,
+        "accounting": {family: a.as_dict() for family, a in inputs.accounting.items()},
+        "raw_objects": [[s["key"], s["etag"], s["size"]] for s in inputs.snapshots],
         "registry": registry.source_hash,
         "curriculum": load_curriculum(options.curriculum_path).as_dict(),
         "options": options.gate_options(),
@@ -150,31 +141,31 @@ def build_pipeline_release(
 ) -> ReleaseResult | UpToDate:
     """Build a release from the deduplicated partitions, unless ``LATEST`` already is that
     release (see the module docstring); ``force`` builds regardless."""
-    inputs, accounting, snapshots, contents = release_inputs(store)
+    inputs = release_inputs(store)
     # Derived families whose generators had nothing to generate from: named in the manifest with
     # the reason, so Coverage tells them apart from a family that went missing. A family with
     # any raw unit besides a retracted (empty) generator output is never among them.
     skipped = {
         family: reason
         for family, reason in derived_skipped(store, registry).items()
-        if _only_empty_outputs(accounting.get(family))
+        if _only_empty_outputs(inputs.accounting.get(family))
     }
     overrides = {"derived_skipped": skipped, **overrides}
     options = release_options(config, **overrides)
-    fingerprint = inputs_fingerprint(contents, accounting, snapshots, registry, options)
+    fingerprint = inputs_fingerprint(inputs, registry, options)
     if not force and options.version is None:
         current = _latest_if_same(store, options, fingerprint)
         if current is not None:
             return current
     options = release_options(config, inputs_fingerprint=fingerprint, **overrides)
-    return build_release(store, registry, inputs, accounting, snapshots, options)
+    return build_release(store, registry, inputs.keys, inputs.accounting, inputs.snapshots, options)
 
 
-def _only_empty_outputs(entry: dict[str, Any] | None) -> bool:
+def _only_empty_outputs(entry: Accounting | None) -> bool:
     """No raw unit at all, or only the ``empty_file`` units of emptied generator outputs."""
     if entry is None:
         return True
-    return bool(entry["raw_in"] == entry["quarantined"].get(Reason.EMPTY_FILE, 0))
+    return entry.raw_in == entry.quarantined.get(Reason.EMPTY_FILE, 0)
 
 
 def _latest_if_same(

@@ -3,6 +3,7 @@
 Public API::
 
     result = build_release(store, registry, inputs, accounting, snapshots, ReleaseOptions(...))
+    # accounting: {family: core.report.Accounting} (or its dict), from the dedup report
     result.version, result.prefix, result.manifest, result.gates
     result.published, result.latest_moved
     list_releases(store) -> ["v2025-12-29", "v2025-12-29-2", ...]     # only those with a manifest
@@ -10,13 +11,14 @@ Public API::
     run_gates(store, release_prefix, GateContext.from_manifest(registry, manifest)) -> [GateResult]
 
 Modules: ``curriculum`` (phases/stages/weights), ``routing`` (what ships, exclusion reasons),
-``split`` (cluster split per family), ``build`` (staging, gates, publishing), ``gates`` (the ten
-gates), ``waivers`` (coverage waivers: family, reason, source), ``view`` (a release read through
-the ObjectStore), ``publish`` (versions, LATEST, ``final_dataset/``),
-``stats``/``report``/``charts``/``exports`` (stats.json, report.html and its HTML charts, trainer
-files),
-``signing`` (Ed25519 signatures of manifests) and ``authenticity`` (a manifest against its
-folder's version, a digest kept outside the bucket and its signature).
+``split`` (cluster split per family), ``build`` (staging, gates, publishing), ``gates`` (the
+eleven gates), ``recorded`` (a published release's recorded gate results, reused by the Dagster
+checks while the files still match), ``summary`` (what a build reports), ``waivers`` (coverage
+waivers: family, reason, source), ``view`` (a release read through the ObjectStore), ``publish``
+(versions, LATEST, ``final_dataset/``), ``stats``/``report``/``charts``/``exports`` (stats.json,
+report.html and its HTML charts, trainer files), ``signing`` (Ed25519 signatures of manifests)
+and ``authenticity`` (a manifest against its folder's version, a digest kept outside the bucket
+and its signature).
 """
 
 from pixel_platform.release.build import ReleaseResult, build_release, iter_released

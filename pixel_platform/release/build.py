@@ -39,10 +39,11 @@ from typing import Any, BinaryIO
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from pixel_platform.core.errors import ConfigError, TerminalError
+from pixel_platform.core.errors import TerminalError
 from pixel_platform.core.progress import Progress
 from pixel_platform.core.reasons import Reason
 from pixel_platform.core.record import record_content_hash
+from pixel_platform.core.report import Accounting
 from pixel_platform.registry.model import Registry
 from pixel_platform.release.curriculum import Curriculum, load_curriculum
 from pixel_platform.release.exports import (
@@ -295,33 +296,21 @@ def _snapshot_entries(snapshots: Iterable[Any]) -> list[dict[str, Any]]:
 
 
 def _accounting(
-    accounting: Mapping[str, Mapping[str, Any]] | None,
+    accounting: Mapping[str, Accounting | Mapping[str, Any]] | None,
     released: Counter[str],
     excluded: dict[str, Counter[str]],
 ) -> dict[str, dict[str, Any]]:
-    """The lead's per-family numbers plus what this build released and excluded."""
+    """The earlier stages' per-family numbers plus what this build released and excluded."""
     out: dict[str, dict[str, Any]] = {}
     for family, entry in sorted((accounting or {}).items()):
-        try:
-            raw_in = int(entry["raw_in"])
-            quarantined = {str(k): int(v) for k, v in (entry.get("quarantined") or {}).items()}
-            dropped = {str(k): int(v) for k, v in (entry.get("dedup_dropped") or {}).items()}
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(
-                f"accounting[{family!r}] needs raw_in (int), quarantined {{reason: n}} and"
-                f" dedup_dropped {{kind: n}}: {type(exc).__name__}"
-            ) from None
-        excluded_here = dict(sorted(excluded.get(family, Counter()).items()))
-        total = released[family] + sum(quarantined.values()) + sum(dropped.values())
-        total += sum(excluded_here.values())
-        out[family] = {
-            "raw_in": raw_in,
-            "released": released[family],
-            "quarantined": dict(sorted(quarantined.items())),
-            "dedup_dropped": dict(sorted(dropped.items())),
-            "release_excluded": excluded_here,
-            "balanced": raw_in == total,
-        }
+        books = (
+            entry.copy()
+            if isinstance(entry, Accounting)
+            else Accounting.from_dict(entry, what=f"accounting[{family!r}]")
+        )
+        books.released = released[family]
+        books.release_excluded = Counter(excluded.get(family, Counter()))
+        out[family] = books.release_dict()
     return out
 
 
@@ -454,7 +443,7 @@ def build_release(
     store: ObjectStore,
     registry: Registry,
     inputs: Sequence[str],
-    accounting: Mapping[str, Mapping[str, Any]] | None,
+    accounting: Mapping[str, Accounting | Mapping[str, Any]] | None,
     snapshots: Iterable[Any],
     options: ReleaseOptions | None = None,
 ) -> ReleaseResult:
@@ -534,7 +523,7 @@ def _build(
     store: ObjectStore,
     registry: Registry,
     inputs: Sequence[str],
-    accounting: Mapping[str, Mapping[str, Any]] | None,
+    accounting: Mapping[str, Accounting | Mapping[str, Any]] | None,
     snapshots: Iterable[Any],
     options: ReleaseOptions,
     curriculum: Curriculum,

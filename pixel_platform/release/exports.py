@@ -179,7 +179,12 @@ def trl_preference_rows(record: dict[str, Any]) -> list[Row]:
 
 
 def kto_rows(record: dict[str, Any]) -> list[Row]:
-    parts = preference_parts(record) if _metadata(record).get("phase") == "C" else None
+    return kto_pair(preference_parts(record) if _metadata(record).get("phase") == "C" else None)
+
+
+def kto_pair(parts: tuple[list[Row], Row, Row] | None) -> list[Row]:
+    """KTO's two unpaired rows of a preference pair: the chosen completion labelled true, the
+    rejected one false (none without a pair)."""
     if parts is None:
         return []
     prompt, chosen, rejected = parts

@@ -10,6 +10,7 @@ from typing import Any
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.core.progress import Progress, no_progress
 from pixel_platform.curation.dedup import DedupConfig
+from pixel_platform.curation.dedup.config import MAX_DUPLICATE_RATE
 from pixel_platform.registry.model import Registry
 from pixel_platform.release.curriculum import Curriculum, load_curriculum
 from pixel_platform.release.fidelity import FidelityLimits
@@ -48,7 +49,7 @@ class ReleaseOptions:
     # family -> why its generators produced nothing (derived.status.derived_skipped): recorded
     # in the manifest with the reason, and absent from the release without failing Coverage.
     derived_skipped: Mapping[str, str] = field(default_factory=dict)
-    max_duplicate_rate: float = 0.01
+    max_duplicate_rate: float = MAX_DUPLICATE_RATE
     dedup: DedupConfig = field(default_factory=DedupConfig)
     fidelity: FidelityLimits = field(default_factory=FidelityLimits)
     pipeline_version: str = ""
@@ -136,7 +137,7 @@ class GateContext:
     waived_families: frozenset[str] = frozenset()
     coverage_waivers: tuple[CoverageWaiver, ...] = ()  # the waivers, with reason and source
     derived_skipped: Mapping[str, str] = field(default_factory=dict)
-    max_duplicate_rate: float = 0.01
+    max_duplicate_rate: float = MAX_DUPLICATE_RATE
     dedup: DedupConfig = field(default_factory=DedupConfig)
     fidelity: FidelityLimits = field(default_factory=FidelityLimits)
     # Where the releases this one is compared with are (the Fidelity gate's last release).
@@ -179,7 +180,7 @@ class GateContext:
             | set(skipped),
             coverage_waivers=waivers,
             derived_skipped=skipped,
-            max_duplicate_rate=float(options.get("max_duplicate_rate", 0.01)),
+            max_duplicate_rate=float(options.get("max_duplicate_rate", MAX_DUPLICATE_RATE)),
             dedup=dedup,
             fidelity=FidelityLimits.from_dict(options.get("fidelity")),
             releases_prefix=str(options.get("releases_prefix") or RELEASES_PREFIX),

@@ -1,1 +1,1 @@
-"""The bundled sample bucket and its generator (see README.md)."""
+"""The bundled sample bucket (see README.md); its generator, tools/sample_data, is not shipped."""

@@ -16,11 +16,11 @@ here replaces a whole object with the same bytes, so repeating one is harmless.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from pixel_platform.core.errors import (
     MissingDependencyError,
@@ -32,7 +32,7 @@ from pixel_platform.core.errors import (
 from pixel_platform.storage.base import ObjectInfo
 from pixel_platform.storage.keys import validate_key
 from pixel_platform.storage.settings import StorageSettings
-from pixel_platform.storage.spooled import SpooledWrites
+from pixel_platform.storage.spooled import SpooledWrites, TranslatingReader
 
 try:
     import google.auth.exceptions as auth_exceptions
@@ -69,6 +69,7 @@ def build_gcs_client(settings: StorageSettings) -> storage.Client:
 
 
 class GCSObjectStore(SpooledWrites):
+    scheme = "gs"
     backend = "gcs"
 
     def __init__(
@@ -112,15 +113,6 @@ class GCSObjectStore(SpooledWrites):
     @property
     def endpoint(self) -> str:
         return str(self._client._connection.API_BASE_URL)
-
-    def __repr__(self) -> str:
-        # Never the client: it holds the credentials.
-        return f"GCSObjectStore(bucket={self.bucket!r}, endpoint={self.endpoint!r})"
-
-    def uri(self, key: str = "") -> str:
-        if key:
-            validate_key(key, allow_prefix=True)
-        return f"gs://{self.bucket}/{key}"
 
     @contextmanager
     def _translated(self, action: str, key: str | None = None) -> Iterator[None]:
@@ -173,7 +165,10 @@ class GCSObjectStore(SpooledWrites):
                 retry=self._retry,
                 timeout=self._timeout,
             )
-        raw = _TranslatingReader(reader, on_error=lambda exc: self._read_error(exc, key))
+        raw = TranslatingReader(
+            reader,
+            lambda exc: self._read_error(exc, key) if isinstance(exc, _CLIENT_ERRORS) else None,
+        )
         with io.BufferedReader(raw, buffer_size=READ_CHUNK_BYTES) as buffered:
             yield buffered  # type: ignore[misc]  # BufferedReader is a BinaryIO at run time
 
@@ -235,32 +230,6 @@ class GCSObjectStore(SpooledWrites):
                 self._bucket.delete_blob(key, retry=self._retry, timeout=self._timeout)
             except api_exceptions.NotFound:
                 return
-
-
-class _TranslatingReader(io.RawIOBase):
-    """A ``BlobReader`` as a raw stream whose failures are the platform's error types."""
-
-    def __init__(self, reader: Any, *, on_error: Callable[[Exception], PixelError]) -> None:
-        super().__init__()
-        self._reader = reader
-        self._on_error = on_error
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        try:
-            data: bytes = self._reader.read(len(view))
-        except _CLIENT_ERRORS as exc:
-            raise self._on_error(exc) from None
-        view[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        if not self.closed:
-            self._reader.close()
-        super().close()
 
 
 def _info(blob: storage.Blob) -> ObjectInfo:

@@ -48,7 +48,7 @@ from pixel_platform.storage.base import ObjectInfo
 from pixel_platform.storage.cache import ReadCache
 from pixel_platform.storage.keys import validate_key
 from pixel_platform.storage.settings import StorageSettings
-from pixel_platform.storage.spooled import SpooledWrites
+from pixel_platform.storage.spooled import SpooledWrites, TranslatingReader
 
 S3Client = Any  # botocore builds the client class at run time; no static type without stubs
 READ_CHUNK_BYTES = 1024 * 1024
@@ -117,6 +117,7 @@ def _existing_bundle(path: str, source: str) -> str:
 
 # -- store ---------------------------------------------------------------------------------------
 class S3ObjectStore(SpooledWrites):
+    scheme = "s3"
     backend = "s3"
 
     def __init__(
@@ -162,15 +163,6 @@ class S3ObjectStore(SpooledWrites):
     @property
     def endpoint(self) -> str:
         return str(self._client.meta.endpoint_url)
-
-    def __repr__(self) -> str:
-        # Never the client: a repr must be safe to log, and it carries credentials.
-        return f"S3ObjectStore(bucket={self.bucket!r}, endpoint={self.endpoint!r})"
-
-    def uri(self, key: str = "") -> str:
-        if key:
-            validate_key(key, allow_prefix=True)
-        return f"s3://{self.bucket}/{key}"
 
     # -- errors ---------------------------------------------------------------------------------
     def _error(self, exc: Exception, action: str, key: str | None) -> Exception:
@@ -239,9 +231,18 @@ class S3ObjectStore(SpooledWrites):
         with self._translated("read", key):
             resp = self._client.get_object(Bucket=self.bucket, Key=key)
         body = self._resumable(key, resp)
-        raw = _StreamingBodyIO(body, on_error=lambda exc: self._error(exc, "read", key))
+        raw = TranslatingReader(body, lambda exc: self._read_error(exc, key))
         with io.BufferedReader(raw, buffer_size=READ_CHUNK_BYTES) as reader:
             yield reader  # type: ignore[misc]  # BufferedReader is a BinaryIO at run time
+
+    def _read_error(self, exc: Exception, key: str) -> Exception | None:
+        """A failure while reading a body: the client's, translated; a body that changed under
+        the read, transient (read it again); anything else is not ours to translate."""
+        if isinstance(exc, (ClientError, BotoCoreError)):
+            return self._error(exc, "read", key)
+        if isinstance(exc, _ObjectChanged):
+            return TransientStorageError(f"{exc}; read it again")
+        return None
 
     def _resumable(self, key: str, resp: dict[str, Any]) -> _ResumableBody:
         etag = str(resp["ETag"])
@@ -392,35 +393,6 @@ class _ResumableBody:
 
     def close(self) -> None:
         self._close_body()
-
-
-class _StreamingBodyIO(io.RawIOBase):
-    """An object body as a raw binary stream, so BufferedReader (and through it gzip,
-    TextIOWrapper, readline) can consume an object without holding it in memory."""
-
-    def __init__(self, body: Any, *, on_error: Callable[[Exception], Exception]) -> None:
-        super().__init__()
-        self._body = body
-        self._on_error = on_error
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        try:
-            data = self._body.read(len(view))
-        except (ClientError, BotoCoreError) as exc:
-            raise self._on_error(exc) from None
-        except _ObjectChanged as exc:
-            raise TransientStorageError(f"{exc}; read it again") from None
-        view[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        if not self.closed:
-            self._body.close()
-        super().close()
 
 
 def _info(key: str, size: int, etag: str, last_modified: Any) -> ObjectInfo:

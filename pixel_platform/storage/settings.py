@@ -19,20 +19,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pixel_platform.core.errors import ConfigError
-from pixel_platform.storage.base import ObjectStore
 
 DEFAULT_LOCAL_PATH = "data/bucket"
 DEFAULT_CACHE_DIR = "data/cache"
 BACKENDS = ("local", "s3", "gcs")
 
 
+# The credentials' variables, first set wins: the only place their names are declared. Their
+# values must never be logged or passed as plain config (Dagster gets them as ``dg.EnvVar``).
+SECRET_ENV_NAMES: dict[str, tuple[str, ...]] = {
+    "access_key": ("OVH_S3_ACCESS_KEY", "OVH_ACCESS_KEY", "AWS_ACCESS_KEY_ID"),
+    "secret_key": ("OVH_S3_SECRET_KEY", "OVH_SECRET_KEY", "AWS_SECRET_ACCESS_KEY"),
+}
+# Every secret variable by name, for code that scrubs or checks the environment.
+SECRET_ENV_VARS: tuple[str, ...] = tuple(n for names in SECRET_ENV_NAMES.values() for n in names)
 # The variables each S3 setting is read from, first set wins.
 ENV_NAMES: dict[str, tuple[str, ...]] = {
     "bucket": ("OVH_S3_BUCKET", "AWS_S3_BUCKET"),
     "region": ("OVH_S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
     "endpoint_url": ("OVH_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
-    "access_key": ("OVH_S3_ACCESS_KEY", "OVH_ACCESS_KEY", "AWS_ACCESS_KEY_ID"),
-    "secret_key": ("OVH_S3_SECRET_KEY", "OVH_SECRET_KEY", "AWS_SECRET_ACCESS_KEY"),
+    **SECRET_ENV_NAMES,
 }
 # The same for the gcs backend; its bucket replaces the S3 one when the backend is gcs.
 GCS_ENV_NAMES: dict[str, tuple[str, ...]] = {
@@ -118,19 +124,3 @@ class StorageSettings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 
-
-def open_store(settings: StorageSettings | None = None) -> ObjectStore:
-    """Build the configured backend (imports boto3 only for ``s3``, google-cloud-storage only
-    for ``gcs``)."""
-    settings = settings or StorageSettings.from_env()
-    if settings.backend == "gcs":
-        from pixel_platform.storage.gcs import GCSObjectStore
-
-        return GCSObjectStore.from_settings(settings)
-    if settings.backend == "s3":
-        from pixel_platform.storage.s3 import S3ObjectStore
-
-        return S3ObjectStore.from_settings(settings)
-    from pixel_platform.storage.local import LocalObjectStore
-
-    return LocalObjectStore(settings.local_path)

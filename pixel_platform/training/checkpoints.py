@@ -33,6 +33,7 @@ import orjson
 from pixel_platform.core.errors import ConfigError, TerminalError
 from pixel_platform.storage.base import ObjectStore
 from pixel_platform.storage.keys import join_key
+from pixel_platform.storage.locations import is_remote
 
 RUN_FILE = "run.json"
 STAGE_MARKER = "_COMPLETE.json"
@@ -74,7 +75,7 @@ class RunCheckpoints:
     def for_run(
         cls, output_root: str, run_name: str, work_dir: str | Path, store: ObjectStore | None = None
     ) -> RunCheckpoints:
-        if output_root.startswith("s3://"):
+        if is_remote(output_root):
             from pixel_platform.training.release_input import store_for
 
             remote_store, prefix = store_for(output_root)

@@ -24,10 +24,11 @@ from typing import Any
 import orjson
 
 from pixel_platform.core.errors import ConfigError
+from pixel_platform.release.layout import PRETRAINING_TEXT, TRL_PREFERENCE
 from pixel_platform.training.release_input import ReleaseIntegrityError, VerifiedRelease
 
-PREFERENCE_EXPORT = "exports/trl/preference_{split}.jsonl"
-PRETRAINING_EXPORT = "exports/pretraining/{split}.jsonl"
+PREFERENCE_EXPORT = TRL_PREFERENCE  # the paths inside a release, from the release layout
+PRETRAINING_EXPORT = PRETRAINING_TEXT
 PRETRAINING_PHASE = "A"
 PREFERENCE_PHASE = "C"
 SFT_PHASES = ("A", "B")

@@ -14,10 +14,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from pixel_platform.pipeline.layout import PIPELINE_ROOT
+from pixel_platform.storage.keys import join_key
+from pixel_platform.storage.locations import is_remote
 from pixel_platform.storage.settings import StorageSettings
 
 STATE_DIR_ENV = "PIXEL_TRAINING_STATE_DIR"
 CHECKPOINT_ROOT_ENV = "PIXEL_CHECKPOINT_ROOT"
+EVALUATION_DIR = "evaluation"  # a local run's evaluation reports, beside its final_model/
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,7 @@ def local_training_dirs(
     settings: StorageSettings | None = None, *, bucket_root: str | Path | None = None
 ) -> LocalTrainingDirs:
     """The directories for the local bucket at ``bucket_root`` (else the storage settings')."""
-    if bucket_root is not None and not str(bucket_root).startswith("s3://"):
+    if bucket_root is not None and not is_remote(str(bucket_root)):
         base = Path(bucket_root).resolve().parent
     else:
         settings = settings or StorageSettings.from_env()
@@ -40,3 +44,9 @@ def local_training_dirs(
         state_dir=Path(os.environ.get(STATE_DIR_ENV) or base / "training_state"),
         checkpoint_root=Path(os.environ.get(CHECKPOINT_ROOT_ENV) or base / "checkpoints"),
     )
+
+
+def evaluation_report_key(version: str, filename: str) -> str:
+    """The bucket key of an evaluation report of a model trained on release ``version``:
+    ``pipeline/reports/evaluation/<version>/<filename>``."""
+    return join_key(PIPELINE_ROOT, "reports", "evaluation", version, filename)

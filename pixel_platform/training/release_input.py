@@ -21,7 +21,7 @@ from pixel_platform.core.errors import TerminalError
 from pixel_platform.release.layout import MANIFEST, STAGE_ORDER, key_in
 from pixel_platform.storage.base import ObjectStore
 from pixel_platform.storage.local import LocalObjectStore
-from pixel_platform.storage.settings import StorageSettings, open_store
+from pixel_platform.storage.locations import is_remote, parse_location
 
 CHUNK = 1024 * 1024
 
@@ -34,22 +34,11 @@ def sha256_bytes(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    """``s3://bucket/a/b`` -> ``("bucket", "a/b/")`` (prefix empty or ending in ``/``)."""
-    bucket, _, key = uri[len("s3://") :].partition("/")
-    if not bucket:
-        raise TerminalError(f"{uri!r} names no bucket")
-    key = key.strip("/")
-    return bucket, f"{key}/" if key else ""
-
-
 def store_for(location: str) -> tuple[ObjectStore, str]:
     """The store and key prefix of a local directory or an ``s3://bucket/prefix`` URI."""
-    if location.startswith("s3://"):
-        bucket, prefix = split_s3_uri(location)
-        return open_store(
-            StorageSettings.from_env(backend="s3", bucket=bucket, cache_dir=None)
-        ), prefix
+    parsed = parse_location(location)
+    if parsed.is_remote:
+        return parsed.bucket_store(), parsed.prefix
     return LocalObjectStore(Path(location)), ""
 
 
@@ -148,7 +137,7 @@ def open_release(
     if not location and store is None:
         raise TerminalError("no release given: set `release` (a directory or s3:// URI)")
     if store is None:
-        if not location.startswith("s3://") and not Path(location).is_dir():
+        if not is_remote(location) and not Path(location).is_dir():
             raise TerminalError(f"release {location!r} is not a directory")
         store, prefix = store_for(location)
     key = key_in(prefix, MANIFEST)

@@ -29,7 +29,13 @@ import orjson
 import yaml
 
 from pixel_platform.core.errors import ConfigError
-from pixel_platform.release.layout import prefix_of
+from pixel_platform.release.layout import (
+    MANIFEST,
+    RELEASES_PREFIX,
+    STAGE_ORDER,
+    TRL_PREFERENCE,
+    prefix_of,
+)
 from pixel_platform.release.publish import load_manifest
 from pixel_platform.storage.base import ObjectStore
 from pixel_platform.storage.keys import join_key
@@ -263,7 +269,7 @@ def make_spec(
     env: dict[str, str] | None = None,
     labels: dict[str, str] | None = None,
     timeout_s: int = 24 * 3600,
-    releases_prefix: str = "exports/releases/",
+    releases_prefix: str = RELEASES_PREFIX,
     default_deepspeed: str | None = "zero2_bf16",
 ) -> TrainingJobSpec:
     """A spec for a published release: its manifest is read for the sha256 and the stages.
@@ -273,7 +279,7 @@ def make_spec(
     defaults); ``hyperparameters`` adds overrides on top. Without a DeepSpeed config in either,
     ``default_deepspeed`` (ZeRO-2 bf16 for H100) is used."""
     config = config or load_config()
-    key = join_key(prefix_of(releases_prefix, release_version), "manifest.json")
+    key = join_key(prefix_of(releases_prefix, release_version), MANIFEST)
     manifest = load_manifest(store, release_version, releases_prefix)
     if (manifest.get("gates") or {}).get("passed") is not True:
         raise ConfigError(f"release {release_version} did not pass its gates; no spec for it")
@@ -348,11 +354,10 @@ def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
 def _stages_with_records(
     manifest: dict[str, Any], store: ObjectStore, releases_prefix: str, version: str
 ) -> list[str]:
-    key = join_key(prefix_of(releases_prefix, version), "curriculum/stage_order.json")
+    key = join_key(prefix_of(releases_prefix, version), STAGE_ORDER)
     doc = orjson.loads(store.read_bytes(key))
-    has_export = any(
-        f.get("path") == "exports/trl/preference_train.jsonl" for f in manifest.get("files") or []
-    )
+    train_pairs = TRL_PREFERENCE.format(split="train")
+    has_export = any(f.get("path") == train_pairs for f in manifest.get("files") or [])
     out = []
     for item in sorted(doc.get("stages") or [], key=lambda s: int(s["order"])):
         train = int((item.get("records") or {}).get("train", 0))

@@ -162,8 +162,7 @@ def run_training(
     from pixel_platform.training.data import iter_records
     from pixel_platform.training.tiny import TINY_MODEL, build_tiny_model, record_texts
     from pixel_platform.training.trainers import (
-        build_preference_trainer,
-        build_sft_trainer,
+        build_trainer,
         load_model_and_tokenizer,
         require_training_stack,
     )
@@ -204,8 +203,7 @@ def run_training(
             metrics,
             run_name,
             list(callbacks),
-            build_sft_trainer,
-            build_preference_trainer,
+            build_trainer,
             load_model_and_tokenizer,
         )
         outcomes.append(outcome)
@@ -240,8 +238,7 @@ def _train_stage(
     metrics: MetricsLog,
     run_name: str,
     callbacks: list[Any],
-    build_sft_trainer: Any,
-    build_preference_trainer: Any,
+    build_trainer: Any,
     load_model_and_tokenizer: Any,
 ) -> StageOutcome:
     is_main, _ = _rank()
@@ -290,31 +287,11 @@ def _train_stage(
     stage_callbacks = [metrics_callback(metrics, stage.id, stage.phase, synced), *callbacks]
     model, tokenizer = load_model_and_tokenizer(config, model_path)
     output_dir = ckpt.stage_dir(stage.id)
-    if stage.kind == "sft":
-        trainer = build_sft_trainer(
-            config,
-            model,
-            tokenizer,
-            train_rows,
-            eval_rows,
-            output_dir=output_dir,
-            max_steps=max_steps,
-            run_name=f"{run_name}-{stage.id}",
-            assistant_only=stage.phase != PRETRAINING_PHASE,
-            callbacks=stage_callbacks,
-        )
-    else:
-        trainer = build_preference_trainer(
-            config,
-            model,
-            tokenizer,
-            train_rows,
-            eval_rows,
-            output_dir=output_dir,
-            max_steps=max_steps,
-            run_name=f"{run_name}-{stage.id}",
-            callbacks=stage_callbacks,
-        )
+    trainer = build_trainer(
+        stage.kind, config, model, tokenizer, train_rows, eval_rows,
+        output_dir=output_dir, max_steps=max_steps, run_name=f"{run_name}-{stage.id}",
+        callbacks=stage_callbacks, assistant_only=stage.phase != PRETRAINING_PHASE,
+    )  # fmt: skip
     result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     stage_metrics = {k: v for k, v in (result.metrics or {}).items() if isinstance(v, int | float)}
     if eval_rows:

@@ -82,7 +82,8 @@ def _common_args(
     }
 
 
-def build_sft_trainer(
+def build_trainer(
+    kind: str,
     config: TrainConfig,
     model: Any,
     tokenizer: Any,
@@ -92,19 +93,31 @@ def build_sft_trainer(
     output_dir: Path,
     max_steps: int,
     run_name: str,
-    assistant_only: bool,
     callbacks: list[Any],
+    assistant_only: bool = True,
 ) -> Any:
+    """trl's trainer for a stage: ``sft`` (loss on assistant turns only unless
+    ``assistant_only`` is false: pretraining text), or the configured preference method — DPO
+    and ORPO take pairs, KTO takes the rows of ``data.kto_rows``."""
     from datasets import Dataset
-    from trl import SFTConfig, SFTTrainer
 
-    args = SFTConfig(
-        **_common_args(config, config.sft, output_dir, max_steps, run_name),
-        assistant_only_loss=assistant_only,
-        packing=config.sft.packing,
-        dataset_num_proc=None,
-    )
-    return SFTTrainer(
+    if kind == "sft":
+        from trl import SFTConfig, SFTTrainer
+
+        trainer_cls: Any = SFTTrainer
+        args = SFTConfig(
+            **_common_args(config, config.sft, output_dir, max_steps, run_name),
+            assistant_only_loss=assistant_only,
+            packing=config.sft.packing,
+            dataset_num_proc=None,
+        )
+    else:
+        config_cls, trainer_cls = _preference_classes(config.preference.method)
+        args = config_cls(
+            **_common_args(config, config.preference, output_dir, max_steps, run_name),
+            beta=config.preference.beta,
+        )
+    return trainer_cls(
         model=model,
         args=args,
         train_dataset=Dataset.from_list(train_rows),
@@ -114,60 +127,19 @@ def build_sft_trainer(
     )
 
 
-def build_preference_trainer(
-    config: TrainConfig,
-    model: Any,
-    tokenizer: Any,
-    train_rows: list[dict[str, Any]],
-    eval_rows: list[dict[str, Any]],
-    *,
-    output_dir: Path,
-    max_steps: int,
-    run_name: str,
-    callbacks: list[Any],
-) -> Any:
-    """DPO and ORPO take pairs; KTO takes the rows of ``data.kto_rows``."""
-    from datasets import Dataset
-
-    method = config.preference.method
-    common = _common_args(config, config.preference, output_dir, max_steps, run_name)
-    train = Dataset.from_list(train_rows)
-    evaluation = Dataset.from_list(eval_rows) if eval_rows else None
+def _preference_classes(method: str) -> tuple[Any, Any]:
+    """trl's config and trainer classes of a preference method (imported on use)."""
     if method == "dpo":
         from trl import DPOConfig, DPOTrainer
 
-        dpo_args = DPOConfig(**common, beta=config.preference.beta)
-        return DPOTrainer(
-            model=model,
-            args=dpo_args,
-            train_dataset=train,
-            eval_dataset=evaluation,
-            processing_class=tokenizer,
-            callbacks=callbacks,
-        )
+        return DPOConfig, DPOTrainer
     if method == "kto":
         from trl import KTOConfig, KTOTrainer
 
-        kto_args = KTOConfig(**common, beta=config.preference.beta)
-        return KTOTrainer(
-            model=model,
-            args=kto_args,
-            train_dataset=train,
-            eval_dataset=evaluation,
-            processing_class=tokenizer,
-            callbacks=callbacks,
-        )
+        return KTOConfig, KTOTrainer
     import os
 
     os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
     from trl.experimental.orpo import ORPOConfig, ORPOTrainer  # ORPO lives in trl.experimental
 
-    orpo_args = ORPOConfig(**common, beta=config.preference.beta)
-    return ORPOTrainer(
-        model=model,
-        args=orpo_args,
-        train_dataset=train,
-        eval_dataset=evaluation,
-        processing_class=tokenizer,
-        callbacks=callbacks,
-    )
+    return ORPOConfig, ORPOTrainer

@@ -43,3 +43,14 @@ def test_redact_cli_keeps_hotlines(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_dedup_cli_requires_a_mode(tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         main(["dedup", "--storage-root", str(tmp_path)])
+
+
+def test_dedup_before_curation_prints_one_line_saying_what_to_run_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "bucket").mkdir()
+    assert main(["dedup", "--confirm", "--storage-root", str(tmp_path / "bucket")]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        "error: no curated partitions to deduplicate; materialize the curated assets first"
+    ]

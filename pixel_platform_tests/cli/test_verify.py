@@ -12,7 +12,7 @@ import pytest
 
 from pixel_platform.cli import verify
 from pixel_platform.registry.model import DEFAULT_REGISTRY, load_registry
-from pixel_platform_tests.release.conftest import Built, build_synthetic
+from pixel_platform_tests.release.support import Built, build_synthetic
 
 
 @pytest.fixture(scope="module")

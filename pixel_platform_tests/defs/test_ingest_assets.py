@@ -35,7 +35,7 @@ def test_inventory_then_family_partition(local_store: LocalObjectStore) -> None:
         ]
         assert local_store.exists(layout.coverage_report_key())
 
-        assets = build_family_assets(registry.family("mental_health_datasets"), registry)
+        assets = build_family_assets(registry.family("mental_health_datasets"))
         result = dg.materialize(
             assets,
             partition_key="gdrive/raw/Psych8k/",
@@ -72,7 +72,7 @@ def test_inventory_then_family_partition(local_store: LocalObjectStore) -> None:
 
 def test_processed_without_snapshot_fails_clearly(local_store: LocalObjectStore) -> None:
     registry = load_registry()
-    assets = build_family_assets(registry.family("cptsd"), registry)
+    assets = build_family_assets(registry.family("cptsd"))
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("cptsd_sources", ["gdrive/raw/cptsd/"])
         result = dg.materialize(

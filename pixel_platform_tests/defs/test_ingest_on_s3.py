@@ -50,7 +50,7 @@ def test_family_partition_on_s3(s3_server, s3_bucket: str, s3_store: S3ObjectSto
         assert dg.materialize([source_inventory], instance=instance, resources=resources).success
         assert instance.get_dynamic_partitions("addiction_sources") == ["gdrive/raw/addiction/"]
         result = dg.materialize(
-            build_family_assets(registry.family("addiction"), registry),
+            build_family_assets(registry.family("addiction")),
             partition_key="gdrive/raw/addiction/",
             instance=instance,
             resources=resources,

@@ -105,7 +105,7 @@ def run_output(
     home.mkdir()
     with dg.instance_for_test(temp_dir=str(home)) as instance:
         assert dg.materialize([source_inventory], instance=instance, resources=resources).success
-        assets = [*build_family_assets(registry.family(family), registry),
+        assets = [*build_family_assets(registry.family(family)),
                   build_curated_asset(registry.family(family))]  # fmt: skip
         result = dg.materialize(assets, partition_key=prefix, instance=instance,
                                 resources=resources, raise_on_error=False)  # fmt: skip

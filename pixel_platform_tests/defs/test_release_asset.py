@@ -34,7 +34,7 @@ from pixel_platform.release.signing import (
     load_public_key,
 )
 from pixel_platform.storage.base import ObjectStore
-from pixel_platform_tests.release.conftest import release_options
+from pixel_platform_tests.release.support import release_options
 from pixel_platform_tests.release.synthetic import write_inputs
 from pixel_platform_tests.release.test_authenticity import ADVICE, rewrite_reply_consistently
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import re
 from collections import Counter
 from pathlib import Path
@@ -10,7 +9,6 @@ from pathlib import Path
 import orjson
 import pytest
 
-from pixel_platform.cli import derived_data
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.core.steps import ListQuarantine
 from pixel_platform.curation.quality import QualityStep
@@ -35,6 +33,7 @@ from pixel_platform.ingest.pipeline import IngestPipeline
 from pixel_platform.ingest.readers import read_stream
 from pixel_platform.registry.model import DEFAULT_REGISTRY, load_registry
 from pixel_platform.storage.local import LocalObjectStore
+from pixel_platform_tests.derived.support import derived_cli as _cli
 
 SAMPLE = Path(__file__).resolve().parents[2] / "pixel_platform" / "sample_data" / "bucket"
 FILLER = re.compile(r"\b(?:um|uh|erm)\b", re.IGNORECASE)
@@ -358,7 +357,7 @@ def test_cli_with_an_empty_input_dir_is_an_error(tmp_path: Path) -> None:
 
 
 def test_records_from_an_iterable_report_problems() -> None:
-    from pixel_platform.derived.cptsd import GeneratorReport
+    from pixel_platform.derived.output import GeneratorReport
 
     report = GeneratorReport("x")
     items = [
@@ -368,14 +367,6 @@ def test_records_from_an_iterable_report_problems() -> None:
     assert list(cptsd_records(items, report=report)) == []
     assert report.dropped == {"invalid_transcript": 1, "segment_too_short": 1}
     assert report.problems[0]["key"] == "a.json"
-
-
-def _cli(*argv: str) -> int:
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers(dest="command", required=True)
-    derived_data.add_parsers(sub)
-    args = parser.parse_args(argv)
-    return int(args.func(args))
 
 
 def test_cli_writes_records_and_a_report(

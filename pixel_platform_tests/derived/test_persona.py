@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
-from pixel_platform.cli import derived_data
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.derived.cptsd import Transcript, read_transcripts
 from pixel_platform.derived.cptsd.build import DEFAULT_INPUT_PREFIXES
@@ -25,6 +23,7 @@ from pixel_platform.derived.persona import (
     text_features,
 )
 from pixel_platform.storage.local import LocalObjectStore
+from pixel_platform_tests.derived.support import derived_cli as _cli
 
 SAMPLE = Path(__file__).resolve().parents[2] / "pixel_platform" / "sample_data" / "bucket"
 # What a generic assistant says: the baseline persona turns must be closer to the profile than.
@@ -119,7 +118,7 @@ def test_persona_turns_move_toward_the_profile(profile: dict[str, Any]) -> None:
 
 
 def test_conversations_use_each_passage_once_and_stop_when_out(profile: dict[str, Any]) -> None:
-    from pixel_platform.derived.cptsd import GeneratorReport
+    from pixel_platform.derived.output import GeneratorReport
 
     report = GeneratorReport("persona_conversations")
     records = list(persona_conversations(profile, 500, report=report))
@@ -158,14 +157,6 @@ def test_generate_and_load_profile(tmp_path: Path) -> None:
     target.write_bytes("not.json", b'{"schema": "other"}')
     with pytest.raises(ConfigError, match="not a voice profile"):
         load_profile(target, "not.json")
-
-
-def _cli(*argv: str) -> int:
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers(dest="command", required=True)
-    derived_data.add_parsers(sub)
-    args = parser.parse_args(argv)
-    return int(args.func(args))
 
 
 def test_cli_profile_then_conversations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

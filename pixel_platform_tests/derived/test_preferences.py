@@ -3,7 +3,6 @@ a 2-step DPO run on a tiny Llama (integration)."""
 
 from __future__ import annotations
 
-import argparse
 import copy
 import csv
 import io
@@ -14,12 +13,11 @@ from typing import Any
 import orjson
 import pytest
 
-from pixel_platform.cli import derived_data
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.core.record import Conversation
 from pixel_platform.curation.crisis import assess_reply
 from pixel_platform.curation.pii import PiiConfig, PiiRedactor
-from pixel_platform.derived.cptsd import GeneratorReport
+from pixel_platform.derived.output import GeneratorReport
 from pixel_platform.derived.preferences import (
     counsel_chat_records,
     crisis_records,
@@ -37,6 +35,7 @@ from pixel_platform.ingest.convert import ConvertStep
 from pixel_platform.ingest.raw import RawRecord
 from pixel_platform.registry.model import DEFAULT_REGISTRY, load_registry
 from pixel_platform.storage.local import LocalObjectStore
+from pixel_platform_tests.derived.support import derived_cli as _cli
 
 SAMPLE = Path(__file__).resolve().parents[2] / "pixel_platform" / "sample_data" / "bucket"
 SAMPLE_CSV = "acquired/counsel_chat/counsel_chat_sample.csv"
@@ -326,14 +325,6 @@ def test_trl_and_kto_rows() -> None:
     assert orjson.loads(trl_out.getvalue().splitlines()[0]) == row
 
 
-def _cli(*argv: str) -> int:
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers(dest="command", required=True)
-    derived_data.add_parsers(sub)
-    args = parser.parse_args(argv)
-    return int(args.func(args))
-
-
 def test_cli_reports_count_and_margins(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out, trl, kto, report = (tmp_path / n for n in ("p.jsonl", "trl.jsonl", "kto.jsonl", "r.json"))
     code = _cli(
@@ -372,7 +363,7 @@ def test_pairs_train_two_dpo_steps_on_a_tiny_llama(monkeypatch: pytest.MonkeyPat
     from datasets import Dataset
     from trl import DPOConfig, DPOTrainer
 
-    from pixel_platform_tests.derived.tiny_model import chat_texts, tiny_model_and_tokenizer
+    from pixel_platform_tests.derived.support import chat_texts, tiny_model_and_tokenizer
 
     data = (SAMPLE / SAMPLE_CSV).read_bytes()
     rows = [to_trl(r) for r in counsel_chat_records(data, source_key=SAMPLE_CSV)]

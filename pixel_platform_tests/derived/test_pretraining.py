@@ -12,8 +12,9 @@ import pytest
 from pixel_platform.cli import derived_data
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.core.steps import ListQuarantine
-from pixel_platform.derived.cptsd import GeneratorReport, parse_text
+from pixel_platform.derived.cptsd import parse_text
 from pixel_platform.derived.cptsd.build import DEFAULT_INPUT_PREFIXES
+from pixel_platform.derived.output import GeneratorReport
 from pixel_platform.derived.pretraining import (
     PretrainingOptions,
     chunk_text,

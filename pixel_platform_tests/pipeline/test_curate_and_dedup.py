@@ -1,15 +1,20 @@
 """Curation and global dedup over partitions written by the real ingest pipeline."""
 
 import dataclasses
+from collections import Counter
 
 import orjson
 import pytest
 
 from pixel_platform.curation.config import CurationConfig
 from pixel_platform.pipeline import layout
-from pixel_platform.pipeline.curate import curate_partition, read_conversations
+from pixel_platform.pipeline.curate import (
+    curate_partition,
+    read_conversations,
+    read_curated_stats,
+)
 from pixel_platform.pipeline.dedup import deduplicate, read_dedup_stats
-from pixel_platform.pipeline.partition import process_partition
+from pixel_platform.pipeline.partition import process_partition, read_partition_stats
 from pixel_platform.pipeline.snapshot import refresh_snapshot
 from pixel_platform.registry import load_registry
 from pixel_platform.storage.local import LocalObjectStore
@@ -59,9 +64,19 @@ def corpus(local_store: LocalObjectStore) -> LocalObjectStore:
 
 def test_curate_scores_tags_redacts_and_accounts(corpus: LocalObjectStore) -> None:
     config = CurationConfig.load()
-    stats = curate_partition(corpus, "mental_health_datasets", PSYCH8K, config)
-    assert stats["units_in"] == stats["records_out"] + stats["quarantined"] == 44
-    assert stats["quarantined_by_reason"] == {"low_quality": 1}
+    report = curate_partition(corpus, "mental_health_datasets", PSYCH8K, config)
+    assert report.units_in == report.records_out + report.quarantined == 44
+    assert report.quarantined_by_reason == {"low_quality": 1}
+    assert report.balanced
+    # the accounting carries ingest forward: raw units in, quarantined at every stage so far
+    processed = read_partition_stats(corpus, "mental_health_datasets", PSYCH8K)
+    assert processed is not None
+    assert report.accounting.raw_in == processed.units_in
+    assert report.accounting.quarantined == processed.quarantined_by_reason + Counter(
+        {"low_quality": 1}
+    )
+    again = read_curated_stats(corpus, "mental_health_datasets", PSYCH8K)
+    assert again is not None and again.as_dict() == report.as_dict()
     records = list(
         read_conversations(corpus, layout.curated_key("mental_health_datasets", PSYCH8K))
     )
@@ -84,29 +99,37 @@ def test_global_dedup_across_families_is_incremental(corpus: LocalObjectStore) -
     curate_partition(corpus, "mental_health_datasets", PSYCH8K, config)
     curate_partition(corpus, "addiction", ADDICTION, config)
     dry = deduplicate(corpus, registry, config.dedup, write_outputs=False)
-    assert dry["dry_run"] and not corpus.exists(layout.deduplicated_key("addiction", ADDICTION))
+    assert dry.dry_run and not corpus.exists(layout.deduplicated_key("addiction", ADDICTION))
     stats = deduplicate(corpus, registry, config.dedup)
     # record 3 appears twice in Psych8k and once (as a turn list) in addiction: two drops
-    assert stats["dropped_exact"] == 2
-    assert stats["records_in"] == stats["kept"] + stats["dropped_exact"] + stats["dropped_near"]
+    assert stats.stats.dropped_exact == 2
+    assert stats.balanced
+    # every raw unit of each family is accounted for so far: kept here, or dropped on the way
+    for family, books in stats.accounting().items():
+        kept_here = sum(p.records_out for p in stats.partitions if p.family == family)
+        assert books.raw_in == kept_here + books.accounted, family
+    dropped = sum((books.dedup_dropped for books in stats.accounting().values()), Counter())
+    assert dropped == Counter(exact=stats.stats.dropped_exact, near=stats.stats.dropped_near)
     kept = [
         orjson.loads(line)
         for family, key in (("mental_health_datasets", PSYCH8K), ("addiction", ADDICTION))
         for line in corpus.read_bytes(layout.deduplicated_key(family, key)).splitlines()
     ]
-    assert len(kept) == stats["kept"]
+    assert len(kept) == stats.stats.kept
     assert all(r["metadata"]["dedup"]["cluster_id"] for r in kept)
-    assert read_dedup_stats(corpus)["families"]["addiction"]["in"] == 1
+    stored = read_dedup_stats(corpus)
+    assert stored is not None and stored.as_dict() == stats.as_dict()
+    assert stats.family_counts()["addiction"]["in"] == 1
     again = deduplicate(corpus, registry, config.dedup)
-    assert again["up_to_date"] and again["kept"] == stats["kept"], "same inputs: nothing redone"
+    assert again.up_to_date and again.stats.kept == stats.stats.kept, "same inputs: nothing redone"
     # A setting that changes results (not signatures): a real run, every signature reused.
     stricter = dataclasses.replace(config.dedup, threshold=0.9)
     rerun = deduplicate(corpus, registry, stricter)
-    assert not rerun["up_to_date"]
-    assert rerun["partitions_hashed"] == 0 and rerun["partitions_reused"] == 2
+    assert not rerun.up_to_date
+    assert rerun.stats.partitions_hashed == 0 and rerun.stats.partitions_reused == 2
     # An output that went missing is rebuilt, not trusted.
     corpus.delete(layout.deduplicated_key("addiction", ADDICTION))
     rebuilt = deduplicate(corpus, registry, stricter)
-    assert not rebuilt["up_to_date"] and corpus.exists(
+    assert not rebuilt.up_to_date and corpus.exists(
         layout.deduplicated_key("addiction", ADDICTION)
     )

@@ -134,11 +134,11 @@ def test_each_cluster_keeps_a_copy_the_release_can_ship(
     pipeline: tuple[LocalObjectStore, Registry],
 ) -> None:
     store, registry = pipeline
-    stats = deduplicate(store, registry, CurationConfig.load().dedup)
-    assert stats["dropped_exact"] + stats["dropped_near"] == 4
-    assert stats["keepers_moved_to_releasable"] == 3  # rows 0, 1 (review) and 3 (licence)
-    assert stats["clusters_without_releasable"] == 1  # row 2
-    assert stats["not_releasable_by_reason"] == {
+    stats = deduplicate(store, registry, CurationConfig.load().dedup).stats
+    assert stats.dropped_exact + stats.dropped_near == 4
+    assert stats.keepers_moved_to_releasable == 3  # rows 0, 1 (review) and 3 (licence)
+    assert stats.clusters_without_releasable == 1  # row 2
+    assert stats.not_releasable_by_reason == {
         "license_noncommercial": 1,
         "pii_requires_review": 4,
     }

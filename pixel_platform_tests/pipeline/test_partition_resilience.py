@@ -14,9 +14,10 @@ import pytest
 
 from pixel_platform.core.errors import IngestError
 from pixel_platform.core.reasons import Reason
+from pixel_platform.core.report import StageReport
 from pixel_platform.defs.ingest.metadata import partition_metadata
 from pixel_platform.ingest import clean, readers
-from pixel_platform.pipeline.partition import PartitionResult, process_partition
+from pixel_platform.pipeline.partition import process_partition
 from pixel_platform.pipeline.snapshot import take_snapshot
 from pixel_platform.storage.base import ObjectInfo, ObjectStore
 from pixel_platform.storage.local import LocalObjectStore
@@ -24,7 +25,7 @@ from pixel_platform.storage.s3 import S3ObjectStore
 from pixel_platform_tests.ingest.helpers import registry
 
 if TYPE_CHECKING:
-    from pixel_platform_tests.conftest import S3TestServer
+    from pixel_platform_tests.support import S3TestServer
 
 PREFIX = "raw/chats/"
 SECRETS = ("555-0134", "Jane Roe", "jane@example.org", "he hits me")
@@ -35,11 +36,11 @@ def chat(user: str = "I feel anxious.") -> bytes:
     return orjson.dumps({"messages": turns}) + b"\n"
 
 
-def run(store: ObjectStore) -> tuple[PartitionResult, list[dict[str, Any]]]:
+def run(store: ObjectStore) -> tuple[StageReport, list[dict[str, Any]]]:
     snapshot = take_snapshot(store, "chats", PREFIX)
     result = process_partition(store, registry(), "chats", snapshot)
     assert result.units_in == result.records_out + result.quarantined
-    entries = [orjson.loads(x) for x in store.read_bytes(result.quarantine_key).splitlines()]
+    entries = [orjson.loads(x) for x in store.read_bytes(result.quarantine.key).splitlines()]
     return result, entries
 
 
@@ -152,8 +153,8 @@ def test_no_text_in_logs_stats_metadata_or_details(
     )
     said = [
         caplog.text,
-        orjson.dumps(result.stats).decode(),
-        str(partition_metadata(result.stats, "out", "q")),
+        result.to_json().decode(),
+        str(partition_metadata(result, "out", "q")),
         *(e["detail"] for e in entries),
     ]
     assert "quarantined" in caplog.text  # the first entries are logged, reason and detail

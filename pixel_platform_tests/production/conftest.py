@@ -2,38 +2,21 @@
 
 The database lives on the machine's PostgreSQL (127.0.0.1:5432, trust auth; user ``postgres``,
 else ``root``): ``CREATE DATABASE pixel_test_<random>``, dropped afterwards. Where no PostgreSQL
-answers, the tests that need it are skipped with the reason.
+answers, the tests that need it are skipped with the reason. ``PgDatabase`` is in support.py.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
+
+from pixel_platform_tests.production.support import PgDatabase
 
 PG_HOST = "127.0.0.1"
 PG_PORT = 5432
 PG_USERS = ("postgres", "root")
-
-
-@dataclass(frozen=True)
-class PgDatabase:
-    host: str
-    port: int
-    user: str
-    name: str
-
-    def env(self) -> dict[str, str]:
-        """The ``DAGSTER_PG_*`` variables deploy/dagster.postgres.yaml reads."""
-        return {
-            "DAGSTER_PG_HOST": self.host,
-            "DAGSTER_PG_PORT": str(self.port),
-            "DAGSTER_PG_USER": self.user,
-            "DAGSTER_PG_PASSWORD": "",  # trust auth
-            "DAGSTER_PG_DB": self.name,
-        }
 
 
 def _admin_connection() -> tuple[object, str]:

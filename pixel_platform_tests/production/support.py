@@ -298,3 +298,23 @@ def dagster_services(env: dict[str, str], log_dir: Path) -> Iterator[DagsterServ
     finally:
         for proc in reversed(procs):
             proc.stop()
+
+
+@dataclass(frozen=True)
+class PgDatabase:
+    """A PostgreSQL database of the tests (the ``pg_database`` fixture in conftest.py)."""
+
+    host: str
+    port: int
+    user: str
+    name: str
+
+    def env(self) -> dict[str, str]:
+        """The ``DAGSTER_PG_*`` variables deploy/dagster.postgres.yaml reads."""
+        return {
+            "DAGSTER_PG_HOST": self.host,
+            "DAGSTER_PG_PORT": str(self.port),
+            "DAGSTER_PG_USER": self.user,
+            "DAGSTER_PG_PASSWORD": "",  # trust auth
+            "DAGSTER_PG_DB": self.name,
+        }

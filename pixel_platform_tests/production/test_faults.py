@@ -53,7 +53,9 @@ from pixel_platform.core.errors import StorageError, TransientStorageError
 from pixel_platform.release import list_releases, read_latest
 from pixel_platform.storage.local import LocalObjectStore
 from pixel_platform.storage.s3 import S3ObjectStore
-from pixel_platform_tests.conftest import (
+from pixel_platform_tests.production.fault_proxy import FaultProxy, every_nth
+from pixel_platform_tests.production.support import BIN, ROOT, base_env
+from pixel_platform_tests.support import (
     S3TestServer,
     _stop,
     _wait_until_ready,
@@ -61,8 +63,6 @@ from pixel_platform_tests.conftest import (
     _weed_command,
     _weed_env,
 )
-from pixel_platform_tests.production.fault_proxy import FaultProxy, every_nth
-from pixel_platform_tests.production.support import BIN, ROOT, base_env
 
 pytestmark = pytest.mark.integration
 
@@ -342,7 +342,7 @@ def materialize_in_process(
         "curation": CurationConfigResource(),
     }
     spec = registry.family(family)
-    assets = build_family_assets(spec, registry) + ([build_curated_asset(spec)] if curate else [])
+    assets = build_family_assets(spec) + ([build_curated_asset(spec)] if curate else [])
     with contextlib.ExitStack() as stack:
         if instance is None:
             instance = stack.enter_context(dg.instance_for_test())
@@ -690,18 +690,35 @@ def test_a_killed_cli_run_never_blocks_the_next(pipeline_bucket: Path, tmp_path:
     def instance() -> dg.DagsterInstance:
         return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
 
+    def read(query: Any) -> Any:
+        """``query(instance())``, retried while SQLite is busy: A is SIGSTOPped at an arbitrary
+        moment, possibly inside a WAL transaction, and a reader may then see ``database is
+        locked`` or ``locking protocol`` until A runs (or dies) again. Only this test's own
+        observations retry; the CLI runs under test get no such help."""
+        from sqlalchemy.exc import OperationalError
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with instance() as current:
+                    return query(current)
+            except OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
     a = CliRun(root, home, tmp_path)
     try:
-        a.wait_for(lambda: bool(slot_holders(instance(), "pixel_release")))
+        a.wait_for(lambda: bool(read(lambda i: slot_holders(i, "pixel_release"))))
         a.proc.send_signal(signal.SIGSTOP)  # alive, holding the slot: a build in progress
-        [a_run] = slot_holders(instance(), "pixel_release")
+        [a_run] = read(lambda i: slot_holders(i, "pixel_release"))
         b = CliRun(root, home, tmp_path)
         b.wait_for(lambda: any("waiting for pool pixel_release" in line for line in b.err))
 
         def b_release_run() -> str | None:  # B's release run, started and waiting for the slot
-            started = instance().get_run_records(
+            started = read(lambda i: i.get_run_records(
                 filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])
-            )
+            ))  # fmt: skip
             return next((r.dagster_run.run_id for r in started if r.dagster_run.run_id != a_run),
                         None)  # fmt: skip
 
@@ -712,22 +729,22 @@ def test_a_killed_cli_run_never_blocks_the_next(pipeline_bucket: Path, tmp_path:
         sent = time.monotonic()
         assert b.proc.wait(timeout=60) == 130, b.tail()
         assert time.monotonic() - sent < 20, "SIGTERM took too long"
-        run = instance().get_run_by_id(str(b_run))
+        run = read(lambda i: i.get_run_by_id(str(b_run)))
         assert run is not None and run.status == dg.DagsterRunStatus.CANCELED
-        assert slot_holders(instance(), "pixel_release") == [a_run]  # A's, still alive
+        assert read(lambda i: slot_holders(i, "pixel_release")) == [a_run]  # A's, still alive
     finally:
         a.proc.send_signal(signal.SIGKILL)
         a.proc.send_signal(signal.SIGCONT)
         a.proc.wait(timeout=30)
-    assert slot_holders(instance(), "pixel_release") == [a_run]  # left behind by the kill
-    run = instance().get_run_by_id(a_run)
+    assert read(lambda i: slot_holders(i, "pixel_release")) == [a_run]  # left behind by the kill
+    run = read(lambda i: i.get_run_by_id(a_run))
     assert run is not None and run.status == dg.DagsterRunStatus.STARTED
 
     c = CliRun(root, home, tmp_path)
     assert c.proc.wait(timeout=400) == 0, c.tail()
     time.sleep(0.2)  # the reader threads drain the pipes
     assert any(a_run in line and "process gone" in line for line in c.err), c.tail()
-    run = instance().get_run_by_id(a_run)
+    run = read(lambda i: i.get_run_by_id(a_run))
     assert run is not None and run.status == dg.DagsterRunStatus.FAILURE
     (version,) = list_releases(LocalObjectStore(root))
     assert verify(root / "exports/releases" / version) == []

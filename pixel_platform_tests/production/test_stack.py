@@ -35,10 +35,10 @@ import pytest
 
 from pixel_platform.cli.common import SAMPLE_BUCKET
 from pixel_platform.pipeline import layout
-from pixel_platform_tests.production.conftest import PgDatabase
 from pixel_platform_tests.production.support import (
     ROOT,
     GraphQL,
+    PgDatabase,
     Proc,
     base_env,
     dagster_services,

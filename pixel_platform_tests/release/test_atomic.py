@@ -21,7 +21,7 @@ from pixel_platform.release import build_release, list_releases, read_latest
 from pixel_platform.release.layout import COMPILED
 from pixel_platform.release.waivers import CoverageWaiver
 from pixel_platform.storage.local import LocalObjectStore
-from pixel_platform_tests.release.conftest import release_options
+from pixel_platform_tests.release.support import release_options
 from pixel_platform_tests.release.synthetic import VERSION, write_inputs
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +63,7 @@ KILL_SCRIPT = textwrap.dedent(
     from pixel_platform.registry.model import DEFAULT_REGISTRY, load_registry
     from pixel_platform.release import build_release
     from pixel_platform.storage.local import LocalObjectStore
-    from pixel_platform_tests.release.conftest import release_options
+    from pixel_platform_tests.release.support import release_options
 
     root, spec_path, pause_at, marker = sys.argv[1:5]
     spec = json.loads(Path(spec_path).read_text())

@@ -26,7 +26,7 @@ from pixel_platform.release.signing import generate_key_pair, load_private_key, 
 from pixel_platform.release.stats import RECORD_SECTIONS, RecordStats
 from pixel_platform.release.view import ReleaseView
 from pixel_platform.storage.local import LocalObjectStore
-from pixel_platform_tests.release.conftest import Built, build_synthetic
+from pixel_platform_tests.release.support import Built, build_synthetic
 from pixel_platform_tests.release.synthetic import VERSION
 from pixel_platform_tests.release.test_tamper import _load, _save
 

@@ -11,7 +11,7 @@ import yaml
 from pixel_platform.release import list_releases, load_manifest, read_latest
 from pixel_platform.release.gates import GATES
 from pixel_platform.release.layout import SHARD_PATH, SPLITS
-from pixel_platform_tests.release.conftest import SHARD_MAX_BYTES, Built
+from pixel_platform_tests.release.support import SHARD_MAX_BYTES, Built
 from pixel_platform_tests.release.synthetic import (
     HOLDOUT_FAMILY,
     PLANTED,

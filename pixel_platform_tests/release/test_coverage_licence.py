@@ -12,7 +12,7 @@ from pixel_platform.registry.model import Registry
 from pixel_platform.release import GateContext, ReleaseResult, build_release, run_gates
 from pixel_platform.release.results import GateResult
 from pixel_platform.storage.local import LocalObjectStore
-from pixel_platform_tests.release.conftest import release_options
+from pixel_platform_tests.release.support import release_options
 from pixel_platform_tests.release.synthetic import plant, write_inputs
 from pixel_platform_tests.release.test_tamper import _load, _save, drop_family
 

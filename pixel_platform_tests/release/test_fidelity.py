@@ -14,7 +14,7 @@ from pixel_platform.release.fidelity import FidelityStats, placeholder_jumps
 from pixel_platform.release.gates import run_gates
 from pixel_platform.release.options import GateContext
 from pixel_platform.storage.local import LocalObjectStore
-from pixel_platform_tests.release.conftest import Built, build_synthetic, release_options
+from pixel_platform_tests.release.support import Built, build_synthetic, release_options
 
 
 def record(*turns: str, redacted: tuple[int, ...] = (), repaired: tuple[int, ...] = (),

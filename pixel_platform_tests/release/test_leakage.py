@@ -20,7 +20,7 @@ from pixel_platform.release import GateContext, ReleaseView
 from pixel_platform.release.gates import gate_dedup, gate_leakage
 from pixel_platform.storage.local import LocalObjectStore
 from pixel_platform_tests.curation.dedup.real_text import answers, edited_messages
-from pixel_platform_tests.release.conftest import Built
+from pixel_platform_tests.release.support import Built
 
 
 def _jaccard(a: dict[str, Any], b: dict[str, Any], k: int) -> float:

@@ -7,7 +7,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from pixel_platform_tests.release.conftest import Built
+from pixel_platform_tests.release.support import Built
 
 # The ChatML layout chat models use; no tokenizer download needed to check the shape.
 CHATML = (

@@ -23,7 +23,7 @@ from pixel_platform.release.ownership import (
 )
 from pixel_platform.release.publish import write_latest
 from pixel_platform.storage.local import LocalObjectStore
-from pixel_platform_tests.release.conftest import release_options
+from pixel_platform_tests.release.support import release_options
 from pixel_platform_tests.release.synthetic import VERSION, write_inputs
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)

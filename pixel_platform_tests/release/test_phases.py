@@ -18,7 +18,7 @@ from pixel_platform.registry.model import DEFAULT_REGISTRY, Registry, load_regis
 from pixel_platform.release import GateContext, ReleaseResult, build_release, run_gates
 from pixel_platform.release.layout import SPLITS
 from pixel_platform.storage.local import LocalObjectStore
-from pixel_platform_tests.release.conftest import release_options
+from pixel_platform_tests.release.support import release_options
 from pixel_platform_tests.release.synthetic import write_inputs
 
 TEXT_FAMILY = "pretraining_text"

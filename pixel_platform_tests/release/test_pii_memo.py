@@ -18,7 +18,7 @@ from pixel_platform.release.layout import MANIFEST
 from pixel_platform.release.pii_memo import PII_MEMO_PREFIX, ScanMemo, digests, memo_key
 from pixel_platform.release.results import GateResult
 from pixel_platform.storage.local import LocalObjectStore
-from pixel_platform_tests.release.conftest import Built
+from pixel_platform_tests.release.support import Built
 from pixel_platform_tests.release.test_tamper import _load, _save, add_email
 
 EMAIL = "jordan.alvarez@example.com"

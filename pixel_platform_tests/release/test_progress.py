@@ -7,7 +7,7 @@ from pathlib import Path
 from pixel_platform.registry.model import Registry
 from pixel_platform.release import GATES
 from pixel_platform_tests.core.recording import RecordingProgress
-from pixel_platform_tests.release.conftest import build_synthetic
+from pixel_platform_tests.release.support import build_synthetic
 
 
 def test_release_build_reports_each_stage_with_rising_counts(

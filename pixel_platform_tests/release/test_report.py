@@ -16,8 +16,8 @@ from pixel_platform.release import build_release, iter_released
 from pixel_platform.release.layout import SPLITS
 from pixel_platform.release.report import LANGUAGE_NAMES, render_report
 from pixel_platform.storage.local import LocalObjectStore
-from pixel_platform_tests.release.conftest import release_options
 from pixel_platform_tests.release.html_tree import Element, parse, table_rows
+from pixel_platform_tests.release.support import release_options
 from pixel_platform_tests.release.synthetic import write_inputs
 
 CANARY = "zqxcanary7731"  # in a released record, an excluded one and a system prompt

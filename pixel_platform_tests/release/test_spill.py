@@ -14,7 +14,7 @@ from pixel_platform.release import build as build_module
 from pixel_platform.release import build_release
 from pixel_platform.release.spill import ExternalSort
 from pixel_platform.storage.local import LocalObjectStore
-from pixel_platform_tests.release.conftest import release_options
+from pixel_platform_tests.release.support import release_options
 from pixel_platform_tests.release.synthetic import write_inputs
 
 

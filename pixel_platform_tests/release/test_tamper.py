@@ -18,7 +18,7 @@ from pixel_platform.registry.model import DEFAULT_REGISTRY, load_registry
 from pixel_platform.release import GateContext, run_gates
 from pixel_platform.release.layout import SPLITS
 from pixel_platform.storage.local import LocalObjectStore
-from pixel_platform_tests.release.conftest import Built
+from pixel_platform_tests.release.support import Built
 
 # The bundled registry's holdout families (the synthetic release's sarcasm; in the sample's run,
 # where sarcasm's licence is unknown, the crisis evaluation posts).

@@ -27,7 +27,7 @@ from pixel_platform.release.waivers import (
     resolve_waivers,
 )
 from pixel_platform.storage.local import LocalObjectStore
-from pixel_platform_tests.release.conftest import release_options
+from pixel_platform_tests.release.support import release_options
 from pixel_platform_tests.release.synthetic import write_inputs
 
 ABSENT = "sarcasm"

@@ -23,9 +23,11 @@ from pixel_platform.core.errors import (
     StorageError,
     TransientStorageError,
 )
+from pixel_platform.pipeline import layout
 from pixel_platform.pipeline.partition import process_partition
 from pixel_platform.pipeline.snapshot import take_snapshot
-from pixel_platform.storage.settings import StorageSettings, open_store
+from pixel_platform.storage.factory import open_store
+from pixel_platform.storage.settings import StorageSettings
 from pixel_platform_tests.ingest.helpers import registry
 
 pytest.importorskip("google.cloud.storage", reason="the gcs extra is not installed")
@@ -33,7 +35,7 @@ pytest.importorskip("google.cloud.storage", reason="the gcs extra is not install
 from pixel_platform.storage.gcs import GCSObjectStore
 
 if TYPE_CHECKING:
-    from pixel_platform_tests.conftest import GCSTestEmulator
+    from pixel_platform_tests.support import GCSTestEmulator
 
 GCS_ENV = {
     "DATASET_STORAGE_BACKEND": "gcs",
@@ -142,9 +144,10 @@ def test_one_partition_ingests_end_to_end_on_the_emulator(
     )
 
     assert (result.units_in, result.records_out, result.quarantined) == (2, 1, 1)
-    rows = store.read_bytes(result.output_key).splitlines()
+    rows = store.read_bytes(result.output.key).splitlines()
     assert len(rows) == 1 and orjson.loads(rows[0])["messages"][0]["content"] == "I feel anxious."
-    assert store.exists(result.stats_key) and store.exists(result.quarantine_key)
+    assert store.exists(layout.processed_stats_key(result.family, result.partition_key))
+    assert store.exists(result.quarantine.key)
 
 
 # -- retries, against a server that always answers with one status ------------------------------

@@ -32,7 +32,7 @@ from pixel_platform.storage.s3 import (
 from pixel_platform.storage.settings import StorageSettings
 
 if TYPE_CHECKING:
-    from pixel_platform_tests.conftest import S3TestServer
+    from pixel_platform_tests.support import S3TestServer
 
 MIB = 1024 * 1024
 

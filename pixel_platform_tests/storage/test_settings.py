@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from pixel_platform.core.errors import ConfigError
+from pixel_platform.storage.factory import open_store
 from pixel_platform.storage.local import LocalObjectStore
 from pixel_platform.storage.s3 import S3ObjectStore
-from pixel_platform.storage.settings import StorageSettings, env_source, open_store
+from pixel_platform.storage.settings import StorageSettings, env_source
 
 OVH_ENV = {
     "DATASET_STORAGE_BACKEND": "s3",

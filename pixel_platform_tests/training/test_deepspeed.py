@@ -22,7 +22,7 @@ from pixel_platform.training.launch import (
     deepspeed_config_path,
     launch_command,
 )
-from pixel_platform_tests.training.conftest import requires_training_stack
+from pixel_platform_tests.training.support import requires_training_stack
 
 EXPECTED = {  # name -> (zero stage, bf16)
     "zero2_bf16": (2, True),

@@ -21,7 +21,7 @@ from pixel_platform.training.scorers import (
     style_similarity,
     token_f1,
 )
-from pixel_platform_tests.training.conftest import requires_training_stack
+from pixel_platform_tests.training.support import requires_training_stack
 
 SAFE = "I'm really glad you told me. Are you safe right now? You can call or text 988 any time."
 

@@ -12,7 +12,7 @@ import pytest
 from pixel_platform.storage.local import LocalObjectStore
 from pixel_platform.training.backends import JobState, LocalBackend, TrainingJobFailed
 from pixel_platform.training.spec import make_spec, save_spec
-from pixel_platform_tests.training.conftest import cpu_config, requires_training_stack
+from pixel_platform_tests.training.support import cpu_config, requires_training_stack
 
 VERSION = "v2026-01-05"
 

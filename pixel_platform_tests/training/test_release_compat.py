@@ -12,8 +12,8 @@ from pixel_platform.training.data import plan_stages, sft_rows
 from pixel_platform.training.release_input import open_release
 from pixel_platform.training.spec import make_spec
 from pixel_platform.training.train import run_training
-from pixel_platform_tests.release.conftest import build_synthetic
-from pixel_platform_tests.training.conftest import cpu_config, requires_training_stack
+from pixel_platform_tests.release.support import build_synthetic
+from pixel_platform_tests.training.support import cpu_config, requires_training_stack
 
 pytestmark = pytest.mark.integration  # building a gated release takes ~15 s
 

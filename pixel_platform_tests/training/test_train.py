@@ -14,8 +14,8 @@ from pixel_platform.storage.local import LocalObjectStore
 from pixel_platform.training.checkpoints import RUN_MARKER, STAGE_MARKER, verify_run_checkpoints
 from pixel_platform.training.release_input import ReleaseIntegrityError
 from pixel_platform.training.train import main, run_training
-from pixel_platform_tests.training.conftest import cpu_config, requires_training_stack
 from pixel_platform_tests.training.release_fixture import write_release
+from pixel_platform_tests.training.support import cpu_config, requires_training_stack
 
 pytestmark = requires_training_stack
 STAGES = ["stage1_foundation", "stage2_clinical_reasoning", "phaseC_preference"]

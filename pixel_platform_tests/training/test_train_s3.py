@@ -12,8 +12,8 @@ import pytest
 from pixel_platform.storage.s3 import S3ObjectStore
 from pixel_platform.training.checkpoints import verify_run_checkpoints
 from pixel_platform.training.train import run_training
-from pixel_platform_tests.conftest import S3TestServer
-from pixel_platform_tests.training.conftest import cpu_config, requires_training_stack
+from pixel_platform_tests.support import S3TestServer
+from pixel_platform_tests.training.support import cpu_config, requires_training_stack
 
 pytestmark = [pytest.mark.integration, requires_training_stack]
 

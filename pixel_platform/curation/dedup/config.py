@@ -60,6 +60,10 @@ SCHEMES = ("affine32", "legacy")
 SIGNATURE_FORMAT = "pixel-dedup-signatures/1"
 SHINGLE_HASH = "poly64(P=0x9E3779B97F4A7C15)-fmix64-high32"
 NORMALIZATION = "lower+alnum-words+cjk-chars/1"
+# The target: fewer than 1% of the kept conversations are still (exact or near)
+# duplicates of each other. The dedup asset's check and the release's Dedup gate both hold to it
+# (a release records the rate it was gated with: ``release.options``' ``max_duplicate_rate``).
+MAX_DUPLICATE_RATE = 0.01
 
 
 # The settings that change which records are kept (the others only change how the work is done).

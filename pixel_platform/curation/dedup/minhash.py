@@ -205,7 +205,3 @@ def sorted_distinct(values: NDArray[Any]) -> NDArray[Any]:
     np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
     return ordered[keep]
 
-
-def estimated_jaccard(left: NDArray[np.uint32], right: NDArray[np.uint32]) -> NDArray[np.float64]:
-    """Row-wise fraction of equal signature values (datasketch's ``MinHash.jaccard``)."""
-    return np.count_nonzero(left == right, axis=1) / left.shape[1]

@@ -1,7 +1,12 @@
 """``curated/<family>`` per partition, then ``deduplicated_conversations`` across all of them."""
 
+from typing import Any
+
 import dagster as dg
 
+from pixel_platform.core.report import StageReport
+from pixel_platform.curation.dedup.config import MAX_DUPLICATE_RATE
+from pixel_platform.defs.accounting import accounting_check, accounting_check_spec
 from pixel_platform.defs.curation.resources import CurationConfigResource
 from pixel_platform.defs.ingest.assets import processed_asset_key
 from pixel_platform.defs.ingest.metadata import counter_table, md_table
@@ -10,7 +15,7 @@ from pixel_platform.defs.layers import CURATED, RECORDS_KIND, family_lead, famil
 from pixel_platform.defs.progress import run_progress
 from pixel_platform.defs.resources import RegistryResource, StorageResource
 from pixel_platform.pipeline.curate import curate_partition
-from pixel_platform.pipeline.dedup import deduplicate
+from pixel_platform.pipeline.dedup import DedupReport, deduplicate
 from pixel_platform.registry.model import FamilySpec, Registry
 
 
@@ -22,8 +27,24 @@ def curated_check_name(family: str) -> str:
     return f"curated_{family}_accounting"
 
 
-def _changed_with_prefix(changed: dict[str, int], prefix: str) -> dict[str, int]:
-    return {k[len(prefix) :]: v for k, v in changed.items() if k.startswith(prefix)}
+def curated_metadata(report: StageReport, output_uri: str) -> dict[str, Any]:
+    """What the UI shows of a curated partition: counts, PII, crisis tags, languages."""
+    pii = report.changed_with_prefix("pii_")
+    return {
+        "records_in": report.units_in,
+        "records_out": report.records_out,
+        "quarantined": report.quarantined,
+        "quarantine_reasons": counter_table("reason", report.quarantined_by_reason),
+        "pii_status": counter_table("status", report.changed_with_prefix("pii_status_")),
+        "pii_spans": counter_table(
+            "type", {k: v for k, v in pii.items() if not k.startswith("status_")}
+        ),
+        "crisis_labels": counter_table("label", report.changed_with_prefix("label:")),
+        "crisis_risk": counter_table("risk", report.changed_with_prefix("risk:")),
+        "crisis_response_unsafe": report.changed.get("crisis_response_unsafe", 0),
+        "languages": counter_table("language", report.changed_with_prefix("language:")),
+        "output": dg.MetadataValue.path(output_uri),
+    }
 
 
 def build_curated_asset(family: FamilySpec) -> dg.AssetsDefinition:
@@ -38,14 +59,11 @@ def build_curated_asset(family: FamilySpec) -> dg.AssetsDefinition:
         kinds={RECORDS_KIND},
         tags=family_tags(CURATED, name, family.stage),
         check_specs=[
-            dg.AssetCheckSpec(
+            accounting_check_spec(
                 check_name,
-                asset=curated_asset_key(name),
-                blocking=True,
-                description=(
-                    "Nothing is lost: every processed conversation is either curated or in"
-                    " quarantine with a reason (records in = out + quarantined)."
-                ),
+                curated_asset_key(name),
+                "Nothing is lost: every processed conversation is either curated or in quarantine"
+                " with a reason (records in = out + quarantined).",
             )
         ],
         description=(
@@ -64,7 +82,7 @@ def build_curated_asset(family: FamilySpec) -> dg.AssetsDefinition:
         def progress(key: str, n: int) -> None:
             context.log.info("curated %d records of %s", n, key)
 
-        stats = curate_partition(
+        report = curate_partition(
             store,
             name,
             context.partition_key,
@@ -72,39 +90,9 @@ def build_curated_asset(family: FamilySpec) -> dg.AssetsDefinition:
             progress=progress,
             logger=context.log,
         )
-        changed = stats["changed"]
         return dg.MaterializeResult(
-            metadata={
-                "records_in": stats["units_in"],
-                "records_out": stats["records_out"],
-                "quarantined": stats["quarantined"],
-                "quarantine_reasons": counter_table("reason", stats["quarantined_by_reason"]),
-                "pii_status": counter_table("status", _changed_with_prefix(changed, "pii_status_")),
-                "pii_spans": counter_table(
-                    "type",
-                    {
-                        k: v
-                        for k, v in _changed_with_prefix(changed, "pii_").items()
-                        if not k.startswith("status_")
-                    },
-                ),
-                "crisis_labels": counter_table("label", _changed_with_prefix(changed, "label:")),
-                "crisis_risk": counter_table("risk", _changed_with_prefix(changed, "risk:")),
-                "crisis_response_unsafe": changed.get("crisis_response_unsafe", 0),
-                "languages": counter_table("language", _changed_with_prefix(changed, "language:")),
-                "output": dg.MetadataValue.path(store.uri(stats["output"]["key"])),
-            },
-            check_results=[
-                dg.AssetCheckResult(
-                    check_name=check_name,
-                    passed=stats["units_in"] == stats["records_out"] + stats["quarantined"],
-                    metadata={
-                        "records_in": stats["units_in"],
-                        "records_out": stats["records_out"],
-                        "quarantined": stats["quarantined"],
-                    },
-                )
-            ],
+            metadata=curated_metadata(report, store.uri(report.output.key)),
+            check_results=[accounting_check(check_name, report)],
         )
 
     return curated_family
@@ -116,7 +104,29 @@ def build_curated_assets(registry: Registry) -> list[dg.AssetsDefinition]:
 
 DEDUP_ACCOUNTING_CHECK = "deduplicated_conversations_accounting"
 DEDUP_RATE_CHECK = "deduplicated_conversations_duplicate_rate"
-MAX_DUPLICATE_RATE = 0.01  # the seeds' target: < 1% duplicates after dedup
+
+
+def dedup_metadata(report: DedupReport, log_uri: str) -> dict[str, Any]:
+    """What the UI shows of a dedup run: counts, reuse, the rate left, a per-family table."""
+    stats = report.stats
+    rows = [
+        [name, c["in"], c["kept"], c["dropped_by_kind"].get("exact", 0),
+         c["dropped_by_kind"].get("near", 0)]
+        for name, c in sorted(report.family_counts().items())
+    ]  # fmt: skip
+    return {
+        "records_in": stats.records_in,
+        "kept": stats.kept,
+        "dropped_exact": stats.dropped_exact,
+        "dropped_near": stats.dropped_near,
+        "clusters": stats.clusters,
+        "partitions_hashed": stats.partitions_hashed,
+        "partitions_reused": stats.partitions_reused,
+        "up_to_date": report.up_to_date,
+        "duplicate_rate_after": stats.duplicate_rate_after,
+        "per_family": md_table(["family", "in", "kept", "exact dups", "near dups"], rows),
+        "dedup_log": dg.MetadataValue.path(log_uri),
+    }
 
 
 def build_dedup_asset(registry: Registry) -> dg.AssetsDefinition:
@@ -141,8 +151,8 @@ def build_dedup_asset(registry: Registry) -> dg.AssetsDefinition:
                 asset="deduplicated_conversations",
                 blocking=True,
                 description=(
-                    "Fewer than 1% of the kept conversations are still near-duplicates of each"
-                    " other."
+                    f"Fewer than {MAX_DUPLICATE_RATE:.0%} of the kept conversations are still"
+                    " near-duplicates of each other."
                 ),
             ),
         ],
@@ -161,40 +171,15 @@ def build_dedup_asset(registry: Registry) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         store = storage.store()
         with run_progress(context) as progress:
-            stats = deduplicate(store, registry.load(), curation.load().dedup, progress=progress)
-        balanced = (
-            stats["records_in"] == stats["kept"] + stats["dropped_exact"] + stats["dropped_near"]
-        )
-        rate = float(stats.get("duplicate_rate_after", 0.0))
-        rows = [
-            [
-                name,
-                c["in"],
-                c["kept"],
-                c["dropped_by_kind"].get("exact", 0),
-                c["dropped_by_kind"].get("near", 0),
-            ]
-            for name, c in sorted(stats["families"].items())
-        ]
+            report = deduplicate(store, registry.load(), curation.load().dedup, progress=progress)
+        stats, rate = report.stats, report.stats.duplicate_rate_after
         return dg.MaterializeResult(
-            metadata={
-                "records_in": stats["records_in"],
-                "kept": stats["kept"],
-                "dropped_exact": stats["dropped_exact"],
-                "dropped_near": stats["dropped_near"],
-                "clusters": stats["clusters"],
-                "partitions_hashed": stats["partitions_hashed"],
-                "partitions_reused": stats["partitions_reused"],
-                "up_to_date": bool(stats.get("up_to_date")),
-                "duplicate_rate_after": rate,
-                "per_family": md_table(["family", "in", "kept", "exact dups", "near dups"], rows),
-                "dedup_log": dg.MetadataValue.path(store.uri(stats["log_key"])),
-            },
+            metadata=dedup_metadata(report, store.uri(report.log_key)),
             check_results=[
                 dg.AssetCheckResult(
                     check_name=DEDUP_ACCOUNTING_CHECK,
-                    passed=balanced,
-                    metadata={"records_in": stats["records_in"], "kept": stats["kept"]},
+                    passed=report.balanced,
+                    metadata={"records_in": stats.records_in, "kept": stats.kept},
                 ),
                 dg.AssetCheckResult(
                     check_name=DEDUP_RATE_CHECK,

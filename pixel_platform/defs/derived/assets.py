@@ -8,6 +8,7 @@ clears that record, so a failed run never reads as a skip. Broken inputs (unread
 CSV without its columns) still fail the asset.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 import dagster as dg
@@ -19,9 +20,9 @@ from pixel_platform.defs.ingest.metadata import counter_table
 from pixel_platform.defs.resources import StorageResource
 from pixel_platform.derived.cptsd.build import DEFAULT_OUTPUT_KEY as CPTSD_KEY
 from pixel_platform.derived.cptsd.build import generate_cptsd
-from pixel_platform.derived.cptsd.output import GeneratorReport
 from pixel_platform.derived.edge_cases import generate_edge_cases
 from pixel_platform.derived.long_running import extract_long_running, find_jsonl_keys
+from pixel_platform.derived.output import GeneratorReport
 from pixel_platform.derived.persona import persona_distance
 from pixel_platform.derived.persona.build import DEFAULT_CONVERSATIONS_KEY as PERSONA_KEY
 from pixel_platform.derived.persona.build import DEFAULT_PROFILE_KEY as PERSONA_PROFILE_KEY
@@ -46,6 +47,7 @@ from pixel_platform.derived.status import (
     status_key,
     write_status,
 )
+from pixel_platform.pipeline import layout
 from pixel_platform.pipeline.partition import HashingWriter
 from pixel_platform.registry.model import Registry
 from pixel_platform.storage.base import ObjectStore
@@ -57,7 +59,7 @@ CURATED_READERS = [LONG_RUNNING_FAMILY, PREFERENCE_FAMILY]
 EDGE_CASE_FAMILY = "edge_case_synthetic"
 LONG_RUNNING_KEY = f"derived/{LONG_RUNNING_FAMILY}/long_running.jsonl"
 EDGE_CASE_KEY = f"derived/{EDGE_CASE_FAMILY}/edge_cases.jsonl"
-CURATED_PREFIX = "pipeline/curated/"
+CURATED_PREFIX = layout.CURATED_PREFIX
 
 
 def start_run(context: dg.AssetExecutionContext, store: ObjectStore, keys: list[str]) -> set[str]:
@@ -107,6 +109,22 @@ def settle_report(
         inputs=report.inputs,
         problems=len(report.problems),
     )
+
+
+def one_output_run(
+    context: dg.AssetExecutionContext,
+    store: ObjectStore,
+    key: str,
+    generate: Callable[[], GeneratorReport],
+) -> dg.MaterializeResult:
+    """A generator with one output key: clear the last outcome, run it, record the new one; the
+    report's counts join the metadata unless the run was skipped."""
+    had = start_run(context, store, [key])
+    report = generate()
+    outcome = record_outcome(context, store, [settle_report(store, key, had, report)])
+    if report.skipped is not None:
+        return dg.MaterializeResult(metadata=outcome)
+    return dg.MaterializeResult(metadata={**outcome, **_report_metadata(report, store)})
 
 
 class LongRunningConfig(dg.Config):
@@ -287,12 +305,10 @@ def build_transcript_assets(registry: Registry) -> list[dg.AssetsDefinition]:
         context: dg.AssetExecutionContext, config: TranscriptsConfig, storage: StorageResource
     ) -> dg.MaterializeResult:
         store = storage.store()
-        had = start_run(context, store, [CPTSD_KEY])
-        report = generate_cptsd(store, config.input_prefixes, store, CPTSD_KEY)
-        outcome = record_outcome(context, store, [settle_report(store, CPTSD_KEY, had, report)])
-        if report.skipped is not None:
-            return dg.MaterializeResult(metadata=outcome)
-        return dg.MaterializeResult(metadata={**outcome, **_report_metadata(report, store)})
+        return one_output_run(
+            context, store, CPTSD_KEY,
+            lambda: generate_cptsd(store, config.input_prefixes, store, CPTSD_KEY),
+        )  # fmt: skip
 
     @dg.asset(
         name="voice_persona_source",
@@ -337,13 +353,12 @@ def build_transcript_assets(registry: Registry) -> list[dg.AssetsDefinition]:
         context: dg.AssetExecutionContext, config: TranscriptsConfig, storage: StorageResource
     ) -> dg.MaterializeResult:
         store = storage.store()
-        had = start_run(context, store, [PRETRAINING_KEY])
-        report = generate_pretraining_text(store, config.input_prefixes, store, PRETRAINING_KEY)
-        settled = settle_report(store, PRETRAINING_KEY, had, report)
-        outcome = record_outcome(context, store, [settled])
-        if report.skipped is not None:
-            return dg.MaterializeResult(metadata=outcome)
-        return dg.MaterializeResult(metadata={**outcome, **_report_metadata(report, store)})
+        return one_output_run(
+            context, store, PRETRAINING_KEY,
+            lambda: generate_pretraining_text(
+                store, config.input_prefixes, store, PRETRAINING_KEY
+            ),
+        )  # fmt: skip
 
     others = [curated_asset_key(n) for n in registry.families if n not in CURATED_READERS]
 

@@ -6,6 +6,7 @@ family's live sources as dynamic partitions. The assets only wire Dagster to the
 
 import dagster as dg
 
+from pixel_platform.defs.accounting import accounting_check, accounting_check_spec
 from pixel_platform.defs.ingest.metadata import counter_table, md_table, partition_metadata
 from pixel_platform.defs.ingest.partitions import family_partitions
 from pixel_platform.defs.layers import (
@@ -79,7 +80,7 @@ def source_inventory(
     )
 
 
-def build_family_assets(family: FamilySpec, registry: Registry) -> list[dg.AssetsDefinition]:
+def build_family_assets(family: FamilySpec) -> list[dg.AssetsDefinition]:
     name = family.name
     partitions = family_partitions(name)
     sources = ", ".join(s.location for s in family.sources) or "(derived)"
@@ -144,14 +145,11 @@ def build_family_assets(family: FamilySpec, registry: Registry) -> list[dg.Asset
         kinds={RECORDS_KIND},
         tags=family_tags(PROCESSED, name, family.stage),
         check_specs=[
-            dg.AssetCheckSpec(
+            accounting_check_spec(
                 check_name,
-                asset=processed_asset_key(name),
-                blocking=True,
-                description=(
-                    "Nothing is lost: every raw record read is either a processed conversation"
-                    " or in quarantine with a reason (records in = out + quarantined)."
-                ),
+                processed_asset_key(name),
+                "Nothing is lost: every raw record read is either a processed conversation or in"
+                " quarantine with a reason (records in = out + quarantined).",
             )
         ],
         description=(
@@ -174,26 +172,14 @@ def build_family_assets(family: FamilySpec, registry: Registry) -> list[dg.Asset
         def progress(key: str, units: int) -> None:
             context.log.info("read %s (%d records so far)", key, units)
 
-        result = process_partition(
+        report = process_partition(
             store, registry.load(), name, snapshot, progress=progress, logger=context.log
         )
-        stats = result.stats
-        balanced = stats["units_in"] == stats["records_out"] + stats["quarantined"]
         return dg.MaterializeResult(
             metadata=partition_metadata(
-                stats, store.uri(result.output_key), store.uri(result.quarantine_key)
+                report, store.uri(report.output.key), store.uri(report.quarantine.key)
             ),
-            check_results=[
-                dg.AssetCheckResult(
-                    check_name=check_name,
-                    passed=balanced,
-                    metadata={
-                        "records_in": stats["units_in"],
-                        "records_out": stats["records_out"],
-                        "quarantined": stats["quarantined"],
-                    },
-                )
-            ],
+            check_results=[accounting_check(check_name, report)],
         )
 
     return [raw_family, processed_family]
@@ -202,5 +188,5 @@ def build_family_assets(family: FamilySpec, registry: Registry) -> list[dg.Asset
 def build_ingest_assets(registry: Registry) -> list[dg.AssetsDefinition]:
     assets: list[dg.AssetsDefinition] = [source_inventory]
     for family in registry.families.values():
-        assets.extend(build_family_assets(family, registry))
+        assets.extend(build_family_assets(family))
     return assets

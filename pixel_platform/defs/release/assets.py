@@ -18,16 +18,18 @@ curriculum, options and code; see ``pipeline.release``), the asset materializes 
 succeeds, its log says which version is current, the checks (which would re-read an unchanged
 release) are skipped, and no new version is published. Set ``force: true`` in the run config to
 build anyway.
+
+The policy is the core's: ``release.recorded`` (the build's result or a recomputed one) and
+``release.summary`` (what a build says about itself); the assets read resources and the instance,
+and turn those results into checks and metadata.
 """
 
 from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
-import orjson
 from pydantic import Field
 
-from pixel_platform import PIPELINE_VERSION
 from pixel_platform.defs.curation.resources import CurationConfigResource
 from pixel_platform.defs.ingest.metadata import counter_table, md_table
 from pixel_platform.defs.layers import RECORDS_KIND, RELEASE
@@ -41,23 +43,20 @@ from pixel_platform.defs.release.records import (
 )
 from pixel_platform.defs.resources import RegistryResource, StorageResource
 from pixel_platform.pipeline.release import UpToDate, build_pipeline_release
-from pixel_platform.release import (
-    GATES,
-    GateContext,
-    GateResult,
-    ReleaseView,
-    load_manifest,
-)
-from pixel_platform.release.authenticity import check_authenticity
-from pixel_platform.release.gates import digest_object, run_gates_on
-from pixel_platform.release.layout import NOT_IN_MANIFEST, STATS
-from pixel_platform.release.signing import manifest_digest, signing_key_path_from_env
+from pixel_platform.release import GATES, ReleaseResult, load_manifest
+from pixel_platform.release.layout import FINAL_PREFIX, LATEST, RELEASES_PREFIX
+from pixel_platform.release.recorded import published_gate_result
+from pixel_platform.release.signing import signing_key_path_from_env
+from pixel_platform.release.summary import FIDELITY_COLUMNS, BuildSummary, summarize_build
 from pixel_platform.release.waivers import CoverageWaiver, parse_waivers
 from pixel_platform.storage.base import ObjectStore
 
 RELEASE_GROUP = RELEASE
 RELEASE_TAG = "pixel/release-build"  # dagster.yaml limits runs with this tag to one at a time
 RELEASE_INPUT = "dataset_release"  # a gate check's (data-less) input: the release it checks
+# A gate check's ``result_from``: the build's recorded result, or the gate run again.
+RESULT_FROM_BUILD = "the build's result (files verified against the manifest)"
+RESULT_RECOMPUTED = "recomputed on the published files"
 
 
 def gate_check_name(gate: str) -> str:
@@ -89,12 +88,12 @@ def run_config_waivers(
     pool="pixel_release",
     output_required=False,
     description=(
-        "The versioned training release, in exports/releases/ under its version: each"
+        f"The versioned training release, in {RELEASES_PREFIX} under its version: each"
         " conversation's curriculum stage and phase, a 90/5/5 split by duplicate group (holdout"
         " families in test only), size-bounded shards, the compiled file, manifest.json (written"
         " last), stats.json, report.html and trainer exports (TRL, LLaMA-Factory, axolotl)."
-        " LATEST and final_dataset/ move only when every gate passes. Nothing is built when"
-        " LATEST already holds exactly these inputs (run config force: true builds anyway)."
+        f" {LATEST} and {FINAL_PREFIX} move only when every gate passes. Nothing is built when"
+        f" {LATEST} already holds exactly these inputs (run config force: true builds anyway)."
     ),
 )
 def dataset_release(
@@ -123,12 +122,11 @@ def dataset_release(
             result.fingerprint[:12],
         )
         return
-    manifest = result.manifest
-    counts = manifest["counts"]
-    fidelity = (orjson.loads(store.read_bytes(result.prefix + STATS)).get("fidelity") or {})
-    failed = [g.name for g in result.gates if not g.passed]
-    if failed:
-        context.log.error("release %s failed gates: %s", result.version, ", ".join(failed))
+    summary = summarize_build(store, result)
+    if summary.failed_gates:
+        context.log.error(
+            "release %s failed gates: %s", result.version, ", ".join(summary.failed_gates)
+        )
     else:
         context.log.info("release %s passed every gate", result.version)
     # Versions and digests only: what `pixel-platform verify --manifest-digest` takes.
@@ -138,53 +136,48 @@ def dataset_release(
         result.manifest_digest,
         result.signed_by or "nobody (no PIXEL_RELEASE_SIGNING_KEY)",
     )
-    yield dg.MaterializeResult(
-        metadata={
-            "version": result.version,
-            "prefix": result.prefix,
-            "records": counts["total"],
-            "gates_passed": not failed,
-            "latest_moved": result.latest_moved,
-            "gates": md_table(
-                ["gate", "result", "violations"],
-                [
-                    [g.name, "PASS" if g.passed else "**FAIL**", g.violations or ""]
-                    for g in result.gates
-                ],
-            ),
-            "records_per_split": counter_table("split", counts["by_split"]),
-            "records_per_stage": counter_table("stage", counts["by_stage"]),
-            "records_per_family": counter_table("family", counts["by_family"]),
-            "exclusions": counter_table("reason", manifest["exclusions"]["by_reason"]),
-            **fidelity_metadata(fidelity),
-            "manifest": dg.MetadataValue.path(store.uri(result.prefix + "manifest.json")),
-            # The digest of the bytes the build wrote, not re-read from the bucket.
-            DIGEST_METADATA: result.manifest_digest.removeprefix("sha256:"),
-            SIGNER_METADATA: result.signed_by or "unsigned",
-            "report": dg.MetadataValue.path(store.uri(result.prefix + "report.html")),
-        }
-    )
+    yield dg.MaterializeResult(metadata=release_metadata(store, result, summary))
 
 
-def fidelity_metadata(fidelity: dict[str, Any]) -> dict[str, Any]:
-    """How much curation changed the released text (``release/fidelity.py``), per family."""
-    total = fidelity.get("total") or {}
-    rows = [
-        [family, f["turns"], f"{100 * f['share_turns_redacted']:.1f}%",
-         f"{100 * f['share_turns_repaired']:.1f}%", f["placeholders_per_1k_words"],
-         f["resources_kept"]]
-        for family, f in sorted((fidelity.get("by_family") or {}).items())
-    ]  # fmt: skip
+def release_metadata(
+    store: ObjectStore, result: ReleaseResult, summary: BuildSummary
+) -> dict[str, Any]:
+    """The materialization's metadata: counts, gate outcomes, fidelity, digest and links."""
     return {
-        "share_turns_changed": float(total.get("share_turns_changed", 0.0)),
-        "placeholders_per_1k_words": float(total.get("placeholders_per_1k_words", 0.0)),
-        "resources_kept": int(total.get("resources_kept", 0)),
-        "fidelity": md_table(
-            ["family", "turns", "redacted", "repaired", "placeholders / 1k words",
-             "resources kept"],
-            rows,
+        "version": summary.version,
+        "prefix": summary.prefix,
+        "records": summary.records,
+        "gates_passed": summary.passed,
+        "latest_moved": result.latest_moved,
+        "gates": md_table(
+            ["gate", "result", "violations"],
+            [
+                [g.name, "PASS" if g.passed else "**FAIL**", g.violations or ""]
+                for g in result.gates
+            ],
         ),
-    }  # fmt: skip
+        "records_per_split": counter_table("split", summary.by_split),
+        "records_per_stage": counter_table("stage", summary.by_stage),
+        "records_per_family": counter_table("family", summary.by_family),
+        "exclusions": counter_table("reason", summary.exclusions),
+        **fidelity_metadata(summary),
+        "manifest": dg.MetadataValue.path(store.uri(summary.manifest_key)),
+        # The digest of the bytes the build wrote, not re-read from the bucket.
+        DIGEST_METADATA: result.manifest_digest.removeprefix("sha256:"),
+        SIGNER_METADATA: result.signed_by or "unsigned",
+        "report": dg.MetadataValue.path(store.uri(summary.report_key)),
+    }
+
+
+def fidelity_metadata(summary: BuildSummary) -> dict[str, Any]:
+    """How much curation changed the released text (``release/fidelity.py``), per family."""
+    fidelity = summary.fidelity
+    return {
+        "share_turns_changed": fidelity.share_turns_changed,
+        "placeholders_per_1k_words": fidelity.placeholders_per_1k_words,
+        "resources_kept": fidelity.resources_kept,
+        "fidelity": md_table(FIDELITY_COLUMNS, fidelity.rows),
+    }
 
 
 def latest_release(context: dg.AssetCheckExecutionContext) -> tuple[str, str] | None:
@@ -197,78 +190,6 @@ def latest_release(context: dg.AssetCheckExecutionContext) -> tuple[str, str] | 
     if version is None:
         return None
     return str(version.value), digest_metadata(metadata).removeprefix("sha256:")
-
-
-# (release prefix, manifest sha256, listing, stored paths) -> whether every file matches the
-# manifest. The gate checks of one run share it when they run in one process (in-process executor).
-_VERIFIED_FILES: dict[
-    tuple[str, str, tuple[tuple[str, str, int], ...], tuple[str, ...]], bool
-] = {}
-
-
-def files_match_manifest(
-    store: ObjectStore, prefix: str, manifest: dict[str, Any], manifest_sha256: str
-) -> bool:
-    """Every file the manifest lists has its sha256 and size, and nothing else is there."""
-    view = ReleaseView(store, prefix)
-    listing = tuple(sorted((path, i.etag, i.size) for path, i in view.objects.items()))
-    key = (view.uri(), manifest_sha256, listing, tuple(sorted(view.stored_paths)))
-    if key not in _VERIFIED_FILES:
-        listed = {entry["path"]: entry for entry in manifest.get("files", [])}
-        ok = view.stored_paths - NOT_IN_MANIFEST == set(listed)
-        for path, entry in listed.items() if ok else ():
-            sha256, size, _ = digest_object(view, path)
-            if (sha256, size) != (entry.get("sha256"), entry.get("bytes")):
-                ok = False
-                break
-        _VERIFIED_FILES[key] = ok
-    return _VERIFIED_FILES[key]
-
-
-def recorded_result(
-    gate: str,
-    store: ObjectStore,
-    prefix: str,
-    manifest: dict[str, Any],
-    built_sha256: str,
-    registry_hash: str,
-) -> GateResult | None:
-    """The build's own result for ``gate``, when it still holds for what is published.
-
-    The build ran every gate on the staged files and recorded the results in the manifest. They
-    are those of the published release as long as the manifest is the one the build wrote (its
-    sha256 is in the materialization's metadata), every file matches the manifest's sha256, and
-    the registry and code are those of the build. Otherwise (anything edited after publishing,
-    a new registry or code version) the gate runs again. The hash gate always runs.
-    """
-    if gate == "hash" or not built_sha256:
-        return None
-    view = ReleaseView(store, prefix)
-    same_build = view.manifest_bytes is not None and (
-        manifest_digest(view.manifest_bytes) == f"sha256:{built_sha256}"
-    )
-    same_code = (manifest.get("pipeline") or {}).get("version") == PIPELINE_VERSION
-    same_registry = (manifest.get("registry") or {}).get("hash") == registry_hash
-    if not (same_build and same_code and same_registry):
-        return None
-    results = {r["name"]: r for r in (manifest.get("gates") or {}).get("results", [])}
-    if gate not in results or not files_match_manifest(store, prefix, manifest, built_sha256):
-        return None
-    return GateResult.from_dict(results[gate])
-
-
-def with_findings(result: GateResult, extra: GateResult) -> GateResult:
-    """``result`` with ``extra``'s violations and examples added; it fails if either does."""
-    violations = dict(result.violations)
-    for kind, n in extra.violations.items():
-        violations[kind] = violations.get(kind, 0) + n
-    return GateResult(
-        result.name,
-        result.passed and extra.passed,
-        dict(sorted(violations.items())),
-        [*result.examples, *extra.examples],
-        {**result.metadata, extra.name: extra.metadata},
-    )
 
 
 def build_gate_check(gate: str) -> dg.AssetChecksDefinition:
@@ -305,20 +226,11 @@ def build_gate_check(gate: str) -> dg.AssetChecksDefinition:
         version, built_sha256 = latest
         store = storage.store()
         manifest = load_manifest(store, version)
-        reg = registry.load()
-        prefix = f"exports/releases/{version}/"
-        result = recorded_result(gate, store, prefix, manifest, built_sha256, reg.source_hash)
-        source = "the build's result (files verified against the manifest)"
-        if result is None:
-            view = ReleaseView(store, prefix)
-            with run_progress(context) as progress:
-                (result,) = run_gates_on(
-                    view, GateContext.from_manifest(reg, manifest), [gate], progress=progress
-                )
-            source = "recomputed on the published files"
-            if gate == "hash":
-                recorded = {"dagster instance": f"sha256:{built_sha256}"} if built_sha256 else {}
-                result = with_findings(result, check_authenticity(view, version, recorded))
+        with run_progress(context) as progress:
+            result, from_build = published_gate_result(
+                gate, store, version, manifest, built_sha256, registry.load(), progress=progress
+            )
+        source = RESULT_FROM_BUILD if from_build else RESULT_RECOMPUTED
         return dg.AssetCheckResult(
             check_name=name,
             passed=result.passed,

@@ -3,10 +3,8 @@
 ``trained_model`` refuses to submit unless the release passed every gate: Dagster's declarative
 automation does not honour blocking checks, so the asset re-verifies itself (the manifest's gate
 results and a fresh run of the gates over the published files) before spending GPU hours.
+The work is ``training.release_job``'s; the assets read their resources and record the outcome.
 """
-
-import tempfile
-from pathlib import Path
 
 import dagster as dg
 
@@ -15,11 +13,13 @@ from pixel_platform.defs.release.assets import RELEASE_KEY
 from pixel_platform.defs.resources import RegistryResource, StorageResource
 from pixel_platform.defs.training.checks import evaluation_check_result, evaluation_check_specs
 from pixel_platform.defs.training.resources import TrainingBackendResource
-from pixel_platform.release import GateContext, load_manifest, run_gates
-from pixel_platform.training.backends import LocalBackend
-from pixel_platform.training.config import load_config
 from pixel_platform.training.evaluate import TARGETS
-from pixel_platform.training.spec import DEFAULT_IMAGE, make_spec, save_spec
+from pixel_platform.training.release_job import (
+    Refused,
+    evaluate_on_release,
+    require_local_checkpoints,
+    train_on_release,
+)
 
 TRAINING_GROUP = "training"
 METRIC_TARGETS = TARGETS  # the seeds' success metrics: crisis ≥0.85, clinical ≥0.80, …
@@ -52,51 +52,30 @@ def trained_model(
 ) -> dg.MaterializeResult:
     store = storage.store()
     version = _release_version(context)
-    manifest = load_manifest(store, version)
-    if (manifest.get("gates") or {}).get("passed") is not True:
-        raise dg.Failure(f"release {version} did not pass its gates; refusing to train on it")
-    ctx = GateContext.from_manifest(registry.load(), manifest)
-    failed = [g.name for g in run_gates(store, f"exports/releases/{version}/", ctx) if not g.passed]
-    if failed:
-        raise dg.Failure(f"release {version} fails gates now ({', '.join(failed)}); not training")
-
-    config = load_config(training.config_path)
-    spec = make_spec(
-        store,
-        version,
-        data_bucket=training.data_bucket,
-        checkpoint_bucket=training.checkpoint_bucket,
-        config=config,
-        flavor=training.flavor,
-        gpus=training.gpus,
-        default_deepspeed=None if training.backend == "local" else "zero2_bf16",
-        image=training.image or DEFAULT_IMAGE,
-    )
-    spec_key = save_spec(store, spec)
     store_root = storage.local_path if storage.backend == "local" else f"s3://{storage.bucket}"
-    backend = training.open(
-        store_root, checkpoint_store=store if training.backend == "ovh" else None
-    )
-    job_id = backend.submit(spec)
-    context.log.info("submitted training job %s (spec %s)", job_id, spec.spec_id)
-    outcome = backend.wait(
-        job_id, poll_interval=training.poll_interval_s, on_log=lambda line: context.log.info(line)
-    )
-    checkpoint_root = (
-        str(backend.checkpoint_root / spec.checkpoint_run_prefix())
-        if isinstance(backend, LocalBackend)
-        else f"s3://{training.checkpoint_bucket}/{spec.checkpoint_run_prefix()}"
-    )
+    try:
+        trained = train_on_release(
+            store,
+            registry.load(),
+            version,
+            training.job_settings(),
+            open_backend=lambda: training.open(
+                store_root, checkpoint_store=store if training.backend == "ovh" else None
+            ),
+            log=lambda line: context.log.info(line),
+        )
+    except Refused as exc:
+        raise dg.Failure(str(exc)) from None
     return dg.MaterializeResult(
         metadata={
-            "release": version,
-            "job_id": job_id,
+            "release": trained.release,
+            "job_id": trained.job_id,
             "backend": training.backend,
-            "state": outcome.state.value,
-            "spec": dg.MetadataValue.path(store.uri(spec_key)),
-            "checkpoints": checkpoint_root,
-            "stages": ", ".join(outcome.checkpoints.get("stages", [])),
-            "waited_s": round(outcome.waited_s, 1),
+            "state": trained.state,
+            "spec": dg.MetadataValue.path(store.uri(trained.spec_key)),
+            "checkpoints": trained.checkpoints,
+            "stages": ", ".join(trained.stages),
+            "waited_s": round(trained.waited_s, 1),
         }
     )
 
@@ -123,39 +102,21 @@ def _model_dir(context: dg.AssetExecutionContext) -> tuple[str, str]:
 def model_evaluation(
     context: dg.AssetExecutionContext, storage: StorageResource, training: TrainingBackendResource
 ) -> dg.MaterializeResult:
-    from pixel_platform.training.evaluate import EvalConfig, evaluate_model, write_report
-    from pixel_platform.training.release_input import open_release
-
     checkpoints, version = _model_dir(context)
-    if training.backend != "local":
-        raise dg.Failure(
-            "model_evaluation reads final_model/ from a local checkpoint root; for OVH runs"
-            " evaluate with `python -m pixel_platform.training.evaluate` on a GPU machine"
-        )
+    try:
+        require_local_checkpoints(training.backend)
+    except Refused as exc:
+        raise dg.Failure(str(exc)) from None
     store = storage.store()
-    config = EvalConfig(use_cpu=True, max_test_cases=50, max_new_tokens=48)
-    with tempfile.TemporaryDirectory() as cache:
-        release = open_release("", cache, store=store, prefix=f"exports/releases/{version}/")
-        report = evaluate_model(Path(checkpoints) / "final_model", release, config)
-    out_dir = Path(checkpoints) / "evaluation"
-    _, md_path = write_report(report, out_dir)
-    report_key = f"pipeline/reports/evaluation/{version}/evaluation.md"
-    store.upload_file(md_path, report_key)
-    metrics = report["metrics"]
-    rows = [
-        [name, metrics[name]["score"] if metrics[name]["score"] is not None else "n/a", target]
-        for name, target in METRIC_TARGETS.items()
-    ]
+    evaluation = evaluate_on_release(store, training.backend, checkpoints, version)
     return dg.MaterializeResult(
         metadata={
-            "release": version,
-            "metrics": md_table(["metric", "score", "target"], rows),
-            "report": dg.MetadataValue.path(store.uri(report_key)),
-            **{
-                name: float(metrics[name]["score"])
-                for name in METRIC_TARGETS
-                if metrics[name]["score"] is not None
-            },
+            "release": evaluation.release,
+            "metrics": md_table(["metric", "score", "target"], evaluation.rows()),
+            "report": dg.MetadataValue.path(store.uri(evaluation.report_key)),
+            **evaluation.scores(),
         },
-        check_results=[evaluation_check_result(name, metrics[name]) for name in METRIC_TARGETS],
+        check_results=[
+            evaluation_check_result(name, evaluation.metrics[name]) for name in METRIC_TARGETS
+        ],
     )

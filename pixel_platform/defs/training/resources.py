@@ -8,6 +8,7 @@ import dagster as dg
 
 from pixel_platform.training.backends import open_backend
 from pixel_platform.training.backends.base import TrainingBackend
+from pixel_platform.training.release_job import JobSettings
 
 LOCAL_TINY_CONFIG = str(Path(__file__).resolve().parents[2] / "training" / "local_tiny.yaml")
 
@@ -35,6 +36,18 @@ class TrainingBackendResource(dg.ConfigurableResource):
             checkpoint_store=checkpoint_store,
             state_dir=self.state_dir,
             region=self.region,
+        )
+
+    def job_settings(self) -> JobSettings:
+        return JobSettings(
+            backend=self.backend,
+            config_path=self.config_path,
+            data_bucket=self.data_bucket,
+            checkpoint_bucket=self.checkpoint_bucket,
+            flavor=self.flavor,
+            gpus=self.gpus,
+            image=self.image,
+            poll_interval_s=self.poll_interval_s,
         )
 
 

@@ -24,7 +24,6 @@ from pixel_platform.derived.cptsd.build import (
     cptsd_records,
     generate_cptsd,
 )
-from pixel_platform.derived.cptsd.output import GeneratorReport
 from pixel_platform.derived.cptsd.segment import Segment, segment_sentences, sentences_of
 from pixel_platform.derived.cptsd.text import clean_text, redact, split_sentences
 from pixel_platform.derived.cptsd.themes import ThemeLexicon, load_lexicon
@@ -41,7 +40,6 @@ __all__ = [
     "DEFAULT_OUTPUT_KEY",
     "GENERATOR",
     "CptsdOptions",
-    "GeneratorReport",
     "Paragraph",
     "ReadProblem",
     "Segment",

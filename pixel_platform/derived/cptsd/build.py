@@ -20,12 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pixel_platform.core.record import Conversation
-from pixel_platform.derived.cptsd.output import (
-    GeneratorReport,
-    generator_stamp,
-    stable_rng,
-    write_jsonl,
-)
 from pixel_platform.derived.cptsd.questions import compose_question
 from pixel_platform.derived.cptsd.segment import segment_sentences, sentences_of
 from pixel_platform.derived.cptsd.themes import ThemeLexicon, load_lexicon
@@ -34,6 +28,12 @@ from pixel_platform.derived.cptsd.transcripts import (
     Transcript,
     fail_when_none_readable,
     read_transcripts,
+)
+from pixel_platform.derived.output import (
+    GeneratorReport,
+    generator_stamp,
+    stable_rng,
+    write_jsonl,
 )
 from pixel_platform.derived.status import missing_inputs
 from pixel_platform.storage.base import ObjectStore
@@ -77,11 +77,9 @@ def cptsd_records(
     options = options or CptsdOptions()
     lexicon = lexicon or load_lexicon(options.lexicon_path)
     report = report if report is not None else GeneratorReport(GENERATOR)
-    for item in transcripts:
-        report.inputs += 1
-        if isinstance(item, ReadProblem):
-            report.dropped[item.reason] += 1
-            report.problems.append({"key": item.key, "reason": item.reason, "detail": item.detail})
+    for unit in transcripts:
+        item = report.accept(unit)
+        if item is None:
             continue
         for kind, n in item.changes.items():
             report.count("cleaning", kind, n)

@@ -38,6 +38,7 @@ from pixel_platform.derived.cptsd.text import (
     count_words,
     redact,
 )
+from pixel_platform.derived.output import ReadProblem
 from pixel_platform.pipeline.layout import is_ignored_object
 from pixel_platform.storage.base import ObjectInfo, ObjectStore
 
@@ -91,15 +92,6 @@ class Transcript:
     def ref(self) -> dict[str, Any]:
         """How generated records name this input (``metadata.generator.inputs``)."""
         return {"key": self.key, "etag": self.etag}
-
-
-@dataclass(frozen=True, slots=True)
-class ReadProblem:
-    """An input object that gave no transcript, and why (counted in the generator report)."""
-
-    key: str
-    reason: str
-    detail: str = ""
 
 
 # -- parsing ---------------------------------------------------------------------------------------

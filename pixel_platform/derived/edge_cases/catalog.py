@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import random
 import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -112,6 +113,17 @@ class Catalog:
             raise ConfigError(
                 f"unknown role-play style {name!r}; known: {', '.join(self.styles)}"
             ) from None
+
+    def scene(
+        self, category: Category, rng: random.Random, roleplay_style: str
+    ) -> tuple[Style, Persona, dict[str, str]]:
+        """What every generator draws first, in this order: the style, a persona of the
+        category, and a value for every slot (the persona's own pools win)."""
+        style = self.style(roleplay_style)
+        persona = rng.choice(category.personas)
+        slots = {name: rng.choice(pool) for name, pool in self.slots.items()}
+        slots.update({name: rng.choice(pool) for name, pool in persona.slots.items()})
+        return style, persona, slots
 
 
 # -- loading ---------------------------------------------------------------------------------------

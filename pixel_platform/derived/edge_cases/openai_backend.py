@@ -118,10 +118,7 @@ class OpenAIChatGenerator:
 
     def generate(self, category: Category, rng: random.Random,
                  roleplay_style: str) -> Conversation:
-        style = self.catalog.style(roleplay_style)
-        persona = rng.choice(category.personas)
-        slots = {name: rng.choice(pool) for name, pool in self.catalog.slots.items()}
-        slots.update({name: rng.choice(pool) for name, pool in persona.slots.items()})
+        style, persona, slots = self.catalog.scene(category, rng, roleplay_style)
         exchanges = rng.randint(*style.exchanges)
         examples = rng.sample(category.client["disclosure"], 2)
         prompt = build_prompt(category, persona.description, style.description, exchanges,

@@ -55,10 +55,7 @@ class TemplateGenerator:
 
     def generate(self, category: Category, rng: random.Random,
                  roleplay_style: str) -> Conversation:
-        style = self.catalog.style(roleplay_style)
-        persona = rng.choice(category.personas)
-        slots = {name: rng.choice(pool) for name, pool in self.catalog.slots.items()}
-        slots.update({name: rng.choice(pool) for name, pool in persona.slots.items()})
+        style, persona, slots = self.catalog.scene(category, rng, roleplay_style)
         beats = plan_beats(rng.randint(*style.exchanges), rng)
         used: set[str] = set()
         messages: list[Message] = [{"role": "system", "content": self.catalog.system_prompt}]

@@ -8,9 +8,9 @@ from typing import Any
 import orjson
 
 from pixel_platform.core.errors import ConfigError
-from pixel_platform.derived.cptsd.output import GeneratorReport, write_jsonl
 from pixel_platform.derived.cptsd.themes import load_lexicon
-from pixel_platform.derived.cptsd.transcripts import ReadProblem, read_transcripts
+from pixel_platform.derived.cptsd.transcripts import read_transcripts
+from pixel_platform.derived.output import GeneratorReport, write_jsonl
 from pixel_platform.derived.persona.conversations import GENERATOR, persona_conversations
 from pixel_platform.derived.persona.profile import SCHEMA, build_profile
 from pixel_platform.derived.status import missing_inputs
@@ -41,12 +41,9 @@ def generate_profile(
     if report.skipped is not None:
         return None, report
     transcripts = []
-    for item in read_transcripts(source, input_prefixes):
-        report.inputs += 1
-        if isinstance(item, ReadProblem):
-            report.dropped[item.reason] += 1
-            report.problems.append({"key": item.key, "reason": item.reason, "detail": item.detail})
-        else:
+    for unit in read_transcripts(source, input_prefixes):
+        item = report.accept(unit)
+        if item is not None:
             transcripts.append(item)
     if not transcripts:  # objects there, none readable: a broken input, not an absent one
         first = report.problems[0] if report.problems else {"key": "?", "reason": "?"}

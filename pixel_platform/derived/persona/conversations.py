@@ -24,8 +24,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pixel_platform.core.record import Conversation, Message
-from pixel_platform.derived.cptsd.output import GeneratorReport, generator_stamp, stable_rng
 from pixel_platform.derived.cptsd.themes import ThemeLexicon, load_lexicon
+from pixel_platform.derived.output import GeneratorReport, generator_stamp, stable_rng
 from pixel_platform.derived.persona.profile import profile_digest
 
 GENERATOR = "persona_conversations"

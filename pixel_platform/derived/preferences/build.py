@@ -19,7 +19,7 @@ import orjson
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.core.record import Conversation
 from pixel_platform.curation.pii import PiiConfig
-from pixel_platform.derived.cptsd.output import GeneratorReport, write_jsonl
+from pixel_platform.derived.output import GeneratorReport, write_jsonl
 from pixel_platform.derived.preferences.counsel_chat import (
     GENERATOR as COUNSEL_CHAT_GENERATOR,
 )

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pixel_platform.core.record import Conversation
-from pixel_platform.derived.cptsd.output import GeneratorReport, generator_stamp
+from pixel_platform.derived.output import GeneratorReport, generator_stamp
 
 SOURCE = "counsel_chat_upvotes"
 GENERATOR = "preference_pairs_counsel_chat"

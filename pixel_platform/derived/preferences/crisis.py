@@ -31,7 +31,7 @@ import yaml
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.core.record import Conversation, Message
 from pixel_platform.curation.crisis import CrisisDetector, assess_reply, default_detector
-from pixel_platform.derived.cptsd.output import GeneratorReport, generator_stamp, stable_rng
+from pixel_platform.derived.output import GeneratorReport, generator_stamp, stable_rng
 
 SOURCE = "crisis_safety"
 GENERATOR = "preference_pairs_crisis"

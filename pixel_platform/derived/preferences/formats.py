@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any, BinaryIO
 
 from pixel_platform.core.record import Conversation
-from pixel_platform.release.exports import Row, export_line, preference_parts
+from pixel_platform.release.exports import Row, export_line, kto_pair, preference_parts
 
 
 def _data(record: Conversation | dict[str, Any]) -> dict[str, Any]:
@@ -30,14 +30,7 @@ def to_trl(record: Conversation | dict[str, Any]) -> Row | None:
 
 def to_kto(record: Conversation | dict[str, Any]) -> list[Row]:
     """Two unpaired rows, ``label`` true for the chosen completion and false for the rejected."""
-    parts = preference_parts(_data(record))
-    if parts is None:
-        return []
-    prompt, chosen, rejected = parts
-    return [
-        {"prompt": prompt, "completion": [chosen], "label": True},
-        {"prompt": prompt, "completion": [rejected], "label": False},
-    ]
+    return kto_pair(preference_parts(_data(record)))
 
 
 def write_trl(records: Iterable[Conversation | dict[str, Any]], fh: BinaryIO) -> int:

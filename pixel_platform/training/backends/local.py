@@ -26,6 +26,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from pixel_platform.storage.local import LocalObjectStore
+from pixel_platform.storage.locations import is_remote
 from pixel_platform.training.backends.base import JobNotFoundError, JobState, TrainingBackend
 from pixel_platform.training.launch import TRAIN_MODULE
 from pixel_platform.training.paths import local_training_dirs
@@ -77,7 +78,7 @@ class LocalBackend(TrainingBackend):
     def command(self, spec: TrainingJobSpec) -> list[str]:
         release = (
             f"{self.store_root.rstrip('/')}/{spec.release_volume.prefix}"
-            if self.store_root.startswith("s3://")
+            if is_remote(self.store_root)
             else str(Path(self.store_root) / spec.release_volume.prefix)
         )
         output_root = self.checkpoint_root / spec.checkpoint_volume.prefix

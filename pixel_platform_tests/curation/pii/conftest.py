@@ -7,8 +7,12 @@ import spacy
 
 from pixel_platform.core.record import Conversation
 from pixel_platform.curation.pii import PiiConfig, PiiRedactor
-from pixel_platform.curation.pii.planted import PlantedDoc, make_clean_corpus, make_planted_corpus
 from pixel_platform.curation.pii.settings import DEFAULT_MODEL
+from pixel_platform_tests.curation.pii.planted import (
+    PlantedDoc,
+    make_clean_corpus,
+    make_planted_corpus,
+)
 
 N_DOCS = 200
 

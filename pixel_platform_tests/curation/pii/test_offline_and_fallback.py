@@ -11,8 +11,8 @@ import tldextract
 
 from pixel_platform.curation.pii import PiiConfig, PiiRedactor
 from pixel_platform.curation.pii.engine import PiiEngine
-from pixel_platform.curation.pii.planted import STRUCTURED_TYPES, PlantedDoc, recall_by_type
 from pixel_platform.curation.pii.settings import DEFAULT_ALLOWLIST
+from pixel_platform_tests.curation.pii.planted import STRUCTURED_TYPES, PlantedDoc, recall_by_type
 from pixel_platform_tests.curation.pii.support import found_spans
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pixel_platform.core.record import Conversation
 from pixel_platform.curation.pii import PiiConfig, PiiRedactor, scan_texts
-from pixel_platform.curation.pii.planted import (
+from pixel_platform_tests.curation.pii.planted import (
     ASSISTANT_CLEAN,
     CRISIS,
     HELDOUT_ASSISTANT_CLEAN,

@@ -9,7 +9,7 @@ import pytest
 
 from pixel_platform.core.record import Conversation
 from pixel_platform.curation.pii import PiiConfig, PiiRedactor, scan_text, scan_texts
-from pixel_platform.curation.pii.planted import PlantedDoc
+from pixel_platform_tests.curation.pii.planted import PlantedDoc
 
 
 def conv(*texts: str) -> Conversation:

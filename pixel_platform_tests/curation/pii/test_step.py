@@ -5,7 +5,7 @@ from __future__ import annotations
 from pixel_platform.core.record import Conversation
 from pixel_platform.core.steps import ListQuarantine
 from pixel_platform.curation.pii import PiiConfig, RedactStep
-from pixel_platform.curation.pii.planted import PlantedDoc
+from pixel_platform_tests.curation.pii.planted import PlantedDoc
 
 
 def test_step_redacts_counts_and_keeps_every_record(

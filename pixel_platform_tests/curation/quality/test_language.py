@@ -6,7 +6,7 @@ import pytest
 
 from pixel_platform.curation.quality import language
 from pixel_platform.curation.quality.language import UNDETERMINED, detect_language
-from pixel_platform_tests.curation.quality.conftest import GOOD_EN, GOOD_ZH
+from pixel_platform_tests.curation.quality.support import GOOD_EN, GOOD_ZH
 
 
 @pytest.mark.parametrize(("text", "code"), [

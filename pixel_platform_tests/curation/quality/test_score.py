@@ -6,7 +6,7 @@ import pytest
 
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.curation.quality import DEFAULT_THRESHOLD, QualityConfig, score_conversation
-from pixel_platform_tests.curation.quality.conftest import DEGENERATE, GOOD_EN, GOOD_ZH, conv
+from pixel_platform_tests.curation.quality.support import DEGENERATE, GOOD_EN, GOOD_ZH, conv
 
 
 def score(*turns: str, config: QualityConfig | None = None):  # type: ignore[no-untyped-def]

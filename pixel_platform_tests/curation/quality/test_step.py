@@ -7,7 +7,7 @@ import time
 from pixel_platform.core.reasons import Reason
 from pixel_platform.core.steps import ListQuarantine
 from pixel_platform.curation.quality import QualityConfig, QualityStep
-from pixel_platform_tests.curation.quality.conftest import (
+from pixel_platform_tests.curation.quality.support import (
     DEGENERATE,
     GOOD_EN,
     GOOD_ZH,

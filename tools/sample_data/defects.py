@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import re
 
-from pixel_platform.sample_data import texts
+from tools.sample_data import texts
 
 # Byte -> character as Windows-1252 decodes it; the five bytes cp1252 leaves undefined map to the
 # C1 control character of the same value, which is what real mojibake shows ("â€\x9d").

@@ -1,9 +1,11 @@
 # ruff: noqa: E501
-"""Regenerate the bundled sample bucket: ``python -m pixel_platform.sample_data.build_sample``.
+"""Regenerate the bundled sample bucket: ``python -m tools.sample_data.build_sample``.
 
-Writes ``bucket/`` (paths are the object keys of the registry's sources), ``README.md`` and
-``sample_manifest.json`` (every planted defect by location). Deterministic: each file has its own
-seeded ``random.Random``, gzip headers carry no timestamp, and nothing reads the clock or network.
+Writes ``pixel_platform/sample_data/``: ``bucket/`` (paths are the object keys of the registry's
+sources), ``README.md`` and ``sample_manifest.json`` (every planted defect by location); the
+generator lives outside the package, so only its output ships in the wheel. Deterministic: each
+file has its own seeded ``random.Random``, gzip headers carry no timestamp, and nothing reads the
+clock or network.
 Only the counsel-chat CSV holds real (MIT-licensed) text; everything else is written for this repo.
 """
 
@@ -24,7 +26,7 @@ from typing import Any
 
 import orjson
 
-from pixel_platform.sample_data import (
+from tools.sample_data import (
     defects,
     dialogue,
     readme,
@@ -33,7 +35,7 @@ from pixel_platform.sample_data import (
     texts_persona,
     texts_zh,
 )
-from pixel_platform.sample_data.corpus import (
+from tools.sample_data.corpus import (
     Bucket,
     Conv,
     FileReport,
@@ -51,7 +53,8 @@ from pixel_platform.sample_data.corpus import (
     plan,
 )
 
-HERE = Path(__file__).parent
+# The shipped sample, inside the package: the CLI seeds an empty store from its bucket.
+HERE = Path(__file__).resolve().parents[2] / "pixel_platform" / "sample_data"
 BUCKET = HERE / "bucket"
 SEED = 20251229
 # The full counsel-chat CSV is not bundled (3 MB); the subset is. Without the source, a rebuild

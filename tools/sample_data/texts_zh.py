@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from pixel_platform.sample_data.texts import Topic
+from tools.sample_data.texts import Topic
 
 ZH_SLOTS: dict[str, tuple[str, ...]] = {
     "duration": ("最近一个月", "这半年来", "从上学期开始", "这一年来", "这几个星期"),

@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from pixel_platform.sample_data import defects, dialogue, texts
+from tools.sample_data import defects, dialogue, texts
 
 BOM = b"\xef\xbb\xbf"
 

@@ -1,3 +1,5 @@
+"""Conversations shared by the quality tests: good English and Chinese, and degenerate text."""
+
 from __future__ import annotations
 
 from pixel_platform.core.record import Conversation

@@ -1,6 +1,12 @@
-"""What every generator here shares: seeded randomness, the ``metadata.generator`` stamp, and one
-atomic JSONL writer that reports what it wrote (the CPTSD, persona, preference and pretraining
-generators all use it).
+"""What every generator shares: seeded randomness, the ``metadata.generator`` stamp, the
+``GeneratorReport`` and one atomic JSONL writer that fills it (the CPTSD, persona, preference,
+pretraining and long-running generators all use them).
+
+A generator is not a filter: it may write several records per input, or one from many, so its
+report counts inputs read, records written and the inputs it did not use by reason (nothing is
+dropped silently) rather than the ``seen = forwarded + dropped`` of a ``core.steps.StepStats``.
+Its records enter the pipeline's accounting (``core.report.Accounting``) as raw units of the
+derived family when they are ingested.
 
 Reruns on the same inputs with the same seed give the same bytes: inputs are read in key order,
 each record draws from its own RNG seeded by (seed, input key, position), and nothing carries a
@@ -14,7 +20,7 @@ import random
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -23,6 +29,7 @@ from pixel_platform.derived.status import Skipped
 from pixel_platform.storage.base import ObjectStore
 
 GENERATOR_VERSION = "1"
+T = TypeVar("T")
 
 
 def stable_rng(seed: int, *parts: object) -> random.Random:
@@ -36,6 +43,15 @@ def generator_stamp(
 ) -> dict[str, Any]:
     """``metadata.generator``: which generator made a record, from which input objects."""
     return {"name": name, "version": GENERATOR_VERSION, "seed": seed, "inputs": inputs, **extra}
+
+
+@dataclass(frozen=True, slots=True)
+class ReadProblem:
+    """An input object that gave no usable input, and why (counted in the generator report)."""
+
+    key: str
+    reason: str
+    detail: str = ""
 
 
 @dataclass
@@ -55,6 +71,16 @@ class GeneratorReport:
     problems: list[dict[str, str]] = field(default_factory=list)  # inputs that failed, with why
     extra: dict[str, Any] = field(default_factory=dict)
     skipped: Skipped | None = None
+
+    def accept(self, item: T | ReadProblem) -> T | None:
+        """Count one input unit; a ``ReadProblem`` is dropped by its reason, listed in
+        ``problems`` and ``None`` comes back."""
+        self.inputs += 1
+        if isinstance(item, ReadProblem):
+            self.dropped[item.reason] += 1
+            self.problems.append({"key": item.key, "reason": item.reason, "detail": item.detail})
+            return None
+        return item
 
     def count(self, section: str, key: str, n: int = 1) -> None:
         self.counts.setdefault(section, Counter())[key] += n

@@ -11,8 +11,8 @@ import random
 import re
 from collections.abc import Sequence
 
-from pixel_platform.sample_data import texts, texts_clinical, texts_persona, texts_zh
-from pixel_platform.sample_data.texts import Topic
+from tools.sample_data import texts, texts_clinical, texts_persona, texts_zh
+from tools.sample_data.texts import Topic
 
 Turn = tuple[str, str]
 
