@@ -2,7 +2,7 @@
 
 Both write ChatML JSONL to a local file (or, for edge cases, straight to ``s3://bucket/key``)
 and, with ``--upload-s3``, copy it to ``<--s3-output-prefix><file name>`` in the bucket the
-environment names (``OVH_S3_BUCKET``; the lead's registry lists those prefixes as sources of the
+environment names (``OVH_S3_BUCKET``; the bundled registry lists those prefixes as sources of the
 ``long_running_therapy`` and ``edge_case_synthetic`` families). An ``s3://bucket/...`` input or
 output uses that bucket with the endpoint and credentials of the environment.
 """

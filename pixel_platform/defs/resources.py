@@ -153,7 +153,7 @@ def storage_resource_from_settings(settings: StorageSettings) -> StorageResource
 
 
 def get_resources(registry_path: str | None = None) -> dict[str, Any]:
-    """Resources for the current environment, chosen by the seeds' storage variables."""
+    """Resources for the current environment, chosen by its storage variables."""
     return {
         "storage": storage_resource_from_settings(StorageSettings.from_env()),
         "registry": RegistryResource(path=registry_path or os.environ.get("PIXEL_REGISTRY")),

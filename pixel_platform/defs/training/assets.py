@@ -22,7 +22,7 @@ from pixel_platform.training.release_job import (
 )
 
 TRAINING_GROUP = "training"
-METRIC_TARGETS = TARGETS  # the seeds' success metrics: crisis ≥0.85, clinical ≥0.80, …
+METRIC_TARGETS = TARGETS  # the release's success metrics: crisis ≥0.85, clinical ≥0.80, …
 
 
 def _release_version(context: dg.AssetExecutionContext) -> str:
