@@ -54,7 +54,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -389,6 +389,19 @@ def _verified(
     return any(_jaccard(mine, _shingle_set(canon[c], k)) >= threshold for c in candidates)
 
 
+def _greedy_drops(
+    sketches: Iterable[tuple[int, Any]], lsh: Any, is_dup: Callable[[int, Any], bool]
+) -> list[int]:
+    """Keep-first LSH dedup: a record its candidates make a duplicate is dropped, else indexed."""
+    dropped = []
+    for i, m in sketches:
+        if is_dup(i, lsh.query(m)):
+            dropped.append(i)
+        else:
+            lsh.insert(i, m)
+    return dropped
+
+
 def side_ours(spec: dict[str, Any], config: DedupConfig) -> list[int]:
     root = Path(spec["root"])
     inputs = [DedupInput(**i) for i in spec["inputs"]]
@@ -402,15 +415,14 @@ def side_datasketch_default(spec: dict[str, Any], config: DedupConfig) -> list[i
 
     texts = _read_texts(_paths(spec))
     lsh = MinHashLSH(threshold=config.threshold, num_perm=config.num_perm)
-    dropped = []
-    for i, text in enumerate(texts):
-        m = MinHash(num_perm=config.num_perm)
-        m.update_batch(plain_shingles(text, config.shingle_size))
-        if lsh.query(m):
-            dropped.append(i)
-        else:
-            lsh.insert(i, m)
-    return dropped
+
+    def sketches() -> Iterable[tuple[int, Any]]:
+        for i, text in enumerate(texts):
+            m = MinHash(num_perm=config.num_perm)
+            m.update_batch(plain_shingles(text, config.shingle_size))
+            yield i, m
+
+    return _greedy_drops(sketches(), lsh, lambda i, candidates: bool(candidates))
 
 
 def side_datasketch_matched(spec: dict[str, Any], config: DedupConfig) -> list[int]:
@@ -420,18 +432,19 @@ def side_datasketch_matched(spec: dict[str, Any], config: DedupConfig) -> list[i
     k = config.shingle_size
     canon = [canonical_text(t) for t in _read_texts(_paths(spec))]
     lsh = MinHashLSH(num_perm=config.num_perm, params=(config.bands, config.rows))
-    dropped = []
-    for i, text in enumerate(canon):
-        m = MinHash(
-            num_perm=config.num_perm, seed=config.seed, hashfunc=xxhash.xxh32_intdigest,
-            scheme=config.scheme,
-        )
-        m.update_batch(reference_shingles(text, k))
-        if _verified(i, lsh.query(m), canon, k, config.threshold):
-            dropped.append(i)
-        else:
-            lsh.insert(i, m)
-    return dropped
+
+    def sketches() -> Iterable[tuple[int, Any]]:
+        for i, text in enumerate(canon):
+            m = MinHash(
+                num_perm=config.num_perm, seed=config.seed, hashfunc=xxhash.xxh32_intdigest,
+                scheme=config.scheme,
+            )
+            m.update_batch(reference_shingles(text, k))
+            yield i, m
+
+    return _greedy_drops(
+        sketches(), lsh, lambda i, candidates: _verified(i, candidates, canon, k, config.threshold)
+    )
 
 
 def side_rensa(spec: dict[str, Any], config: DedupConfig) -> list[int]:
@@ -440,22 +453,22 @@ def side_rensa(spec: dict[str, Any], config: DedupConfig) -> list[int]:
     k = config.shingle_size
     canon = [canonical_text(t) for t in _read_texts(_paths(spec))]
     lsh = RMinHashLSH(threshold=config.threshold, num_perm=config.num_perm, num_bands=config.bands)
-    dropped = []
     chunk = 4096
-    for start in range(0, len(canon), chunk):
-        block = canon[start : start + chunk]
-        minhashes = RMinHash.from_token_sets(
-            [[s.decode() for s in reference_shingles(c, k)] for c in block],
-            config.num_perm,
-            config.seed,
-        )
-        for offset, m in enumerate(minhashes):
-            i = start + offset
-            if _verified(i, lsh.query(m), canon, k, config.threshold):
-                dropped.append(i)
-            else:
-                lsh.insert(i, m)
-    return dropped
+
+    def sketches() -> Iterable[tuple[int, Any]]:
+        for start in range(0, len(canon), chunk):
+            block = canon[start : start + chunk]
+            minhashes = RMinHash.from_token_sets(
+                [[s.decode() for s in reference_shingles(c, k)] for c in block],
+                config.num_perm,
+                config.seed,
+            )
+            for offset, m in enumerate(minhashes):
+                yield start + offset, m
+
+    return _greedy_drops(
+        sketches(), lsh, lambda i, candidates: _verified(i, candidates, canon, k, config.threshold)
+    )
 
 
 def side_datatrove(spec: dict[str, Any], config: DedupConfig) -> list[int]:

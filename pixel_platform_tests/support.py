@@ -39,17 +39,17 @@ class S3TestServer:
     def settings(self, bucket: str, **overrides: Any) -> StorageSettings:
         """``StorageSettings`` for ``bucket`` on this server. No read cache unless a
         ``cache_dir`` override is given (the default one is relative to the working directory)."""
-        values: dict[str, Any] = {
-            "backend": "s3",
-            "bucket": bucket,
-            "endpoint_url": self.endpoint_url,
-            "region": self.region,
-            "access_key": self.access_key,
-            "secret_key": self.secret_key,
-            "cache_dir": None,
-        }
-        values.update(overrides)
-        return StorageSettings(**values)
+        return _uncached_settings(
+            {
+                "backend": "s3",
+                "bucket": bucket,
+                "endpoint_url": self.endpoint_url,
+                "region": self.region,
+                "access_key": self.access_key,
+                "secret_key": self.secret_key,
+            },
+            overrides,
+        )
 
     def env(self, bucket: str) -> dict[str, str]:
         """The environment variables production reads, for ``from_env`` and subprocesses."""
@@ -168,16 +168,11 @@ class GCSTestEmulator:
     project: str = "pixel-test"
 
     def settings(self, bucket: str, **overrides: Any) -> StorageSettings:
-        values: dict[str, Any] = {
-            "backend": "gcs",
-            "bucket": bucket,
-            "gcs_project": self.project,
-            "gcs_emulator_host": self.host,
-            "retry_deadline_s": 10.0,
-            "cache_dir": None,
-        }
-        values.update(overrides)
-        return StorageSettings(**values)
+        return _uncached_settings(
+            {"backend": "gcs", "bucket": bucket, "gcs_project": self.project,
+             "gcs_emulator_host": self.host, "retry_deadline_s": 10.0},
+            overrides,
+        )  # fmt: skip
 
     def env(self, bucket: str) -> dict[str, str]:
         return {
@@ -186,6 +181,12 @@ class GCSTestEmulator:
             "GOOGLE_CLOUD_PROJECT": self.project,
             "STORAGE_EMULATOR_HOST": self.host,
         }
+
+
+def _uncached_settings(values: dict[str, Any], overrides: dict[str, Any]) -> StorageSettings:
+    """``values`` updated by ``overrides``; no read cache unless an override names a
+    ``cache_dir`` (the default one is relative to the working directory)."""
+    return StorageSettings(**{"cache_dir": None, **values, **overrides})
 
 
 def _tail(path: Path, lines: int) -> str:

@@ -14,10 +14,11 @@ report written by one version can be read by the next.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -140,6 +141,33 @@ class FileSummary:
     def from_dict(cls, data: Mapping[str, Any]) -> FileSummary:
         return cls(str(data["key"]), int(data["records"]), int(data.get("bytes", 0)),
                    str(data.get("sha256", "")))  # fmt: skip
+
+
+class HashingWriter:
+    """Counts lines and hashes bytes on their way to the output file (for stats and manifests)."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self._fh = fh
+        self.sha256 = hashlib.sha256()
+        self.records = 0
+        self.bytes = 0
+
+    def write_line(self, line: bytes) -> None:
+        data = line + b"\n"
+        self._fh.write(data)
+        self.sha256.update(data)
+        self.records += 1
+        self.bytes += len(data)
+
+    def write(self, data: bytes) -> None:
+        """Write ``data`` as is (any number of whole or partial lines); counts its newlines."""
+        self._fh.write(data)
+        self.sha256.update(data)
+        self.records += data.count(b"\n")
+        self.bytes += len(data)
+
+    def summary(self, key: str) -> FileSummary:
+        return FileSummary(key, self.records, self.bytes, self.sha256.hexdigest())
 
 
 @dataclass

@@ -83,13 +83,7 @@ class StorageResource(dg.ConfigurableResource):
         if self.backend == "s3":
             return self.s3_resource().storage_settings(self.bucket or "", self.cache_dir)
         if self.backend == "gcs":
-            return StorageSettings(
-                backend="gcs",
-                bucket=self.bucket,
-                gcs_project=self.gcs_project,
-                gcs_emulator_host=self.gcs_emulator_host,
-                cache_dir=None,
-            )
+            return StorageSettings(**_gcs_fields(self))
         if self.backend != "local":
             raise ConfigError(f"unknown storage backend {self.backend!r}: local, s3 or gcs")
         return StorageSettings(backend=self.backend, local_path=Path(self.local_path))
@@ -129,17 +123,23 @@ def _secret(*names: str) -> Any:
     return None
 
 
+def _gcs_fields(source: StorageResource | StorageSettings) -> dict[str, Any]:
+    """The fields a GCS store is opened with, the same in a resource and in settings (no cache:
+    the GCS store reads through)."""
+    return {
+        "backend": "gcs",
+        "bucket": source.bucket,
+        "gcs_project": source.gcs_project,
+        "gcs_emulator_host": source.gcs_emulator_host,
+        "cache_dir": None,
+    }
+
+
 def storage_resource_from_settings(settings: StorageSettings) -> StorageResource:
     if settings.backend == "local":
         return StorageResource(backend="local", local_path=str(settings.local_path))
     if settings.backend == "gcs":
-        return StorageResource(
-            backend="gcs",
-            bucket=settings.bucket,
-            gcs_project=settings.gcs_project,
-            gcs_emulator_host=settings.gcs_emulator_host,
-            cache_dir=None,
-        )
+        return StorageResource(**_gcs_fields(settings))
     return StorageResource(
         backend="s3",
         bucket=settings.bucket,

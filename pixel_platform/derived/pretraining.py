@@ -26,11 +26,9 @@ from pixel_platform.derived.cptsd.text import count_words, split_sentences
 from pixel_platform.derived.cptsd.transcripts import (
     ReadProblem,
     Transcript,
-    fail_when_none_readable,
-    read_transcripts,
+    transcripts_to_jsonl,
 )
-from pixel_platform.derived.output import GeneratorReport, generator_stamp, write_jsonl
-from pixel_platform.derived.status import missing_inputs
+from pixel_platform.derived.output import GeneratorReport, generator_stamp
 from pixel_platform.storage.base import ObjectStore
 
 GENERATOR = "pretraining_text"
@@ -47,38 +45,48 @@ class PretrainingOptions:
     include_title: bool = True
 
 
+class _Packer:
+    """Joins pieces with ``sep`` into chunks of at most ``max_chars`` (a piece that does not fit
+    starts the next chunk); ``out`` holds the finished chunks in order."""
+
+    def __init__(self, sep: str, max_chars: int) -> None:
+        self.sep = sep
+        self.max_chars = max_chars
+        self.out: list[str] = []
+        self.current = ""
+
+    def add(self, piece: str) -> None:
+        if self.current and len(self.current) + len(self.sep) + len(piece) > self.max_chars:
+            self.out.append(self.current)
+            self.current = ""
+        self.current = f"{self.current}{self.sep}{piece}" if self.current else piece
+
+    def finish(self) -> list[str]:
+        if self.current:
+            self.out.append(self.current)
+        return self.out
+
+
 def _pieces(text: str, max_chars: int) -> list[str]:
     """A paragraph longer than ``max_chars``, cut at sentence ends (a sentence longer than that
     is cut at spaces)."""
-    out: list[str] = []
-    current = ""
+    packer = _Packer(" ", max_chars)
     for sentence in split_sentences(text):
         while len(sentence) > max_chars:
             cut = sentence.rfind(" ", 0, max_chars) if " " in sentence[:max_chars] else max_chars
-            out.append(sentence[:cut].strip())
+            packer.out.append(sentence[:cut].strip())
             sentence = sentence[cut:].strip()
-        if current and len(current) + 1 + len(sentence) > max_chars:
-            out.append(current)
-            current = ""
-        current = f"{current} {sentence}" if current else sentence
-    if current:
-        out.append(current)
-    return out
+        packer.add(sentence)
+    return packer.finish()
 
 
 def chunk_text(paragraphs: Sequence[str], max_chars: int = DEFAULT_MAX_CHARS) -> list[str]:
     """Join paragraphs (blank line between) into chunks of at most ``max_chars`` characters."""
-    chunks: list[str] = []
-    current = ""
+    packer = _Packer("\n\n", max_chars)
     for paragraph in paragraphs:
         for piece in [paragraph] if len(paragraph) <= max_chars else _pieces(paragraph, max_chars):
-            if current and len(current) + 2 + len(piece) > max_chars:
-                chunks.append(current)
-                current = ""
-            current = f"{current}\n\n{piece}" if current else piece
-    if current:
-        chunks.append(current)
-    return chunks
+            packer.add(piece)
+    return packer.finish()
 
 
 def text_records(
@@ -131,11 +139,7 @@ def generate_pretraining_text(
     """Every transcript/document under the prefixes -> text records (JSONL) at ``output_key``.
     No object under the prefixes: nothing written, ``report.skipped`` set; objects of which none
     can be read: ``ConfigError`` (as ``cptsd.generate_cptsd``)."""
-    report = GeneratorReport(GENERATOR, skipped=missing_inputs(source, input_prefixes, GENERATOR))
-    if report.skipped is not None:
-        return report
-    transcripts = fail_when_none_readable(
-        read_transcripts(source, input_prefixes), source, input_prefixes
-    )
-    records = text_records(transcripts, options, report=report)
-    return write_jsonl(target, output_key, records, report)
+    return transcripts_to_jsonl(
+        GENERATOR, source, input_prefixes, target, output_key,
+        lambda transcripts, report: text_records(transcripts, options, report=report),
+    )  # fmt: skip

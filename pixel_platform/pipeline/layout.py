@@ -17,6 +17,11 @@ def partition_slug(partition_key: str) -> str:
     return partition_key.strip("/").replace("/", "__")
 
 
+def _partition_key(stage: str, family: str, partition_key: str, *names: str) -> str:
+    """``pipeline/<stage>/<family>/<partition slug>[/<names>…]``."""
+    return join_key(PIPELINE_ROOT, stage, family, partition_slug(partition_key), *names)
+
+
 def raw_snapshot_key(family: str, partition_key: str) -> str:
     return join_key(PIPELINE_ROOT, "raw_snapshots", family, partition_slug(partition_key) + ".json")
 
@@ -24,7 +29,7 @@ def raw_snapshot_key(family: str, partition_key: str) -> str:
 def processed_prefix(family: str, partition_key: str | None = None) -> str:
     if partition_key is None:
         return join_key(PIPELINE_ROOT, "processed", family) + "/"
-    return join_key(PIPELINE_ROOT, "processed", family, partition_slug(partition_key)) + "/"
+    return _partition_key("processed", family, partition_key) + "/"
 
 
 def processed_key(family: str, partition_key: str) -> str:
@@ -36,13 +41,11 @@ def processed_stats_key(family: str, partition_key: str) -> str:
 
 
 def quarantine_key(family: str, partition_key: str) -> str:
-    return join_key(
-        PIPELINE_ROOT, "quarantine", family, partition_slug(partition_key), "quarantine.jsonl"
-    )
+    return _partition_key("quarantine", family, partition_key, "quarantine.jsonl")
 
 
 def curated_prefix(family: str, partition_key: str) -> str:
-    return join_key(PIPELINE_ROOT, "curated", family, partition_slug(partition_key)) + "/"
+    return _partition_key("curated", family, partition_key) + "/"
 
 
 def curated_key(family: str, partition_key: str) -> str:
@@ -54,9 +57,7 @@ def curated_stats_key(family: str, partition_key: str) -> str:
 
 
 def curation_quarantine_key(family: str, partition_key: str) -> str:
-    return join_key(
-        PIPELINE_ROOT, "quarantine", family, partition_slug(partition_key), "curation.jsonl"
-    )
+    return _partition_key("quarantine", family, partition_key, "curation.jsonl")
 
 
 DEDUP_PREFIX = PIPELINE_ROOT + "/dedup/"
@@ -64,9 +65,7 @@ CURATED_PREFIX = PIPELINE_ROOT + "/curated/"  # every family's curated partition
 
 
 def deduplicated_key(family: str, partition_key: str) -> str:
-    return join_key(
-        PIPELINE_ROOT, "deduplicated", family, partition_slug(partition_key), "conversations.jsonl"
-    )
+    return _partition_key("deduplicated", family, partition_key, "conversations.jsonl")
 
 
 def dedup_stats_key() -> str:

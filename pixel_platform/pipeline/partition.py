@@ -17,7 +17,6 @@ naming the object key and record index. Nothing logged or raised quotes a record
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import traceback
 from collections import Counter
@@ -31,6 +30,7 @@ from pixel_platform.core.report import (
     PROCESSED,
     Accounting,
     FileSummary,
+    HashingWriter,
     StageReport,
     merge_step_stats,
 )
@@ -95,26 +95,6 @@ class JsonlQuarantineWriter:
         first = f"; first at {self._first}" if self._first else ""
         self._log.warning("quarantined %d unit(s) of %s: %s%s", total, self._key, reasons, first)
         self._reasons = Counter()
-
-
-class HashingWriter:
-    """Counts lines and hashes bytes on their way to the output file (for stats and manifests)."""
-
-    def __init__(self, fh: BinaryIO) -> None:
-        self._fh = fh
-        self.sha256 = hashlib.sha256()
-        self.records = 0
-        self.bytes = 0
-
-    def write_line(self, line: bytes) -> None:
-        data = line + b"\n"
-        self._fh.write(data)
-        self.sha256.update(data)
-        self.records += 1
-        self.bytes += len(data)
-
-    def summary(self, key: str) -> FileSummary:
-        return FileSummary(key, self.records, self.bytes, self.sha256.hexdigest())
 
 
 def find_source(family: FamilySpec, partition_key: str) -> SourceSpec:

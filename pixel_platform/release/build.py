@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -43,7 +43,7 @@ from pixel_platform.core.errors import TerminalError
 from pixel_platform.core.progress import Progress
 from pixel_platform.core.reasons import Reason
 from pixel_platform.core.record import record_content_hash
-from pixel_platform.core.report import Accounting
+from pixel_platform.core.report import Accounting, HashingWriter
 from pixel_platform.registry.model import Registry
 from pixel_platform.release.curriculum import Curriculum, load_curriculum
 from pixel_platform.release.exports import (
@@ -164,26 +164,6 @@ class _WrittenFile:
         if self.records is not None:
             out["records"] = self.records
         return {**out, **self.extra}
-
-
-class _Digest:
-    """Writes through to a store writer while hashing and counting."""
-
-    def __init__(self, fh: BinaryIO) -> None:
-        self.fh = fh
-        self.sha = hashlib.sha256()
-        self.bytes = 0
-        self.lines = 0
-
-    def write(self, data: bytes) -> None:
-        self.fh.write(data)
-        self.sha.update(data)
-        self.bytes += len(data)
-        self.lines += data.count(b"\n")
-
-    @property
-    def digest(self) -> str:
-        return "sha256:" + self.sha.hexdigest()
 
 
 # -- inputs ----------------------------------------------------------------------------------------
@@ -324,14 +304,15 @@ class _Sink:
     ) -> None:
         self.path, self.kind, self.extra = path, kind, extra
         self._cm = store.open_write(key_in(staging, path))
-        self.out = _Digest(self._cm.__enter__())
+        self.out = HashingWriter(self._cm.__enter__())
         self._open = True
 
     def close(self) -> _WrittenFile:
         self._open = False
         self._cm.__exit__(None, None, None)
         out = self.out
-        return _WrittenFile(self.path, out.digest, out.bytes, out.lines, self.kind, self.extra)
+        digest = "sha256:" + out.sha256.hexdigest()
+        return _WrittenFile(self.path, digest, out.bytes, out.records, self.kind, self.extra)
 
     def abort(self, exc: BaseException) -> None:
         if self._open:

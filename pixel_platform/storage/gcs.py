@@ -31,6 +31,7 @@ from pixel_platform.core.errors import (
 )
 from pixel_platform.storage.base import ObjectInfo
 from pixel_platform.storage.keys import validate_key
+from pixel_platform.storage.messages import bucket_missing, credentials_rejected, still_failing
 from pixel_platform.storage.settings import StorageSettings
 from pixel_platform.storage.spooled import SpooledWrites, TranslatingReader
 
@@ -274,22 +275,13 @@ def translate_error(
     if isinstance(exc, auth_exceptions.DefaultCredentialsError | auth_exceptions.RefreshError):
         return StorageError(f"no usable Google credentials for {endpoint}; set {CREDENTIAL_VARS}")
     if isinstance(exc, api_exceptions.Unauthorized | api_exceptions.Forbidden):
-        return StorageError(
-            f"{endpoint} rejected the credentials ({label}) trying to {action} {where}; check "
-            f"{CREDENTIAL_VARS}, and that they may access bucket {bucket!r}"
-        )
+        return credentials_rejected(endpoint, label, action, where, CREDENTIAL_VARS, bucket)
     if isinstance(exc, api_exceptions.NotFound):
         return ObjectNotFoundError(f"{where} not found")
     if isinstance(exc, _TRANSIENT):
-        return TransientStorageError(
-            f"could not {action} {where}: {label} from {endpoint}, "
-            "still failing after the client's retries"
-        )
+        return still_failing(action, where, label, endpoint)
     return StorageError(f"could not {action} {where}: {label} from {endpoint}")
 
 
 def bucket_missing_error(bucket: str, endpoint: str) -> StorageError:
-    return StorageError(
-        f"bucket {bucket!r} does not exist at {endpoint}; create it, or set GCS_BUCKET "
-        "to an existing bucket"
-    )
+    return bucket_missing(bucket, endpoint, "GCS_BUCKET")

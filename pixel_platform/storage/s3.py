@@ -47,6 +47,7 @@ from pixel_platform.core.errors import (
 from pixel_platform.storage.base import ObjectInfo
 from pixel_platform.storage.cache import ReadCache
 from pixel_platform.storage.keys import validate_key
+from pixel_platform.storage.messages import bucket_missing, credentials_rejected, still_failing
 from pixel_platform.storage.settings import StorageSettings
 from pixel_platform.storage.spooled import SpooledWrites, TranslatingReader
 
@@ -476,25 +477,16 @@ def _translate_client_error(
     if code == "NoSuchBucket":
         return bucket_missing_error(bucket, endpoint)
     if code in _AUTH_CODES or status == 403:
-        return StorageError(
-            f"{endpoint} rejected the credentials ({label}) trying to {action} {where}; check "
-            f"{CREDENTIAL_VARS}, and that they may access bucket {bucket!r}"
-        )
+        return credentials_rejected(endpoint, label, action, where, CREDENTIAL_VARS, bucket)
     if code in _NOT_FOUND_CODES or status == 404:
         return ObjectNotFoundError(f"{where} not found")
     if code in _TRANSIENT_CODES or status == 429 or (status or 0) >= 500:
-        return TransientStorageError(
-            f"could not {action} {where}: {label} from {endpoint}, "
-            "still failing after the client's retries"
-        )
+        return still_failing(action, where, label, endpoint)
     return StorageError(f"could not {action} {where}: {label} (HTTP {status}) from {endpoint}")
 
 
 def bucket_missing_error(bucket: str, endpoint: str) -> StorageError:
-    return StorageError(
-        f"bucket {bucket!r} does not exist at {endpoint}; create it, or set OVH_S3_BUCKET "
-        "(or AWS_S3_BUCKET) to an existing bucket"
-    )
+    return bucket_missing(bucket, endpoint, "OVH_S3_BUCKET (or AWS_S3_BUCKET)")
 
 
 def is_not_found(exc: ClientError) -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +17,7 @@ import dagster as dg
 import orjson
 import pytest
 
-from pixel_platform.cli.main import main
 from pixel_platform.defs.curation.resources import CurationConfigResource
-from pixel_platform.defs.release import assets
 from pixel_platform.defs.release.assets import RELEASE_KEY, dataset_release, gate_checks
 from pixel_platform.defs.release.records import recorded_manifest_digest
 from pixel_platform.defs.resources import RegistryResource, StorageResource
@@ -34,7 +31,8 @@ from pixel_platform.release.signing import (
     load_public_key,
 )
 from pixel_platform.storage.base import ObjectStore
-from pixel_platform_tests.release.support import release_options
+from pixel_platform_tests.defs.support import release_instance
+from pixel_platform_tests.release.support import release_options, verify
 from pixel_platform_tests.release.synthetic import write_inputs
 from pixel_platform_tests.release.test_authenticity import ADVICE, rewrite_reply_consistently
 
@@ -51,22 +49,7 @@ def _synthetic_release(
     )
 
 
-@pytest.fixture
-def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dg.DagsterInstance]:
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    monkeypatch.setenv("DAGSTER_HOME", str(home))  # where `verify --dagster-instance` looks too
-    monkeypatch.delenv("PIXEL_REGISTRY", raising=False)
-    monkeypatch.setattr(assets, "build_pipeline_release", _synthetic_release)
-    with dg.DagsterInstance.get() as instance:
-        yield instance
-
-
-def _verify(release: Path, capsys: pytest.CaptureFixture[str], *flags: str) -> tuple[int, str]:
-    capsys.readouterr()
-    code = main(["verify", str(release), *flags])
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
+instance = release_instance(_synthetic_release)
 
 
 def test_the_materialization_records_the_digest_and_the_checks_hold_the_bucket_to_it(
@@ -98,7 +81,7 @@ def test_the_materialization_records_the_digest_and_the_checks_hold_the_bucket_t
     assert any(f"manifest sha256:{published}, signed by ed25519:" in m for m in messages)
     assert all(e.passed for e in result.get_asset_check_evaluations())
 
-    code, out = _verify(release, capsys, "--dagster-instance", "--public-key", str(public))
+    code, out = verify(release, capsys, "--dagster-instance", "--public-key", str(public))
     assert code == 0, out
     assert "PASS authenticity" in out and "verified (dagster instance" in out
 
@@ -119,7 +102,7 @@ def test_the_materialization_records_the_digest_and_the_checks_hold_the_bucket_t
     assert "manifest_digest_mismatch" in examples and f"sha256:{published}" in examples
     assert ADVICE not in examples
 
-    code, out = _verify(release, capsys, "--dagster-instance")
+    code, out = verify(release, capsys, "--dagster-instance")
     assert code == 1
     assert "FAIL authenticity: manifest_digest_mismatch=1" in out and "dagster instance" in out
 
@@ -129,5 +112,5 @@ def test_the_materialization_records_the_digest_and_the_checks_hold_the_bucket_t
     manifest = orjson.loads((moved / MANIFEST).read_bytes())
     manifest["version"] = "v2099-01-01"
     (moved / MANIFEST).write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
-    code, out = _verify(moved, capsys, "--dagster-instance", "--gate", "hash")
+    code, out = verify(moved, capsys, "--dagster-instance", "--gate", "hash")
     assert code == 1 and "FAIL authenticity: digest_not_recorded=1" in out

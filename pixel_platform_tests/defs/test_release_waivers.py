@@ -8,7 +8,6 @@ replaced by the release tests' synthetic inputs, here without the family that is
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +18,11 @@ import pytest
 from pixel_platform.cli.main import build_parser
 from pixel_platform.cli.run import release_ops_config
 from pixel_platform.defs.curation.resources import CurationConfigResource
-from pixel_platform.defs.release import assets
 from pixel_platform.defs.release.assets import dataset_release, gate_checks
 from pixel_platform.defs.resources import RegistryResource, StorageResource
 from pixel_platform.registry.model import Registry
 from pixel_platform.release import ReleaseResult
+from pixel_platform_tests.defs.support import release_instance
 from pixel_platform_tests.release.test_waivers import ABSENT, build_without, registry_waiving
 
 
@@ -35,15 +34,7 @@ def _release_without_absent(
     return build_without(Path(store.root), registry, **overrides)
 
 
-@pytest.fixture
-def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dg.DagsterInstance]:
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    monkeypatch.delenv("PIXEL_REGISTRY", raising=False)
-    monkeypatch.setattr(assets, "build_pipeline_release", _release_without_absent)
-    with dg.DagsterInstance.get() as instance:
-        yield instance
+instance = release_instance(_release_without_absent)
 
 
 def _materialize(

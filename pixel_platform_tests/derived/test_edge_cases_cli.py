@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import orjson
 import pytest
 
-from pixel_platform.cli import derived_edge
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.derived.edge_cases import DEFAULT_OUTPUT_PREFIX, find_problem
 from pixel_platform.derived.edge_cases.generate import GENERATOR_NAME
 from pixel_platform_tests.derived.fake_openai import FakeOpenAI
-
-
-def cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser()
-    derived_edge.add_parsers(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return int(args.func(args))
+from pixel_platform_tests.derived.support import edge_cli as cli
+from pixel_platform_tests.derived.support import use_s3
 
 
 def read_jsonl(data: bytes) -> list[dict]:
@@ -73,9 +66,7 @@ def test_flag_errors(tmp_path: Path) -> None:
 def test_s3_output_and_upload(s3_server, s3_bucket: str, s3_store, tmp_path: Path,
                               monkeypatch: pytest.MonkeyPatch,
                               capsys: pytest.CaptureFixture[str]) -> None:
-    for name, value in s3_server.env(s3_bucket).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("PIXEL_CACHE_DIR", str(tmp_path / "cache"))
+    use_s3(monkeypatch, s3_server, s3_bucket, tmp_path / "cache")
     key = DEFAULT_OUTPUT_PREFIX + "direct.jsonl"
     assert cli(["edge-cases", "--count", "25", "--seed", "4",
                 "--output", f"s3://{s3_bucket}/{key}"]) == 0

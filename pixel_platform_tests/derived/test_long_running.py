@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import gzip
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,6 @@ from typing import Any
 import orjson
 import pytest
 
-from pixel_platform.cli import derived_edge
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.core.record import content_hash
 from pixel_platform.derived.long_running import (
@@ -20,6 +18,8 @@ from pixel_platform.derived.long_running import (
     find_jsonl_keys,
 )
 from pixel_platform.storage.local import LocalObjectStore
+from pixel_platform_tests.derived.support import edge_cli as cli
+from pixel_platform_tests.derived.support import use_s3
 
 
 def record(turns: int, *, family: str = "professional_therapeutic", tag: str = "") -> dict:
@@ -39,13 +39,6 @@ def record(turns: int, *, family: str = "professional_therapeutic", tag: str = "
 
 def jsonl(*items: Any) -> bytes:
     return b"".join((i if isinstance(i, bytes) else orjson.dumps(i)) + b"\n" for i in items)
-
-
-def cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser()
-    derived_edge.add_parsers(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return int(args.func(args))
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -172,9 +165,7 @@ def test_cli_rejects_missing_inputs(tmp_path: Path) -> None:
 def test_cli_s3_input_dir_and_upload(s3_server, s3_bucket: str, s3_store, tmp_path: Path,
                                      monkeypatch: pytest.MonkeyPatch,
                                      capsys: pytest.CaptureFixture[str]) -> None:
-    for name, value in s3_server.env(s3_bucket).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("PIXEL_CACHE_DIR", str(tmp_path / "cache"))
+    use_s3(monkeypatch, s3_server, s3_bucket, tmp_path / "cache")
     s3_store.write_bytes("pipeline/curated/cptsd/a/conversations.jsonl",
                          jsonl(record(20, family="cptsd"), record(3)))
     s3_store.write_bytes("pipeline/curated/addiction/b/conversations.jsonl",

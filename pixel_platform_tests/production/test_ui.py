@@ -159,6 +159,24 @@ def _run_status(gql: GraphQL, run_id: str) -> str | None:
     return runs[0]["status"] if runs else None
 
 
+def _view_launched_run_until_done(
+    page: Any, gql: GraphQL, what: str, timeout_s: float
+) -> tuple[str, str]:
+    """Open the just-launched run from its toast; wait for it to end: (run id, status)."""
+    page.get_by_role("button", name="View").or_(page.get_by_role("link", name="View")).first.click()
+    page.wait_for_url("**/runs/**")
+    run_id = page.url.rstrip("/").split("/runs/")[1].split("?")[0]
+    status = wait_for(
+        f"{what} {run_id} to finish",
+        lambda: (
+            s if (s := _run_status(gql, run_id)) in ("SUCCESS", "FAILURE", "CANCELED") else None
+        ),
+        timeout_s=timeout_s,
+        interval_s=2.0,
+    )
+    return run_id, status
+
+
 def test_materialize_a_family_partition_from_the_ui(
     ui_server: tuple[str, GraphQL], page: Any
 ) -> None:
@@ -204,17 +222,7 @@ def test_materialize_a_family_partition_from_the_ui(
     dialog.get_by_role("button", name="Launch 1 run").click()
     toast = page.get_by_text("Launched run")
     toast.wait_for()
-    page.get_by_role("button", name="View").or_(page.get_by_role("link", name="View")).first.click()
-    page.wait_for_url("**/runs/**")
-    run_id = page.url.rstrip("/").split("/runs/")[1].split("?")[0]
-    status = wait_for(
-        f"UI-launched run {run_id} to finish",
-        lambda: (
-            s if (s := _run_status(gql, run_id)) in ("SUCCESS", "FAILURE", "CANCELED") else None
-        ),
-        timeout_s=240,
-        interval_s=2.0,
-    )
+    run_id, status = _view_launched_run_until_done(page, gql, "UI-launched run", timeout_s=240)
     assert status == "SUCCESS", f"the run launched from the UI ended {status}"
     page.reload(wait_until="networkidle")
     page.get_by_text("Success").first.wait_for()
@@ -291,17 +299,7 @@ def test_a_gate_check_runs_as_one_step_named_like_the_check(
     page.wait_for_url("**checkDetail=dataset_release_hash**")
     page.locator("button").filter(has_text=re.compile(r"^Execute$")).click()
     page.get_by_text("Launched run").wait_for()
-    page.get_by_role("button", name="View").or_(page.get_by_role("link", name="View")).first.click()
-    page.wait_for_url("**/runs/**")
-    run_id = page.url.rstrip("/").split("/runs/")[1].split("?")[0]
-    status = wait_for(
-        f"check run {run_id} to finish",
-        lambda: (
-            s if (s := _run_status(gql, run_id)) in ("SUCCESS", "FAILURE", "CANCELED") else None
-        ),
-        timeout_s=180,
-        interval_s=2.0,
-    )
+    run_id, status = _view_launched_run_until_done(page, gql, "check run", timeout_s=180)
     # No release was built in this instance: the check fails, and says so.
     assert status == "FAILURE", status
     steps = gql(

@@ -21,7 +21,7 @@ from pixel_platform.release import build_release, list_releases, read_latest
 from pixel_platform.release.layout import COMPILED
 from pixel_platform.release.waivers import CoverageWaiver
 from pixel_platform.storage.local import LocalObjectStore
-from pixel_platform_tests.release.support import release_options
+from pixel_platform_tests.release.support import build_from, release_options
 from pixel_platform_tests.release.synthetic import VERSION, write_inputs
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -130,14 +130,7 @@ def test_a_killed_build_leaves_no_release_and_the_next_build_succeeds(
     assert read_latest(local_store) is None
     assert not list(local_store.list("final_dataset/"))
 
-    result = build_release(
-        local_store,
-        registry,
-        inputs.inputs,
-        inputs.accounting,
-        inputs.snapshots,
-        release_options(),
-    )
+    result = build_from(local_store, registry, inputs)
     assert result.passed and result.version == VERSION
     assert list_releases(local_store) == [VERSION]
     assert read_latest(local_store) == VERSION
@@ -177,14 +170,7 @@ def test_a_failing_build_publishes_a_marked_version_but_never_moves_latest(
     local_store: LocalObjectStore, registry: Registry
 ) -> None:
     inputs = write_inputs(local_store, registry)
-    good = build_release(
-        local_store,
-        registry,
-        inputs.inputs,
-        inputs.accounting,
-        inputs.snapshots,
-        release_options(),
-    )
+    good = build_from(local_store, registry, inputs)
     missing = [k for k in inputs.inputs if "/addiction/" not in k]
     failed = build_release(
         local_store, registry, missing, inputs.accounting, inputs.snapshots, release_options()

@@ -26,7 +26,7 @@ from pixel_platform.release.signing import generate_key_pair, load_private_key, 
 from pixel_platform.release.stats import RECORD_SECTIONS, RecordStats
 from pixel_platform.release.view import ReleaseView
 from pixel_platform.storage.local import LocalObjectStore
-from pixel_platform_tests.release.support import Built, build_synthetic
+from pixel_platform_tests.release.support import Built, build_synthetic, verify
 from pixel_platform_tests.release.synthetic import VERSION
 from pixel_platform_tests.release.test_tamper import _load, _save
 
@@ -86,13 +86,6 @@ def rewrite_reply_consistently(release: Path, text: str = ADVICE) -> None:
         if "records" in entry:
             entry["records"] = data.count(b"\n")
     (release / MANIFEST).write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
-
-
-def verify(release: Path, capsys: pytest.CaptureFixture[str], *flags: str) -> tuple[int, str]:
-    capsys.readouterr()
-    code = main(["verify", str(release), *flags])
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
 
 
 def test_an_untampered_signed_release_verifies(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +14,10 @@ import yaml
 
 from pixel_platform.core.record import content_hash
 from pixel_platform.registry.model import DEFAULT_REGISTRY, Registry, load_registry
-from pixel_platform.release import GateContext, ReleaseResult, build_release, run_gates
+from pixel_platform.release import GateContext, run_gates
 from pixel_platform.release.layout import SPLITS
 from pixel_platform.storage.local import LocalObjectStore
-from pixel_platform_tests.release.support import release_options
+from pixel_platform_tests.release.support import Built, build_from
 from pixel_platform_tests.release.synthetic import write_inputs
 
 TEXT_FAMILY = "pretraining_text"
@@ -41,26 +40,16 @@ EXTRA_FAMILIES = {
 }
 
 
-@dataclass
-class PhaseRelease:
-    root: Path
-    store: LocalObjectStore
-    registry: Registry
-    result: ReleaseResult
-
-    @property
-    def dir(self) -> Path:
-        return self.root / self.result.prefix
-
+class PhaseRelease(Built):
     def shard_records(self) -> dict[str, list[dict[str, Any]]]:
         out: dict[str, list[dict[str, Any]]] = {split: [] for split in SPLITS}
         for split in SPLITS:
-            for path in sorted((self.dir / "shards" / split).glob("*.jsonl")):
+            for path in sorted((self.release_dir / "shards" / split).glob("*.jsonl")):
                 out[split] += [orjson.loads(x) for x in path.read_bytes().splitlines()]
         return out
 
     def export(self, path: str) -> list[dict[str, Any]]:
-        file = self.dir / path
+        file = self.release_dir / path
         return [orjson.loads(x) for x in file.read_bytes().splitlines()] if file.exists() else []
 
 
@@ -115,10 +104,7 @@ def phases(tmp_path_factory: pytest.TempPathFactory) -> PhaseRelease:
     key = f"pipeline/dedup/{PAIR_FAMILY}/conversations.jsonl"
     store.write_bytes(key, store.read_bytes(key) + orjson.dumps(held) + b"\n")
     inputs.accounting[PAIR_FAMILY]["raw_in"] += 1
-    result = build_release(
-        store, registry, inputs.inputs, inputs.accounting, inputs.snapshots, release_options()
-    )
-    return PhaseRelease(root, store, registry, result)
+    return PhaseRelease(root, store, registry, inputs, build_from(store, registry, inputs))
 
 
 def test_every_gate_passes_with_phase_a_and_c_records(phases: PhaseRelease) -> None:
@@ -171,13 +157,13 @@ def test_manifest_lists_the_exports_with_digests(phases: PhaseRelease) -> None:
     # Splits without phase A / C records get no file.
     for split in SPLITS:
         has_text = any(r["metadata"]["phase"] == "A" for r in phases.shard_records()[split])
-        assert (phases.dir / f"exports/pretraining/{split}.jsonl").exists() == has_text
+        assert (phases.release_dir / f"exports/pretraining/{split}.jsonl").exists() == has_text
 
 
 def test_a_pair_whose_rejected_reply_awaits_review_stays_out(phases: PhaseRelease) -> None:
     quarantine = [
         orjson.loads(x)
-        for x in (phases.dir / "reports/release_quarantine.jsonl").read_bytes().splitlines()
+        for x in (phases.release_dir / "reports/release_quarantine.jsonl").read_bytes().splitlines()
     ]
     held = [e for e in quarantine if e["family"] == PAIR_FAMILY]
     assert [e["reason"] for e in held] == ["pii_requires_review"]
@@ -185,7 +171,7 @@ def test_a_pair_whose_rejected_reply_awaits_review_stays_out(phases: PhaseReleas
 
 
 def test_stage_order_lists_phase_a_first(phases: PhaseRelease) -> None:
-    order = orjson.loads((phases.dir / "curriculum/stage_order.json").read_bytes())
+    order = orjson.loads((phases.release_dir / "curriculum/stage_order.json").read_bytes())
     first, last = order["stages"][0], order["stages"][-1]
     assert (first["id"], first["families"]) == ("phaseA_pretraining", [TEXT_FAMILY])
     assert (last["id"], last["families"]) == ("phaseC_preference", [PAIR_FAMILY])
@@ -200,7 +186,7 @@ def _gates(release: Path, registry: Registry) -> dict[str, Any]:
 
 def _copy(phases: PhaseRelease, tmp_path: Path) -> Path:
     release = tmp_path / "release"
-    shutil.copytree(phases.dir, release)
+    shutil.copytree(phases.release_dir, release)
     return release
 
 

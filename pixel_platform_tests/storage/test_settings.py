@@ -36,22 +36,31 @@ def test_defaults_to_the_local_backend() -> None:
     assert settings.verify_tls is True
 
 
-def test_ovh_variables_win_over_aws_ones() -> None:
-    settings = StorageSettings.from_env({**AWS_ENV, **OVH_ENV})
-    assert settings.bucket == "ovh-bucket"
-    assert settings.region == "gra"
-    assert settings.endpoint_url == "https://s3.gra.io.cloud.ovh.net"
-    assert settings.access_key == "OVHACCESSKEY123"
-    assert settings.secret_key == "ovh-secret-value-456"
-
-
-def test_aws_variables_are_the_fallback() -> None:
-    settings = StorageSettings.from_env({"DATASET_STORAGE_BACKEND": "s3", **AWS_ENV})
-    assert settings.bucket == "aws-bucket"
-    assert settings.region == "eu-west-1"
-    assert settings.endpoint_url == "https://s3.example.com"
-    assert settings.access_key == "AKIAAWSKEY789"
-    assert settings.secret_key == "aws-secret-value-000"
+@pytest.mark.parametrize(("env", "expected"), [
+    pytest.param(
+        {**AWS_ENV, **OVH_ENV},
+        ("ovh-bucket", "gra", "https://s3.gra.io.cloud.ovh.net", "OVHACCESSKEY123",
+         "ovh-secret-value-456"),
+        id="ovh_variables_win_over_aws_ones",
+    ),
+    pytest.param(
+        {"DATASET_STORAGE_BACKEND": "s3", **AWS_ENV},
+        ("aws-bucket", "eu-west-1", "https://s3.example.com", "AKIAAWSKEY789",
+         "aws-secret-value-000"),
+        id="aws_variables_are_the_fallback",
+    ),
+])  # fmt: skip
+def test_s3_settings_read_ovh_variables_then_aws_ones(
+    env: dict[str, str], expected: tuple[str, str, str, str, str]
+) -> None:
+    settings = StorageSettings.from_env(env)
+    assert (
+        settings.bucket,
+        settings.region,
+        settings.endpoint_url,
+        settings.access_key,
+        settings.secret_key,
+    ) == expected
 
 
 def test_env_source_names_the_variable_from_env_reads() -> None:

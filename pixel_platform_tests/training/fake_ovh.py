@@ -67,11 +67,14 @@ def _handler(fake: FakeOVH) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def _authorized(self) -> bool:
+        def _admit(self, method: str, body: Any = None) -> list[str] | None:
+            """Log the request, then check its token: the path's parts, or None once refused."""
+            with fake.lock:
+                fake.requests.append((method, self.path, body))
             if self.headers.get("Authorization") != f"Bearer {fake.token}":
                 self._send(401, {"message": "invalid token"})
-                return False
-            return True
+                return None
+            return self.path.strip("/").split("/")
 
         def _body(self) -> Any:
             length = int(self.headers.get("Content-Length") or 0)
@@ -79,9 +82,7 @@ def _handler(fake: FakeOVH) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             body = self._body()
-            with fake.lock:
-                fake.requests.append(("POST", self.path, body))
-            if not self._authorized():
+            if self._admit("POST", body) is None:
                 return
             if self.path != "/v1/job":
                 return self._send(404, {"message": "not found"})
@@ -103,11 +104,9 @@ def _handler(fake: FakeOVH) -> type[BaseHTTPRequestHandler]:
             return {"id": job_id, "spec": job["spec"], "status": status}
 
         def do_GET(self) -> None:
-            with fake.lock:
-                fake.requests.append(("GET", self.path, None))
-            if not self._authorized():
+            parts = self._admit("GET")
+            if parts is None:
                 return
-            parts = self.path.strip("/").split("/")
             if len(parts) < 3 or parts[:2] != ["v1", "job"] or parts[2] not in fake.jobs:
                 return self._send(404, {"message": "job not found"})
             job_id = parts[2]
@@ -129,11 +128,9 @@ def _handler(fake: FakeOVH) -> type[BaseHTTPRequestHandler]:
             self._send(200, body)
 
         def do_PUT(self) -> None:
-            with fake.lock:
-                fake.requests.append(("PUT", self.path, None))
-            if not self._authorized():
+            parts = self._admit("PUT")
+            if parts is None:
                 return
-            parts = self.path.strip("/").split("/")
             if len(parts) != 4 or parts[3] != "kill" or parts[2] not in fake.jobs:
                 return self._send(404, {"message": "job not found"})
             with fake.lock:

@@ -66,3 +66,18 @@ def cpu_config(release: Path | str, tmp_path: Path, model: Path, **sections: Any
         else:
             overrides[name] = values
     return load_config(None, overrides)
+
+
+def train_one_step(release: Path | str, tmp_path: Path, model: Path, stage: str) -> None:
+    """Train ``stage`` alone for one SFT step on the CPU (``cpu_config``) and check it trained."""
+    from pixel_platform.training.train import run_training
+
+    config = cpu_config(
+        release,
+        tmp_path,
+        model,
+        data={"stages": [stage], "eval_split": None},
+        sft={"total_steps": None, "max_steps": 1},
+    )
+    result = run_training(config)
+    assert [(o.stage, o.status, o.steps) for o in result.stages] == [(stage, "trained", 1)]

@@ -11,9 +11,8 @@ from pixel_platform.registry.model import DEFAULT_REGISTRY, load_registry
 from pixel_platform.training.data import plan_stages, sft_rows
 from pixel_platform.training.release_input import open_release
 from pixel_platform.training.spec import make_spec
-from pixel_platform.training.train import run_training
 from pixel_platform_tests.release.support import build_synthetic
-from pixel_platform_tests.training.support import cpu_config, requires_training_stack
+from pixel_platform_tests.training.support import requires_training_stack, train_one_step
 
 pytestmark = pytest.mark.integration  # building a gated release takes ~15 s
 
@@ -32,14 +31,4 @@ def test_trainer_reads_a_built_release(tmp_path: Path, tiny_model: Path) -> None
     spec = make_spec(built.store, built.result.version, data_bucket="pixel-data")
     assert spec.stages == tuple(s.id for s in stages)
 
-    config = cpu_config(
-        built.release_dir,
-        tmp_path,
-        tiny_model,
-        data={"stages": ["stage1_foundation"], "eval_split": None},
-        sft={"total_steps": None, "max_steps": 1},
-    )
-    result = run_training(config)
-    assert [(o.stage, o.status, o.steps) for o in result.stages] == [
-        ("stage1_foundation", "trained", 1)
-    ]
+    train_one_step(built.release_dir, tmp_path, tiny_model, "stage1_foundation")

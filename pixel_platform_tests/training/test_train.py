@@ -15,7 +15,11 @@ from pixel_platform.training.checkpoints import RUN_MARKER, STAGE_MARKER, verify
 from pixel_platform.training.release_input import ReleaseIntegrityError
 from pixel_platform.training.train import main, run_training
 from pixel_platform_tests.training.release_fixture import write_release
-from pixel_platform_tests.training.support import cpu_config, requires_training_stack
+from pixel_platform_tests.training.support import (
+    cpu_config,
+    requires_training_stack,
+    train_one_step,
+)
 
 pytestmark = requires_training_stack
 STAGES = ["stage1_foundation", "stage2_clinical_reasoning", "phaseC_preference"]
@@ -124,17 +128,7 @@ def test_main_exit_codes(
 
 def test_phase_a_trains_on_the_pretraining_text_export(tmp_path: Path, tiny_model: Path) -> None:
     release = write_release(tmp_path / "bucket", phase_a=True)
-    config = cpu_config(
-        release,
-        tmp_path,
-        tiny_model,
-        data={"stages": ["phaseA_pretraining"], "eval_split": None},
-        sft={"total_steps": None, "max_steps": 1},
-    )
-    result = run_training(config)
-    assert [(o.stage, o.status, o.steps) for o in result.stages] == [
-        ("phaseA_pretraining", "trained", 1)
-    ]
+    train_one_step(release, tmp_path, tiny_model, "phaseA_pretraining")
     marker = json.loads(
         (tmp_path / "checkpoints/v2026-01-05/phaseA_pretraining" / STAGE_MARKER).read_text()
     )

@@ -39,23 +39,28 @@ _MAX_HASH = np.uint64((1 << 32) - 1)
 _Q = pow(SHINGLE_P, -1, 1 << 64)  # P**-1 mod 2**64
 
 
-def fmix64(h: NDArray[np.uint64]) -> NDArray[np.uint64]:
-    h = h ^ (h >> U64(33))
-    h *= U64(0xFF51AFD7ED558CCD)
-    h ^= h >> U64(33)
-    h *= U64(0xC4CEB9FE1A85EC53)
-    h ^= h >> U64(33)
+# MurmurHash3's finalizers: (shift, multiplier, shift, multiplier, shift), in the hash's width.
+_FMIX64 = (U64(33), U64(0xFF51AFD7ED558CCD), U64(33), U64(0xC4CEB9FE1A85EC53), U64(33))
+_FMIX32 = (U32(16), U32(0x85EBCA6B), U32(13), U32(0xC2B2AE35), U32(16))
+
+
+def _fmix(h: NDArray[Any], constants: tuple[Any, Any, Any, Any, Any]) -> NDArray[Any]:
+    s1, m1, s2, m2, s3 = constants
+    h = h ^ (h >> s1)  # a new array: the caller's is left as it was
+    h *= m1
+    h ^= h >> s2
+    h *= m2
+    h ^= h >> s3
     return h
+
+
+def fmix64(h: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    return _fmix(h, _FMIX64)
 
 
 def fmix32(h: NDArray[np.uint32]) -> NDArray[np.uint32]:
     """datasketch's pre-mix of the input hash under the affine32 scheme."""
-    h = h ^ (h >> U32(16))
-    h *= U32(0x85EBCA6B)
-    h ^= h >> U32(13)
-    h *= U32(0xC2B2AE35)
-    h ^= h >> U32(16)
-    return h
+    return _fmix(h, _FMIX32)
 
 
 def datasketch_permutations(

@@ -116,6 +116,14 @@ _ADDRESS = re.compile(
     r"(?:st|ave|rd|dr|ln|blvd|ct|pkwy|hwy)\b)|(?i:\bbox\s+\d)"
 )
 _URL = re.compile(r"(?i:https?://|www\d{0,3}\.)|[A-Za-z0-9\-]\.[a-z]{2,}|[A-Z0-9\-]\.[A-Z]{2,}")
+# The entity types a text with a digit may hold, each with a necessary condition, in order.
+_DIGIT_GATES = (
+    (_PHONEISH, "PHONE_NUMBER"),
+    (_SSNISH, "US_SSN"),
+    (_CARDISH, "CREDIT_CARD"),
+    (_IPV4, "IP_ADDRESS"),
+    (_ADDRESS, "STREET_ADDRESS"),
+)
 
 
 def structured_entities(text: str) -> set[str]:
@@ -124,16 +132,9 @@ def structured_entities(text: str) -> set[str]:
     so this gating costs no recall."""
     wanted = set()
     if _DIGIT.search(text):
-        if _PHONEISH.search(text):
-            wanted.add("PHONE_NUMBER")
-        if _SSNISH.search(text):
-            wanted.add("US_SSN")
-        if _CARDISH.search(text):
-            wanted.add("CREDIT_CARD")
-        if _IPV4.search(text):
-            wanted.add("IP_ADDRESS")
-        if _ADDRESS.search(text):
-            wanted.add("STREET_ADDRESS")
+        for gate, entity in _DIGIT_GATES:
+            if gate.search(text):
+                wanted.add(entity)
     if _IPV6.search(text):
         wanted.add("IP_ADDRESS")
     if "@" in text:

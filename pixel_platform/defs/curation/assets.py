@@ -6,13 +6,13 @@ import dagster as dg
 
 from pixel_platform.core.report import StageReport
 from pixel_platform.curation.dedup.config import MAX_DUPLICATE_RATE
-from pixel_platform.defs.accounting import accounting_check, accounting_check_spec
+from pixel_platform.defs.accounting import accounting_check
 from pixel_platform.defs.curation.resources import CurationConfigResource
 from pixel_platform.defs.ingest.assets import processed_asset_key
 from pixel_platform.defs.ingest.metadata import counter_table, md_table
-from pixel_platform.defs.ingest.partitions import family_partitions
-from pixel_platform.defs.layers import CURATED, RECORDS_KIND, family_lead, family_tags
+from pixel_platform.defs.layers import CURATED, RECORDS_KIND
 from pixel_platform.defs.progress import run_progress
+from pixel_platform.defs.records_asset import family_records_asset
 from pixel_platform.defs.resources import RegistryResource, StorageResource
 from pixel_platform.pipeline.curate import curate_partition
 from pixel_platform.pipeline.dedup import DedupReport, deduplicate
@@ -51,27 +51,16 @@ def build_curated_asset(family: FamilySpec) -> dg.AssetsDefinition:
     name = family.name
     check_name = curated_check_name(name)
 
-    @dg.asset(
-        key=curated_asset_key(name),
-        deps=[processed_asset_key(name)],
-        partitions_def=family_partitions(name),
-        group_name=CURATED,
-        kinds={RECORDS_KIND},
-        tags=family_tags(CURATED, name, family.stage),
-        check_specs=[
-            accounting_check_spec(
-                check_name,
-                curated_asset_key(name),
-                "Nothing is lost: every processed conversation is either curated or in quarantine"
-                " with a reason (records in = out + quarantined).",
-            )
-        ],
-        description=(
-            f"{family_lead(CURATED, name)} the processed conversations scored for quality (low"
-            " quality goes to quarantine), tagged for crisis content, and with personal data"
-            " replaced by typed placeholders (EMAIL_1, PERSON_2, …); crisis hotlines are kept."
-        ),
-    )
+    @family_records_asset(
+        family,
+        CURATED,
+        (curated_asset_key(name), processed_asset_key(name)),
+        (check_name, "Nothing is lost: every processed conversation is either curated or in"
+         " quarantine with a reason (records in = out + quarantined)."),
+        "the processed conversations scored for quality (low quality goes to quarantine), tagged"
+        " for crisis content, and with personal data replaced by typed placeholders (EMAIL_1,"
+        " PERSON_2, …); crisis hotlines are kept.",
+    )  # fmt: skip
     def curated_family(
         context: dg.AssetExecutionContext,
         storage: StorageResource,

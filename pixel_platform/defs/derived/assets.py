@@ -127,6 +127,13 @@ def one_output_run(
     return dg.MaterializeResult(metadata={**outcome, **_report_metadata(report, store)})
 
 
+def derived_asset(name: str, description: str, **kwargs: Any) -> Any:
+    """``dg.asset`` for a generator: in the derived group, of kind python."""
+    return dg.asset(
+        name=name, group_name=DERIVED_GROUP, kinds={"python"}, description=description, **kwargs
+    )
+
+
 class LongRunningConfig(dg.Config):
     min_turns: int = 20
     limit: int | None = None
@@ -144,16 +151,12 @@ def build_derived_assets(registry: Registry) -> list[dg.AssetsDefinition]:
     # graph would have a cycle (long-running reads preference pairs that read long-running …).
     others = [curated_asset_key(n) for n in registry.families if n not in CURATED_READERS]
 
-    @dg.asset(
-        name="long_running_therapy_source",
+    @derived_asset(
+        "long_running_therapy_source",
+        "Conversations with at least min_turns dialogue turns (config, default 20) from every"
+        f" other family's curated output, written to {LONG_RUNNING_KEY}: a source of the"
+        f" {LONG_RUNNING_FAMILY} family.",
         deps=others,
-        group_name=DERIVED_GROUP,
-        kinds={"python"},
-        description=(
-            "Conversations with at least min_turns dialogue turns (config, default 20) from every"
-            f" other family's curated output, written to {LONG_RUNNING_KEY}: a source of the"
-            f" {LONG_RUNNING_FAMILY} family."
-        ),
     )
     def long_running_therapy_source(
         context: dg.AssetExecutionContext, config: LongRunningConfig, storage: StorageResource
@@ -193,10 +196,12 @@ def build_derived_assets(registry: Registry) -> list[dg.AssetsDefinition]:
             }
         )
 
-    @dg.asset(
-        name="edge_case_synthetic_source",
-        group_name=DERIVED_GROUP,
-        kinds={"python"},
+    @derived_asset(
+        "edge_case_synthetic_source",
+        "Synthetic crisis role-plays over 25 categories from the deterministic template"
+        f" generator, written to {EDGE_CASE_KEY}: a source of the {EDGE_CASE_FAMILY} family."
+        " No two are near-duplicates; every reply to a crisis turn offers a resource or a"
+        " safety-planning step.",
         check_specs=[
             dg.AssetCheckSpec(
                 "edge_case_synthetic_source_crisis_safety",
@@ -208,12 +213,6 @@ def build_derived_assets(registry: Registry) -> list[dg.AssetsDefinition]:
                 ),
             )
         ],
-        description=(
-            "Synthetic crisis role-plays over 25 categories from the deterministic template"
-            f" generator, written to {EDGE_CASE_KEY}: a source of the {EDGE_CASE_FAMILY} family."
-            " No two are near-duplicates; every reply to a crisis turn offers a resource or a"
-            " safety-planning step."
-        ),
     )
     def edge_case_synthetic_source(
         context: dg.AssetExecutionContext, config: EdgeCaseConfig, storage: StorageResource
@@ -290,35 +289,42 @@ def _report_metadata(report: Any, store: Any) -> dict[str, Any]:
     return metadata
 
 
-def build_transcript_assets(registry: Registry) -> list[dg.AssetsDefinition]:
-    @dg.asset(
-        name="cptsd_transcripts_source",
-        group_name=DERIVED_GROUP,
-        kinds={"python"},
-        description=(
-            "Teaching transcripts cut into 120–350-word segments on topic boundaries, tagged with"
-            " CPTSD themes and turned into question → explanation exchanges (speaker names and"
-            " URLs redacted): a source of the cptsd family."
-        ),
-    )
-    def cptsd_transcripts_source(
+def transcripts_asset(
+    name: str,
+    description: str,
+    key: str,
+    generate: Callable[[ObjectStore, list[str], ObjectStore, str], GeneratorReport],
+) -> dg.AssetsDefinition:
+    """A generator of one output, ``key``, from the transcripts under the configured prefixes:
+    ``generate(source, input_prefixes, target, key)`` with the bucket as source and target."""
+
+    @derived_asset(name, description)
+    def transcripts_source(
         context: dg.AssetExecutionContext, config: TranscriptsConfig, storage: StorageResource
     ) -> dg.MaterializeResult:
         store = storage.store()
         return one_output_run(
-            context, store, CPTSD_KEY,
-            lambda: generate_cptsd(store, config.input_prefixes, store, CPTSD_KEY),
-        )  # fmt: skip
+            context, store, key, lambda: generate(store, config.input_prefixes, store, key)
+        )
 
-    @dg.asset(
-        name="voice_persona_source",
-        group_name=DERIVED_GROUP,
-        kinds={"python"},
-        description=(
-            "A voice profile computed from the speaker's transcripts (signature phrases, sentence"
-            " length, pronoun and question rates, analogies) and persona conversations built from"
-            " it: a source of the voice_persona family. The profile is stored beside, not ingested."
-        ),
+    return transcripts_source
+
+
+def build_transcript_assets(registry: Registry) -> list[dg.AssetsDefinition]:
+    cptsd_transcripts_source = transcripts_asset(
+        "cptsd_transcripts_source",
+        "Teaching transcripts cut into 120–350-word segments on topic boundaries, tagged with"
+        " CPTSD themes and turned into question → explanation exchanges (speaker names and"
+        " URLs redacted): a source of the cptsd family.",
+        CPTSD_KEY,
+        generate_cptsd,
+    )
+
+    @derived_asset(
+        "voice_persona_source",
+        "A voice profile computed from the speaker's transcripts (signature phrases, sentence"
+        " length, pronoun and question rates, analogies) and persona conversations built from"
+        " it: a source of the voice_persona family. The profile is stored beside, not ingested.",
     )
     def voice_persona_source(
         context: dg.AssetExecutionContext, config: PersonaConfig, storage: StorageResource
@@ -340,38 +346,22 @@ def build_transcript_assets(registry: Registry) -> list[dg.AssetsDefinition]:
         metadata["transcripts"] = profile_report.inputs
         return dg.MaterializeResult(metadata=metadata)
 
-    @dg.asset(
-        name="pretraining_text_source",
-        group_name=DERIVED_GROUP,
-        kinds={"python"},
-        description=(
-            "Transcripts and documents as plain-text records (metadata kind: text) for phase A"
-            " continued pretraining: a source of the pretraining_text family."
-        ),
+    pretraining_text_source = transcripts_asset(
+        "pretraining_text_source",
+        "Transcripts and documents as plain-text records (metadata kind: text) for phase A"
+        " continued pretraining: a source of the pretraining_text family.",
+        PRETRAINING_KEY,
+        generate_pretraining_text,
     )
-    def pretraining_text_source(
-        context: dg.AssetExecutionContext, config: TranscriptsConfig, storage: StorageResource
-    ) -> dg.MaterializeResult:
-        store = storage.store()
-        return one_output_run(
-            context, store, PRETRAINING_KEY,
-            lambda: generate_pretraining_text(
-                store, config.input_prefixes, store, PRETRAINING_KEY
-            ),
-        )  # fmt: skip
 
     others = [curated_asset_key(n) for n in registry.families if n not in CURATED_READERS]
 
-    @dg.asset(
-        name="preference_pairs_source",
+    @derived_asset(
+        "preference_pairs_source",
+        "Phase C preference pairs: counsel-chat answers to the same question ranked by upvotes"
+        " (chosen vs rejected, with a margin) and crisis turns (a safe, resourced reply vs the"
+        " unsafe one found by curation): a source of the preference_pairs family.",
         deps=others,
-        group_name=DERIVED_GROUP,
-        kinds={"python"},
-        description=(
-            "Phase C preference pairs: counsel-chat answers to the same question ranked by upvotes"
-            " (chosen vs rejected, with a margin) and crisis turns (a safe, resourced reply vs the"
-            " unsafe one found by curation): a source of the preference_pairs family."
-        ),
     )
     def preference_pairs_source(
         context: dg.AssetExecutionContext,

@@ -6,19 +6,19 @@ family's live sources as dynamic partitions. The assets only wire Dagster to the
 
 import dagster as dg
 
-from pixel_platform.defs.accounting import accounting_check, accounting_check_spec
+from pixel_platform.defs.accounting import accounting_check
 from pixel_platform.defs.ingest.metadata import counter_table, md_table, partition_metadata
 from pixel_platform.defs.ingest.partitions import family_partitions
 from pixel_platform.defs.layers import (
     PROCESSED,
     RAW,
-    RECORDS_KIND,
     REPORT_KIND,
     SOURCE_FILES_KIND,
     family_lead,
     family_tags,
     sentence,
 )
+from pixel_platform.defs.records_asset import family_records_asset
 from pixel_platform.defs.resources import RegistryResource, StorageResource
 from pixel_platform.pipeline import layout
 from pixel_platform.pipeline.inventory import take_inventory, write_coverage_report
@@ -137,27 +137,16 @@ def build_family_assets(family: FamilySpec) -> list[dg.AssetsDefinition]:
 
     check_name = accounting_check_name(name)
 
-    @dg.asset(
-        key=processed_asset_key(name),
-        deps=[raw_asset_key(name)],
-        partitions_def=partitions,
-        group_name=PROCESSED,
-        kinds={RECORDS_KIND},
-        tags=family_tags(PROCESSED, name, family.stage),
-        check_specs=[
-            accounting_check_spec(
-                check_name,
-                processed_asset_key(name),
-                "Nothing is lost: every raw record read is either a processed conversation or in"
-                " quarantine with a reason (records in = out + quarantined).",
-            )
-        ],
-        description=(
-            f"{family_lead(PROCESSED, name)} the raw files as clean ChatML conversations"
-            f" (curriculum stage {family.stage}): converted, encoding-repaired, validated and"
-            " hashed. Records that cannot be used go to quarantine with a reason."
-        ),
-    )
+    @family_records_asset(
+        family,
+        PROCESSED,
+        (processed_asset_key(name), raw_asset_key(name)),
+        (check_name, "Nothing is lost: every raw record read is either a processed conversation"
+         " or in quarantine with a reason (records in = out + quarantined)."),
+        f"the raw files as clean ChatML conversations (curriculum stage {family.stage}):"
+        " converted, encoding-repaired, validated and hashed. Records that cannot be used go to"
+        " quarantine with a reason.",
+    )  # fmt: skip
     def processed_family(
         context: dg.AssetExecutionContext, storage: StorageResource, registry: RegistryResource
     ) -> dg.MaterializeResult:

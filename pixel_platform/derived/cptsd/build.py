@@ -26,16 +26,13 @@ from pixel_platform.derived.cptsd.themes import ThemeLexicon, load_lexicon
 from pixel_platform.derived.cptsd.transcripts import (
     ReadProblem,
     Transcript,
-    fail_when_none_readable,
-    read_transcripts,
+    transcripts_to_jsonl,
 )
 from pixel_platform.derived.output import (
     GeneratorReport,
     generator_stamp,
     stable_rng,
-    write_jsonl,
 )
-from pixel_platform.derived.status import missing_inputs
 from pixel_platform.storage.base import ObjectStore
 
 GENERATOR = "cptsd_transcripts"
@@ -145,10 +142,7 @@ def generate_cptsd(
     When the prefixes hold no object at all, nothing is written and the report's ``skipped``
     says where it looked (nothing to generate is not an error). When there are objects and none
     of them can be read, ``ConfigError`` (a broken input is)."""
-    prefixes = [input_prefixes] if isinstance(input_prefixes, str) else list(input_prefixes)
-    report = GeneratorReport(GENERATOR, skipped=missing_inputs(source, prefixes, GENERATOR))
-    if report.skipped is not None:
-        return report
-    transcripts = fail_when_none_readable(read_transcripts(source, prefixes), source, prefixes)
-    records = cptsd_records(transcripts, options, report=report)
-    return write_jsonl(target, output_key, records, report)
+    return transcripts_to_jsonl(
+        GENERATOR, source, input_prefixes, target, output_key,
+        lambda transcripts, report: cptsd_records(transcripts, options, report=report),
+    )  # fmt: skip

@@ -25,20 +25,22 @@ import itertools
 import re
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from pixel_platform.core.errors import ConfigError
+from pixel_platform.core.record import Conversation
 from pixel_platform.derived.cptsd.text import (
     Redactions,
     clean_text,
     count_words,
     redact,
 )
-from pixel_platform.derived.output import ReadProblem
+from pixel_platform.derived.output import GeneratorReport, ReadProblem, write_jsonl
+from pixel_platform.derived.status import missing_inputs
 from pixel_platform.pipeline.layout import is_ignored_object
 from pixel_platform.storage.base import ObjectInfo, ObjectStore
 
@@ -343,3 +345,25 @@ def fail_when_none_readable(
             f"none of the {len(problems)} input objects under {where} could be read"
             f" (first: {first.key}: {first.reason})"
         )
+
+
+def transcripts_to_jsonl(
+    generator: str,
+    source: ObjectStore,
+    input_prefixes: str | Sequence[str],
+    target: ObjectStore,
+    output_key: str,
+    to_records: Callable[
+        [Iterable[Transcript | ReadProblem], GeneratorReport], Iterable[Conversation]
+    ],
+) -> GeneratorReport:
+    """A transcript generator's run: ``to_records(transcripts, report)`` over every transcript
+    under ``input_prefixes`` of ``source``, written as JSONL to ``output_key`` of ``target``.
+    No object under the prefixes: nothing written, ``report.skipped`` set; objects of which none
+    can be read: ``ConfigError`` (see ``fail_when_none_readable``)."""
+    prefixes = [input_prefixes] if isinstance(input_prefixes, str) else list(input_prefixes)
+    report = GeneratorReport(generator, skipped=missing_inputs(source, prefixes, generator))
+    if report.skipped is not None:
+        return report
+    transcripts = fail_when_none_readable(read_transcripts(source, prefixes), source, prefixes)
+    return write_jsonl(target, output_key, to_records(transcripts, report), report)

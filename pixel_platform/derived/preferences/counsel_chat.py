@@ -176,6 +176,11 @@ def counsel_chat_records(
             )
 
 
+# Histogram buckets of the margins: (upper bound, exclusive; name), then the one above them all.
+MARGIN_BUCKETS = [(1, "<1"), (2, "1"), (3, "2"), (4, "3"), (6, "4-5"), (10, "6-9")]
+MARGIN_TOP_BUCKET = "10+"
+
+
 def margin_distribution(margins: list[float]) -> dict[str, Any]:
     """min / median / max / mean and a histogram (1, 2, 3, 4-5, 6-9, 10+) of the margins."""
     if not margins:
@@ -183,23 +188,11 @@ def margin_distribution(margins: list[float]) -> dict[str, Any]:
     ordered = sorted(margins)
     n = len(ordered)
     median = ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
-    buckets: Counter[str] = Counter()
-    for m in ordered:
-        if m < 1:
-            buckets["<1"] += 1
-        elif m < 2:
-            buckets["1"] += 1
-        elif m < 3:
-            buckets["2"] += 1
-        elif m < 4:
-            buckets["3"] += 1
-        elif m < 6:
-            buckets["4-5"] += 1
-        elif m < 10:
-            buckets["6-9"] += 1
-        else:
-            buckets["10+"] += 1
-    order = ["<1", "1", "2", "3", "4-5", "6-9", "10+"]
+    buckets = Counter(
+        next((name for bound, name in MARGIN_BUCKETS if m < bound), MARGIN_TOP_BUCKET)
+        for m in ordered
+    )
+    order = [name for _, name in MARGIN_BUCKETS] + [MARGIN_TOP_BUCKET]
     return {
         "pairs": n,
         "min": ordered[0],

@@ -11,25 +11,18 @@ def found(text: str, config: PiiConfig) -> list[tuple[str, str]]:
     return [(s.type, text[s.start : s.end]) for s in scan_text(text, config)]
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Please call or text 988, the 988 Suicide & Crisis Lifeline.",
-        "You can call 1-800-273-8255, 1 (800) 273-8255, +1 800 273 8255 or 800-273-TALK.",
-        "Text HOME to 741741 to reach the Crisis Text Line.",
-        "If you are in danger call 911 (112 or 999 abroad) or go to the nearest emergency room.",
-        "SAMHSA's helpline is 1-800-662-4357; the Trevor Project is at 1-866-488-7386.",
-        "NAMI and RAINN (1-800-656-4673) can help, as can the National Domestic Violence Hotline "
-        "at 1-800-799-7233.",
-        "See 988lifeline.org, https://www.samhsa.gov/find-help or crisistextline.org.",
-        "The American Psychological Association and Mental Health America have resources.",
-        "I deleted instagram.com from my phone.",
-    ],
-)
-def test_crisis_resources_and_public_organisations_are_not_pii(
-    text: str, config: PiiConfig
-) -> None:
-    assert found(text, config) == []
+CRISIS_RESOURCES_AND_PUBLIC_ORGANISATIONS = [
+    "Please call or text 988, the 988 Suicide & Crisis Lifeline.",
+    "You can call 1-800-273-8255, 1 (800) 273-8255, +1 800 273 8255 or 800-273-TALK.",
+    "Text HOME to 741741 to reach the Crisis Text Line.",
+    "If you are in danger call 911 (112 or 999 abroad) or go to the nearest emergency room.",
+    "SAMHSA's helpline is 1-800-662-4357; the Trevor Project is at 1-866-488-7386.",
+    "NAMI and RAINN (1-800-656-4673) can help, as can the National Domestic Violence Hotline "
+    "at 1-800-799-7233.",
+    "See 988lifeline.org, https://www.samhsa.gov/find-help or crisistextline.org.",
+    "The American Psychological Association and Mental Health America have resources.",
+    "I deleted instagram.com from my phone.",
+]
 
 
 @pytest.mark.parametrize(
@@ -59,39 +52,29 @@ def test_structured_pii(text: str, expected: tuple[str, str], config: PiiConfig)
     assert found(text, config) == [expected]
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "I told Mom on Monday that I feel hopeless.",
-        "God, I don't know. Therapist said to try journaling.",
-        "Anxiety and Depression have been with me since March.",
-        "Honestly, Sometimes I think nobody cares.",
-        "My ADHD and PTSD got worse when I started Zoloft.",
-        "I take 50 mg at 8:30 every morning and slept 4-5 hours.",
-        "I scored 14 on the PHQ-9 and 12 on the GAD-7 in 2021.",
-        "Try the 4-7-8 breathing technique, e.g. before bed.",
-        "My grandma passed away in April and Christmas was hard.",
-        "I tried.It didn't work.",
-    ],
-)
-def test_therapy_text_is_not_pii(text: str, config: PiiConfig) -> None:
-    assert found(text, config) == []
+THERAPY_TEXT = [
+    "I told Mom on Monday that I feel hopeless.",
+    "God, I don't know. Therapist said to try journaling.",
+    "Anxiety and Depression have been with me since March.",
+    "Honestly, Sometimes I think nobody cares.",
+    "My ADHD and PTSD got worse when I started Zoloft.",
+    "I take 50 mg at 8:30 every morning and slept 4-5 hours.",
+    "I scored 14 on the PHQ-9 and 12 on the GAD-7 in 2021.",
+    "Try the 4-7-8 breathing technique, e.g. before bed.",
+    "My grandma passed away in April and Christmas was hard.",
+    "I tried.It didn't work.",
+]
 
 
-@pytest.mark.parametrize(
-    ("text", "name"),
-    [
-        ("My sister Priya is the only one who gets me.", "Priya"),
-        ("My ex, Jordan, keeps showing up at my work.", "Jordan"),
-        ("I met with Dr. Okafor on Tuesday.", "Okafor"),
-        ("Tyrone Castillo called me again.", "Tyrone Castillo"),  # the model says ORG
-        ("Hope Kim was my best friend in high school.", "Hope Kim"),  # "Kim", then its first name
-        ("How did you feel when Grace said that?", "Grace"),
-        ("I keep checking Oluwaseun's photos.", "Oluwaseun"),
-    ],
-)
-def test_names(text: str, name: str, config: PiiConfig) -> None:
-    assert ("PERSON", name) in found(text, config)
+NAMES = [
+    ("My sister Priya is the only one who gets me.", "Priya"),
+    ("My ex, Jordan, keeps showing up at my work.", "Jordan"),
+    ("I met with Dr. Okafor on Tuesday.", "Okafor"),
+    ("Tyrone Castillo called me again.", "Tyrone Castillo"),  # the model says ORG
+    ("Hope Kim was my best friend in high school.", "Hope Kim"),  # "Kim", then its first name
+    ("How did you feel when Grace said that?", "Grace"),
+    ("I keep checking Oluwaseun's photos.", "Oluwaseun"),
+]
 
 
 def test_word_names_at_a_sentence_start_are_flagged_uncertain(config: PiiConfig) -> None:
@@ -115,75 +98,60 @@ def test_a_word_name_before_what_only_people_do_is_a_name(text: str, config: Pii
     assert span.start == 0 and not span.reason and not config.is_uncertain(span.score)
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Hope this helps. Grace is a gift. May I ask something? Will you call?",
-        "Bill collectors keep calling. Mark your calendar. Frank talk helps.",
-        "Every June, around Father's Day, I get low. June sounds hard.",
-        "Dear Diary, Today was Bad. Love, Me.",
-        "Mr. Not So Great left. Mr. Right never came.",
-        "Alcohol was my best friend. Music is my therapist. Pain is my teacher.",
-        "Therapy is 2 years old for me now. My car is 12 years old.",
-        "Anxiety and I go way back. Loneliness texted me, so to speak.",
-        "Alzheimer’s patients need routine. Mother’s Day is hard. Thanks, everyone!",
-        "Everyone uses they/them in my group. La ansiedad y yo no nos llevamos bien.",
-    ],
-)
-def test_words_that_are_also_names_stay_words(text: str, config: PiiConfig) -> None:
-    assert found(text, config) == []
+WORDS_THAT_ARE_ALSO_NAMES = [
+    "Hope this helps. Grace is a gift. May I ask something? Will you call?",
+    "Bill collectors keep calling. Mark your calendar. Frank talk helps.",
+    "Every June, around Father's Day, I get low. June sounds hard.",
+    "Dear Diary, Today was Bad. Love, Me.",
+    "Mr. Not So Great left. Mr. Right never came.",
+    "Alcohol was my best friend. Music is my therapist. Pain is my teacher.",
+    "Therapy is 2 years old for me now. My car is 12 years old.",
+    "Anxiety and I go way back. Loneliness texted me, so to speak.",
+    "Alzheimer’s patients need routine. Mother’s Day is hard. Thanks, everyone!",
+    "Everyone uses they/them in my group. La ansiedad y yo no nos llevamos bien.",
+]
 
 
-@pytest.mark.parametrize(
-    ("text", "name"),
-    [
-        ("My brother Will will not stop drinking.", "Will"),
-        ("Mark keeps checking my phone.", "Mark"),  # a person act after a word-name: review
-        ("Mi tía Socorro me dijo que pidiera socorro a Dios.", "Socorro"),
-        ("我男朋友张伟总是说我想太多。", "张伟"),
-        ("Best wishes,Karen", "Karen"),
-        ("In Solidarity,-Lindsey", "Lindsey"),
-        ("Be well.\n\u00a0Robin J. Landwehr, DBH, LPC, NCC", "Robin J. Landwehr"),
-        ("Wishing you the very best!Laura Cassity, LMSW, LMAC", "Laura Cassity"),
-        ("Dr. Farah Siddiqui’s office is downtown.", "Farah Siddiqui"),
-        ("Aunt Rita’s number is on my mirror.", "Rita"),
-        ("Hi Chapel Hill, I like your goal.", "Chapel Hill"),
-        ("Hope is my daughter. She’s 16.", "Hope"),
-        ("Autumn and Jasmine are my twins.", "Autumn"),
-        ("Autumn and Jasmine are my twins.", "Jasmine"),
-        ("Anne-Marie St. Clair was my first therapist.", "Anne-Marie St. Clair"),
-        ("Yusuf’s mother keeps calling me at work.", "Yusuf"),
-        ("Thank you, Hope, for listening.", "Hope"),
-        ("Sky uses they/them and I keep messing up.", "Sky"),
-        ("Ray is 4 months old. A ray of sunshine, everyone says.", "Ray"),
-        ("Esperanza es mi hija. Y la verdad, ya no sé qué hacer.", "Esperanza"),
-        ("My boyfriend Zhang Wei (张伟) says I overthink.", "张伟"),
-        ("ugh aunt carol posted about me on fb again", "carol"),
-        ("dr okafor upped my dose to 100mg", "okafor"),
-    ],
-)
-def test_names_in_context(text: str, name: str, config: PiiConfig) -> None:
-    assert ("PERSON", name) in found(text, config)
+NAMES_IN_CONTEXT = [
+    ("My brother Will will not stop drinking.", "Will"),
+    ("Mark keeps checking my phone.", "Mark"),  # a person act after a word-name: review
+    ("Mi tía Socorro me dijo que pidiera socorro a Dios.", "Socorro"),
+    ("我男朋友张伟总是说我想太多。", "张伟"),
+    ("Best wishes,Karen", "Karen"),
+    ("In Solidarity,-Lindsey", "Lindsey"),
+    ("Be well.\n\u00a0Robin J. Landwehr, DBH, LPC, NCC", "Robin J. Landwehr"),
+    ("Wishing you the very best!Laura Cassity, LMSW, LMAC", "Laura Cassity"),
+    ("Dr. Farah Siddiqui’s office is downtown.", "Farah Siddiqui"),
+    ("Aunt Rita’s number is on my mirror.", "Rita"),
+    ("Hi Chapel Hill, I like your goal.", "Chapel Hill"),
+    ("Hope is my daughter. She’s 16.", "Hope"),
+    ("Autumn and Jasmine are my twins.", "Autumn"),
+    ("Autumn and Jasmine are my twins.", "Jasmine"),
+    ("Anne-Marie St. Clair was my first therapist.", "Anne-Marie St. Clair"),
+    ("Yusuf’s mother keeps calling me at work.", "Yusuf"),
+    ("Thank you, Hope, for listening.", "Hope"),
+    ("Sky uses they/them and I keep messing up.", "Sky"),
+    ("Ray is 4 months old. A ray of sunshine, everyone says.", "Ray"),
+    ("Esperanza es mi hija. Y la verdad, ya no sé qué hacer.", "Esperanza"),
+    ("My boyfriend Zhang Wei (张伟) says I overthink.", "张伟"),
+    ("ugh aunt carol posted about me on fb again", "carol"),
+    ("dr okafor upped my dose to 100mg", "okafor"),
+]
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "I’m terrified. I’ve called in sick twice. Y’know what, I’m done.",
-        "Thought Record worksheets and Sleep hygiene help. So does Art Therapy.",
-        "Counselors, Vitamin D, Music, Holidays, Math and Politics came up.",
-        "I got an Associate degree in Dialectical Behavior Therapy research.",
-        "ok so my friend said yes and i pressed the button lol",
-        "Tu fe puede ser una fuente de apoyo. Las pesadillas son comunes. ¿Quieres contarme?",
-        "Call Poison Control at 1-800-222-1222, or China's hotline 400-161-9995.",
-        "Samaritans are on 116 123 and Lifeline on 13 11 14; text HOME to 741741.",
-        "Alzheimer's disease and Asperger syndrome run in my family.",
-        "Noom, WeightWatchers and MyFitnessPal made it worse. FaceTime helps.",
-        "Step 3: Thought Record\nSituation: Meeting with my boss\nAutomatic Thought: I'll fail",
-    ],
-)
-def test_ordinary_text_is_not_touched(text: str, config: PiiConfig) -> None:
-    assert found(text, config) == []
+ORDINARY_TEXT = [
+    "I’m terrified. I’ve called in sick twice. Y’know what, I’m done.",
+    "Thought Record worksheets and Sleep hygiene help. So does Art Therapy.",
+    "Counselors, Vitamin D, Music, Holidays, Math and Politics came up.",
+    "I got an Associate degree in Dialectical Behavior Therapy research.",
+    "ok so my friend said yes and i pressed the button lol",
+    "Tu fe puede ser una fuente de apoyo. Las pesadillas son comunes. ¿Quieres contarme?",
+    "Call Poison Control at 1-800-222-1222, or China's hotline 400-161-9995.",
+    "Samaritans are on 116 123 and Lifeline on 13 11 14; text HOME to 741741.",
+    "Alzheimer's disease and Asperger syndrome run in my family.",
+    "Noom, WeightWatchers and MyFitnessPal made it worse. FaceTime helps.",
+    "Step 3: Thought Record\nSituation: Meeting with my boss\nAutomatic Thought: I'll fail",
+]
 
 
 def test_a_placeholder_never_covers_part_of_a_word(config: PiiConfig) -> None:
@@ -211,3 +179,16 @@ def test_allowlisted_words_inside_a_personal_url_do_not_protect_it(
     text: str, value: str, config: PiiConfig
 ) -> None:
     assert found(text, config) == [("URL", value)]
+
+
+@pytest.mark.parametrize(
+    "text", [*CRISIS_RESOURCES_AND_PUBLIC_ORGANISATIONS, *THERAPY_TEXT, *WORDS_THAT_ARE_ALSO_NAMES,
+             *ORDINARY_TEXT]
+)
+def test_text_without_pii_is_not_touched(text: str, config: PiiConfig) -> None:
+    assert found(text, config) == []
+
+
+@pytest.mark.parametrize(("text", "name"), [*NAMES, *NAMES_IN_CONTEXT])
+def test_names(text: str, name: str, config: PiiConfig) -> None:
+    assert ("PERSON", name) in found(text, config)
