@@ -38,6 +38,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "pii_limits": ("bench.bench_pii_limits", [], ["--repeat", "1"]),
     "dedup": ("bench.bench_dedup", [], ["--quick", "--signature-docs", "2000"]),
     "crisis": ("bench.bench_crisis", [], ["--repeat", "2"]),
+    "ner": ("bench.bench_ner", [], ["--docs", "16", "--rounds", "3", "--skip-quality"]),
 }
 
 
