@@ -246,7 +246,10 @@ def counsel_chat_sentences() -> list[str]:
 
 
 def edit_words(rng: random.Random, text: str, rate: float) -> str:
-    """Substitute, insert or delete about ``rate`` of the words (seeded)."""
+    """Substitute, insert or delete about ``rate`` of the words (seeded): each word is edited
+    with probability ``rate``, so texts vary in how far they drift. ``dedup_curve.edit_words``
+    is the other one on purpose: it makes exactly ``rate`` of edits of one kind, the planted
+    truth of the near-duplicate curve."""
     words = text.split()
     out: list[str] = []
     for word in words:

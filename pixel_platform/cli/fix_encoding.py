@@ -23,13 +23,14 @@ from typing import BinaryIO
 from tqdm import tqdm
 
 from pixel_platform.cli.convert import QUARANTINE_SUFFIX, FileQuarantine, beside
-from pixel_platform.cli.locations import S3_HELP, is_s3, open_input_files, open_location
+from pixel_platform.cli.locations import S3_HELP, open_input_files, open_location
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.ingest.context import Unit
 from pixel_platform.ingest.readers import file_format, read_stream
 from pixel_platform.ingest.repair import RepairReport, repair_jsonl
 from pixel_platform.storage.base import ObjectStore
 from pixel_platform.storage.local import TEMP_PREFIX, LocalObjectStore
+from pixel_platform.storage.locations import is_remote
 
 SKIPPED_SHOWN = 10
 
@@ -108,7 +109,7 @@ def _scan(location: str, out_base: str) -> tuple[list[Job], list[str]]:
 def _output(location: str) -> tuple[ObjectStore, str, str]:
     """``(store, prefix, base)``: ``base`` is the URI every output location starts with. A local
     directory need not exist yet: writing the first output creates it."""
-    if is_s3(location):
+    if is_remote(location):
         store, prefix = open_location(location, directory=True)
     else:
         store, prefix = LocalObjectStore(Path(location).expanduser()), ""

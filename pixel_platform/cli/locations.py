@@ -29,7 +29,6 @@ from pixel_platform.storage.locations import (
 __all__ = [
     "S3_HELP",
     "InputFile",
-    "is_s3",
     "open_input_files",
     "open_location",
     "read_source_manifest",
@@ -42,9 +41,6 @@ S3_HELP = (
     " or their AWS_* fallbacks); objects read from S3 are cached in $PIXEL_CACHE_DIR (default:"
     " data/cache)."
 )
-# The commands' old name for "a bucket URI, not a local path" (storage.locations.is_remote).
-is_s3 = is_remote
-
 
 @dataclass(frozen=True)
 class InputFile:
