@@ -69,6 +69,19 @@ class Conversation:
         return [m for m in self.messages if m["role"] != "system"]
 
 
+def parse_messages(value: Any) -> list[Message] | None:
+    """``value`` (parsed JSON) as messages with only ``role`` (as a string) and ``content``; None
+    unless it is a list of objects whose ``content`` is a string."""
+    if not isinstance(value, list):
+        return None
+    out: list[Message] = []
+    for m in value:
+        if not isinstance(m, dict) or not isinstance(m.get("content"), str):
+            return None
+        out.append({"role": str(m.get("role")), "content": m["content"]})
+    return out
+
+
 def content_hash(messages: list[Message], rejected: str | None = None) -> str:
     """``sha256:<hex>`` over the canonical dialogue turns, in order.
 

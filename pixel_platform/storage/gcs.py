@@ -100,11 +100,10 @@ class GCSObjectStore(SpooledWrites):
 
     @classmethod
     def from_settings(cls, settings: StorageSettings) -> GCSObjectStore:
-        if not settings.bucket:
-            raise StorageError("the gcs backend needs a bucket: set GCS_BUCKET")
+        bucket = settings.required_bucket(cls.backend)
         return cls(
             build_gcs_client(settings),
-            settings.bucket,
+            bucket,
             retry_deadline_s=settings.retry_deadline_s,
             timeout_s=(settings.connect_timeout_s, settings.read_timeout_s),
             multipart_threshold_bytes=settings.multipart_threshold_bytes,
@@ -201,11 +200,9 @@ class GCSObjectStore(SpooledWrites):
             except api_exceptions.NotFound:
                 raise bucket_missing_error(self.bucket, self.endpoint) from None
 
-    def copy(self, src_key: str, dst_key: str) -> ObjectInfo:
-        """Server-side copy with the Rewrite API, which (unlike copyTo) handles objects of any
-        size by returning a token to continue from."""
-        validate_key(src_key)
-        validate_key(dst_key)
+    def _copy(self, src_key: str, dst_key: str) -> None:
+        """With the Rewrite API, which (unlike copyTo) handles objects of any size by returning a
+        token to continue from."""
         source = self._bucket.blob(src_key)
         target = self._bucket.blob(dst_key)
         with self._translated("copy", src_key):
@@ -219,10 +216,6 @@ class GCSObjectStore(SpooledWrites):
                         break
             except api_exceptions.NotFound:
                 raise self._missing(src_key) from None
-        info = self.head(dst_key)
-        if info is None:
-            raise StorageError(f"{self.uri(dst_key)} is missing right after it was copied")
-        return info
 
     def delete(self, key: str) -> None:
         validate_key(key)

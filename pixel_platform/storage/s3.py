@@ -146,11 +146,10 @@ class S3ObjectStore(SpooledWrites):
 
     @classmethod
     def from_settings(cls, settings: StorageSettings) -> S3ObjectStore:
-        if not settings.bucket:
-            raise ConfigError("the s3 backend needs a bucket: set OVH_S3_BUCKET (or AWS_S3_BUCKET)")
+        bucket = settings.required_bucket(cls.backend)
         return cls(
             build_s3_client(settings),
-            settings.bucket,
+            bucket,
             cache_dir=settings.cache_dir,
             multipart_threshold_bytes=settings.multipart_threshold_bytes,
             multipart_chunk_bytes=settings.multipart_chunk_bytes,
@@ -319,12 +318,10 @@ class S3ObjectStore(SpooledWrites):
                 # Managed transfer: parallel multipart upload, each part retried by botocore.
                 self._client.upload_file(str(path), self.bucket, key, Config=self._transfer_config)
 
-    def copy(self, src_key: str, dst_key: str) -> ObjectInfo:
-        """Server-side copy: the bytes never pass through this machine. boto3's managed copy
-        uses one ``CopyObject`` below the multipart threshold and ``UploadPartCopy`` parts
-        above it (CopyObject alone stops at 5 GiB)."""
-        validate_key(src_key)
-        validate_key(dst_key)
+    def _copy(self, src_key: str, dst_key: str) -> None:
+        """The bytes never pass through this machine. boto3's managed copy uses one
+        ``CopyObject`` below the multipart threshold and ``UploadPartCopy`` parts above it
+        (CopyObject alone stops at 5 GiB)."""
         source = {"Bucket": self.bucket, "Key": src_key}
         with self._translated("copy", src_key):
             try:
@@ -333,10 +330,6 @@ class S3ObjectStore(SpooledWrites):
                 if is_not_found(exc):
                     raise self._missing(src_key) from None
                 raise
-        info = self.head(dst_key)
-        if info is None:
-            raise StorageError(f"{self.uri(dst_key)} is missing right after it was copied")
-        return info
 
     def delete(self, key: str) -> None:
         validate_key(key)

@@ -46,6 +46,8 @@ GCS_ENV_NAMES: dict[str, tuple[str, ...]] = {
     "gcs_project": ("GOOGLE_CLOUD_PROJECT",),
     "gcs_emulator_host": ("STORAGE_EMULATOR_HOST",),
 }
+# What to set for the bucket of each bucket backend, for messages.
+BUCKET_VARIABLES = {"s3": "OVH_S3_BUCKET (or AWS_S3_BUCKET)", "gcs": "GCS_BUCKET"}
 
 
 def _first(env: Mapping[str, str], *names: str) -> str | None:
@@ -88,14 +90,21 @@ class StorageSettings:
             raise ConfigError(
                 f"DATASET_STORAGE_BACKEND={self.backend!r} is not one of {', '.join(BACKENDS)}"
             )
-        if self.backend == "s3" and not self.bucket:
+        if self.backend in BUCKET_VARIABLES and not self.bucket:
             raise ConfigError(
-                "DATASET_STORAGE_BACKEND=s3 needs a bucket: set OVH_S3_BUCKET (or AWS_S3_BUCKET)"
+                f"DATASET_STORAGE_BACKEND={self.backend} needs a bucket:"
+                f" set {BUCKET_VARIABLES[self.backend]}"
             )
-        if self.backend == "gcs" and not self.bucket:
-            raise ConfigError("DATASET_STORAGE_BACKEND=gcs needs a bucket: set GCS_BUCKET")
         if self.max_attempts < 1:
             raise ConfigError("max_attempts must be at least 1")
+
+    def required_bucket(self, backend: str) -> str:
+        """The bucket a ``backend`` store ("s3", "gcs") opens; these settings must name one."""
+        if not self.bucket:
+            raise ConfigError(
+                f"the {backend} backend needs a bucket: set {BUCKET_VARIABLES[backend]}"
+            )
+        return self.bucket
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> StorageSettings:

@@ -2,7 +2,8 @@
 
 Outputs can be many GB, so they are spooled to disk, not memory; nothing is sent if the ``with``
 block raises, and the object appears only when its upload finished (atomic for readers). A store
-gives ``_upload(path, key)`` and ``_spool_dir``; S3 and GCS share the rest.
+gives ``_upload(path, key)``, ``_copy(src_key, dst_key)`` and ``_spool_dir``; S3 and GCS share the
+rest.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ class SpooledWrites(ObjectStore):
     def _upload(self, path: Path, key: str) -> None:
         """Publish the file at ``path`` as ``key`` (retried and error-mapped by the store)."""
 
+    @abstractmethod
+    def _copy(self, src_key: str, dst_key: str) -> None:
+        """Copy ``src_key`` to ``dst_key`` server-side (retried and error-mapped by the store)."""
+
     @contextmanager
     def open_write(self, key: str) -> Iterator[BinaryIO]:
         validate_key(key)
@@ -57,9 +62,19 @@ class SpooledWrites(ObjectStore):
     def upload_file(self, path: Path, key: str) -> ObjectInfo:
         validate_key(key)
         self._upload(Path(path), key)
+        return self._head_after(key, "its upload succeeded")
+
+    def copy(self, src_key: str, dst_key: str) -> ObjectInfo:
+        validate_key(src_key)
+        validate_key(dst_key)
+        self._copy(src_key, dst_key)
+        return self._head_after(dst_key, "it was copied")
+
+    def _head_after(self, key: str, event: str) -> ObjectInfo:
+        """The object a write that succeeded has just published."""
         info = self.head(key)
         if info is None:
-            raise StorageError(f"{self.uri(key)} is missing right after its upload succeeded")
+            raise StorageError(f"{self.uri(key)} is missing right after {event}")
         return info
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 
 from pixel_platform.core.errors import ConfigError
+from pixel_platform.core.record import parse_messages
 from pixel_platform.release.layout import PRETRAINING_TEXT, TRL_PREFERENCE
 from pixel_platform.training.release_input import ReleaseIntegrityError, VerifiedRelease
 
@@ -132,17 +133,6 @@ def iter_records(release: VerifiedRelease, paths: tuple[str, ...]) -> Iterator[d
                     yield record
 
 
-def _turns(messages: Any) -> list[dict[str, str]] | None:
-    if not isinstance(messages, list):
-        return None
-    out = []
-    for m in messages:
-        if not isinstance(m, dict) or not isinstance(m.get("content"), str):
-            return None
-        out.append({"role": str(m.get("role")), "content": m["content"]})
-    return out
-
-
 def sft_rows(
     release: VerifiedRelease, stage: Stage, split: str, limit: int | None = None
 ) -> tuple[list[dict[str, Any]], RowStats]:
@@ -150,7 +140,7 @@ def sft_rows(
     rows: list[dict[str, Any]] = []
     for record in iter_records(release, stage.files.get(split, ())):
         stats.read += 1
-        turns = _turns(record.get("messages"))
+        turns = parse_messages(record.get("messages"))
         if turns is None:
             stats.skipped["malformed_messages"] += 1
             continue
@@ -190,7 +180,7 @@ def pretraining_rows(
 def pair_from_record(record: dict[str, Any]) -> dict[str, Any] | None:
     """A DPO pair from a record carrying ``metadata.preference``; None when it has none."""
     pref = (record.get("metadata") or {}).get("preference")
-    turns = _turns(record.get("messages"))
+    turns = parse_messages(record.get("messages"))
     if not isinstance(pref, dict) or not isinstance(pref.get("rejected"), str) or not turns:
         return None
     last = max((i for i, t in enumerate(turns) if t["role"] == "assistant"), default=None)
@@ -224,7 +214,7 @@ def preference_rows(
     for record in records:
         stats.read += 1
         if use_export:
-            pair = {k: _turns(record.get(k)) for k in ("prompt", "chosen", "rejected")}
+            pair = {k: parse_messages(record.get(k)) for k in ("prompt", "chosen", "rejected")}
             ok = all(pair.values())
         else:
             found = pair_from_record(record)

@@ -8,7 +8,7 @@ import argparse
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import pytest
@@ -99,40 +99,48 @@ def drop_family(records: Records) -> None:
             items[:] = [r for r in items if r["metadata"]["provenance"]["family"] != family]
 
 
-CASES: list[tuple[str, Callable[[Records], None], set[str]]] = [
-    ("hash", change_one_message, {"stats"}),
-    ("split", move_holdout_to_train, {"hash", "stats"}),
-    ("leakage", near_duplicate_into_test, {"hash", "stats", "accounting", "distribution"}),
-    ("pii", add_email, {"hash", "stats"}),
-    ("provenance", delete_provenance_field, {"hash"}),
-    ("coverage", drop_family, {"hash", "stats", "accounting", "distribution"}),
+class Tamper(NamedTuple):
+    """An edit of a release's records, the gate it must fail and the others it may fail too."""
+
+    gate: str
+    edit: Callable[[Records], None]
+    also: set[str]
+
+    def check_failed(self, failed: set[str]) -> None:
+        """The gates that ``failed`` are this case's gate and only others it may touch."""
+        assert self.gate in failed
+        unexpected = failed - {self.gate} - self.also
+        assert not unexpected, f"unexpected failures: {unexpected}"
+
+
+CASES = [
+    Tamper("hash", change_one_message, {"stats"}),
+    Tamper("split", move_holdout_to_train, {"hash", "stats"}),
+    Tamper("leakage", near_duplicate_into_test, {"hash", "stats", "accounting", "distribution"}),
+    Tamper("pii", add_email, {"hash", "stats"}),
+    Tamper("provenance", delete_provenance_field, {"hash"}),
+    Tamper("coverage", drop_family, {"hash", "stats", "accounting", "distribution"}),
 ]
 
 
-@pytest.mark.parametrize(("gate", "tamper", "also"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[c.gate for c in CASES])
 def test_tampering_fails_the_named_gate(
-    built: Built,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    gate: str,
-    tamper: Callable[[Records], None],
-    also: set[str],
+    built: Built, tmp_path: Path, capsys: pytest.CaptureFixture[str], case: Tamper
 ) -> None:
     from pixel_platform.cli import verify
 
     release = tmp_path / "release"
     shutil.copytree(built.release_dir, release)
     records = _load(release)
-    tamper(records)
+    case.edit(records)
     _save(records)
 
     manifest = orjson.loads((release / "manifest.json").read_bytes())
     ctx = GateContext.from_manifest(built.registry, manifest)
     results = run_gates(LocalObjectStore(release), "", ctx)
     failed = {r.name for r in results if not r.passed}
-    assert gate in failed
-    assert failed <= {gate} | also, f"unexpected failures: {failed - {gate} - also}"
-    named = next(r for r in results if r.name == gate)
+    case.check_failed(failed)
+    named = next(r for r in results if r.name == case.gate)
     assert named.violations and all(n > 0 for n in named.violations.values())
     assert named.examples, "violations come with examples"
 
@@ -142,9 +150,9 @@ def test_tampering_fails_the_named_gate(
     )
     assert verify.run(args) == 1
     printed = capsys.readouterr().out
-    assert f"FAIL {gate}" in printed
+    assert f"FAIL {case.gate}" in printed
     document = orjson.loads(out.read_bytes())
-    assert document["passed"] is False and gate in document["failed"]
+    assert document["passed"] is False and case.gate in document["failed"]
     assert set(document["failed"]) == failed
 
 

@@ -153,6 +153,22 @@ def finish_array(
     bucket.finish(report, (dumps(obj, ascii_only=ascii_only, indent=True) + "\n").encode("utf-8"))
 
 
+def finish_csv(
+    bucket: Bucket,
+    report: FileReport,
+    convs: list[Conv],
+    header: Sequence[str],
+    row_of: Callable[[Conv], Sequence[Any]],
+    *,
+    lineterminator: str = "\n",
+    encoding: str = "utf-8",
+) -> None:
+    annotate(report, convs, "row", 1)
+    rows = [row_of(c) for c in convs]
+    report.units = report.records = len(rows)
+    bucket.finish(report, csv_text(header, rows, lineterminator=lineterminator).encode(encoding))
+
+
 # ---- mental_health_datasets -----------------------------------------------------------------------
 def build_mhcc(bucket: Bucket) -> None:
     key = "gdrive/raw/mental_health_counseling_conversations/mhcc_train.jsonl"
@@ -194,7 +210,7 @@ def build_mhcc(bucket: Bucket) -> None:
             broken("", "blank_line"),
         ],
     )
-    report = FileReport(key, "mental_health_datasets", "qa", "jsonl {Context, Response}", 0, 0)
+    report = FileReport(key, "mental_health_datasets", "qa", "jsonl {Context, Response}")
     report.notes.append(
         "A blank line is not a record; readers should skip it silently (not counted in units)."
     )
@@ -210,7 +226,7 @@ def build_mhcc(bucket: Bucket) -> None:
     key = "gdrive/raw/mental_health_counseling_conversations/mhcc_extra.jsonl.gz"
     rng = rng_for(key)
     convs = build_convs(rng, 60, make, {"pii": 4, "crisis": 3, "mojibake": 2}, exact_dups=1)
-    report = FileReport(key, "mental_health_datasets", "qa", "jsonl.gz {Context, Response}", 0, 0)
+    report = FileReport(key, "mental_health_datasets", "qa", "jsonl.gz {Context, Response}")
     finish_lines(
         bucket,
         report,
@@ -261,8 +277,6 @@ def build_psych8k(bucket: Bucket) -> None:
         "mental_health_datasets",
         "alpaca",
         "json array {instruction, input, output}, ASCII-escaped (\\uXXXX)",
-        0,
-        0,
     )
     finish_array(bucket, report, convs, item, ascii_only=True)
 
@@ -358,12 +372,7 @@ def build_therapist_and_priority(bucket: Bucket) -> None:
         )
 
     report = FileReport(
-        k_sft,
-        "professional_therapeutic",
-        "auto",
-        "jsonl OpenAI messages (with system prompt)",
-        0,
-        0,
+        k_sft, "professional_therapeutic", "auto", "jsonl OpenAI messages (with system prompt)"
     )
     finish_lines(bucket, report, sft, sft_line)
 
@@ -382,7 +391,7 @@ def build_therapist_and_priority(bucket: Bucket) -> None:
 
         return line
 
-    report = FileReport(k_p1, "priority_datasets", "auto", "jsonl OpenAI messages + metadata", 0, 0)
+    report = FileReport(k_p1, "priority_datasets", "auto", "jsonl OpenAI messages + metadata")
     report.notes.append(
         "The file does not end with a newline: the upload stopped inside the last record."
     )
@@ -423,8 +432,6 @@ def build_therapist_and_priority(bucket: Bucket) -> None:
         "priority_datasets",
         "auto",
         "jsonl OpenAI messages + metadata, UTF-8 with BOM",
-        0,
-        0,
         encoding="utf-8-sig (BOM)",
     )
     finish_lines(bucket, report, p2, p_line(2, p2, rng2), bom=True)
@@ -463,7 +470,7 @@ def build_therapist_and_priority(bucket: Bucket) -> None:
             broken('  File "export.py", line 88, in <module>', "garbage_line"),
         ],
     )
-    report = FileReport(k_p3, "priority_datasets", "auto", "jsonl OpenAI messages + metadata", 0, 0)
+    report = FileReport(k_p3, "priority_datasets", "auto", "jsonl OpenAI messages + metadata")
     finish_lines(bucket, report, p3, p_line(3, p3, rng3))
 
 
@@ -500,8 +507,6 @@ def build_soulchat(bucket: Bucket) -> None:
         "professional_therapeutic",
         "auto",
         'json object {"train": [...]} of {id, topic, messages} (simplified Chinese)',
-        0,
-        0,
     )
     report.notes.append(
         "Crisis replies cite public Chinese hotlines (400-161-9995, 010-82951332) and 120."
@@ -630,8 +635,6 @@ def build_cot(bucket: Bucket) -> None:
         "cot_reasoning",
         "auto",
         "json array of ShareGPT {conversations: [{from: system|human|gpt, value}]}",
-        0,
-        0,
     )
     finish_array(bucket, report, convs, item)
 
@@ -661,12 +664,7 @@ def build_cot(bucket: Bucket) -> None:
         }
 
     report = FileReport(
-        key,
-        "cot_reasoning",
-        "auto",
-        "json array of {id, condition, messages} with <think> blocks",
-        0,
-        0,
+        key, "cot_reasoning", "auto", "json array of {id, condition, messages} with <think> blocks"
     )
     finish_array(bucket, report, convs2, item2)
 
@@ -805,8 +803,6 @@ def build_edge_cases(bucket: Bucket) -> None:
         "edge_case_generator",
         "transcript",
         'jsonl {id, category, severity, text: "Human: ...\\n\\nAssistant: ..."}',
-        0,
-        0,
     )
     report.notes.append(
         "About 15% of the crisis transcripts end with an unsafe assistant reply (no resources, no safety planning): see unsafe_crisis_reply."
@@ -821,8 +817,6 @@ def build_edge_cases(bucket: Bucket) -> None:
         "edge_case_generator",
         "transcript",
         "json array of {scenario, transcript} (Human:/Assistant: text, single newlines)",
-        0,
-        0,
     )
     finish_array(
         bucket,
@@ -864,8 +858,6 @@ def build_edge_cases(bucket: Bucket) -> None:
         "edge_case_resulting_chats",
         "auto",
         "jsonl {scenario_id, model, created_at, conversation: [{from, text}]}",
-        0,
-        0,
     )
     finish_lines(bucket, report, convs, chat_line)
     report = FileReport(
@@ -873,8 +865,6 @@ def build_edge_cases(bucket: Bucket) -> None:
         "edge_case_resulting_chats",
         "auto",
         "jsonl (empty file, 0 bytes)",
-        0,
-        0,
     )
     report.add("empty_file", "whole file")
     bucket.finish(report, b"")
@@ -896,12 +886,7 @@ def build_edge_cases(bucket: Bucket) -> None:
         )
 
     report = FileReport(
-        key,
-        "edge_case_synthetic",
-        "auto",
-        "jsonl.gz OpenAI messages (role-play system prompt)",
-        0,
-        0,
+        key, "edge_case_synthetic", "auto", "jsonl.gz OpenAI messages (role-play system prompt)"
     )
     finish_lines(bucket, report, convs, syn_line, compress=True)
 
@@ -984,29 +969,28 @@ def build_reddit(bucket: Bucket) -> None:
     for c in removed:
         c.turns[0] = ("user", rng.choice(("[removed]", "[deleted]")))
         c.tags.append(("removed_selftext", "title only"))
-    annotate_report = FileReport(
+    report = FileReport(
         key,
         "safety_guardrails_annihilator",
         "qa",
         "csv title,selftext,top_comment,subreddit,score (UTF-8, LF, quoted multi-line fields)",
-        len(convs),
-        len(convs),
     )
-    annotate(annotate_report, convs, "row", 1)
-    annotate_report.notes.append(
+    report.notes.append(
         "Rows are numbered as data rows (1 = first row after the header); selftext fields can span lines."
     )
-    rows = [
-        [
+    finish_csv(
+        bucket,
+        report,
+        convs,
+        header,
+        lambda c: [
             c.meta["title"],
             c.turns[0][1] or "",
             (c.turns[1][1] or "").strip(),
             c.meta["subreddit"],
             c.meta["score"],
-        ]
-        for c in convs
-    ]
-    bucket.finish(annotate_report, csv_text(header, rows).encode("utf-8"))
+        ],
+    )
 
     key = "gdrive/processed/edge_cases/raw/reddit/reddit_legacy_export.csv"
     rng = rng_for(key)
@@ -1028,24 +1012,24 @@ def build_reddit(bucket: Bucket) -> None:
         "safety_guardrails_annihilator",
         "qa",
         "csv (Windows-1252 encoded, CRLF, Excel export)",
-        0,
-        0,
         encoding="cp1252",
     )
-    annotate(report, convs, "row", 1)
     report.add("cp1252_encoding", "whole file (’ is byte 0x92, é is 0xE9; not valid UTF-8)")
-    rows = [
-        [
+    finish_csv(
+        bucket,
+        report,
+        convs,
+        header,
+        lambda c: [
             c.meta["title"],
             c.turns[0][1] or "",
             c.turns[1][1] or "",
             c.meta["subreddit"],
             c.meta["score"] * 3,
-        ]
-        for c in convs
-    ]
-    report.units = report.records = len(rows)
-    bucket.finish(report, csv_text(header, rows, lineterminator="\r\n").encode("cp1252"))
+        ],
+        lineterminator="\r\n",
+        encoding="cp1252",
+    )
 
 
 # ---- unpaired posts: a crisis evaluation set and phase A text -----------------------------------
@@ -1089,12 +1073,14 @@ def build_posts(bucket: Bucket) -> None:
         "crisis_eval_posts",
         "auto",
         "csv ,text,class (unnamed index column, like the Kaggle suicide-detection dump); posts without replies -> crisis_eval records",
-        len(convs),
-        len(convs),
     )
-    annotate(report, convs, "row", 1)
-    rows = [[i, c.turns[0][1] or "", c.meta["class"]] for i, c in enumerate(convs)]
-    bucket.finish(report, csv_text(["", "text", "class"], rows).encode("utf-8"))
+    finish_csv(
+        bucket,
+        report,
+        convs,
+        ["", "text", "class"],
+        lambda c: [convs.index(c), c.turns[0][1] or "", c.meta["class"]],
+    )
 
     # The Reddit mental-disorders dump's shape: posts -> phase A text (licence unknown: the
     # release denies them, the curated partition shows them converted).
@@ -1109,16 +1095,20 @@ def build_posts(bucket: Bucket) -> None:
         "pretraining_text",
         "auto",
         "csv title,selftext,created_utc,over_18,subreddit (posts without replies) -> phase A text records",
-        len(convs),
-        len(convs),
     )
-    annotate(report, convs, "row", 1)
-    rows = [
-        [c.meta["title"], c.turns[0][1] or "", 1609459200 + 3600 * i, False, c.meta["subreddit"]]
-        for i, c in enumerate(convs)
-    ]
-    header = ["title", "selftext", "created_utc", "over_18", "subreddit"]
-    bucket.finish(report, csv_text(header, rows).encode("utf-8"))
+    finish_csv(
+        bucket,
+        report,
+        convs,
+        ["title", "selftext", "created_utc", "over_18", "subreddit"],
+        lambda c: [
+            c.meta["title"],
+            c.turns[0][1] or "",
+            1609459200 + 3600 * convs.index(c),
+            False,
+            c.meta["subreddit"],
+        ],
+    )
 
 
 # ---- persona, transcripts, cptsd, addiction, long-running, sarcasm ------------------------------
@@ -1145,8 +1135,6 @@ def build_voice(bucket: Bucket) -> None:
         "voice_persona",
         "auto",
         "json array of {id, theme, dialog: [{speaker: speaker|listener, text}]}",
-        0,
-        0,
     )
     finish_array(
         bucket,
@@ -1327,8 +1315,6 @@ def build_cptsd(bucket: Bucket) -> None:
         "cptsd",
         "transcript",
         "jsonl {id, session_number, transcript} (Client:/Therapist: or Patient:/Counselor:)",
-        0,
-        0,
     )
     finish_lines(bucket, report, convs, line)
 
@@ -1367,8 +1353,6 @@ def build_addiction(bucket: Bucket) -> None:
         "addiction",
         "auto",
         "jsonl {id, substance, conversation: [{role: seeker|supporter, content}]}",
-        0,
-        0,
     )
     finish_lines(
         bucket,
@@ -1391,8 +1375,6 @@ def build_addiction(bucket: Bucket) -> None:
         "addiction",
         "auto",
         "json array of {thread_id, dialog: [{from: seeker|supporter, value}]}",
-        0,
-        0,
     )
     finish_array(
         bucket,
@@ -1434,8 +1416,6 @@ def build_long_running(bucket: Bucket) -> None:
         "long_running_therapy",
         "auto",
         "jsonl {session_id, client_id, session_number, messages} (20-40 turns each)",
-        0,
-        0,
     )
     finish_lines(
         bucket,
@@ -1462,8 +1442,6 @@ def build_long_running(bucket: Bucket) -> None:
         "long_running_therapy",
         "auto",
         "json array of {session_id, turns: [{speaker: client|therapist, text}]}",
-        0,
-        0,
     )
     finish_array(
         bucket,
@@ -1503,8 +1481,6 @@ def build_sarcasm(bucket: Bucket) -> None:
         "sarcasm",
         "auto",
         'json object {"data": [...]} of {id, label, dialog: [{role: speaker|listener, utterance}]}',
-        0,
-        0,
     )
     report.notes.append("Holdout family: goes to the test split only.")
     finish_array(

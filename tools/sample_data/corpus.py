@@ -111,7 +111,7 @@ def make_non_alternating(rng: random.Random, conv: Conv) -> None:
     conv.tags.append(("non_alternating", "turns 0-1 are both user"))
 
 
-def make_assistant_first(conv: Conv) -> None:
+def make_assistant_first(rng: random.Random, conv: Conv) -> None:
     """The export lost the opening user message: the conversation starts with the assistant."""
     del conv.turns[0]
     conv.tags.append(("assistant_first", ""))
@@ -129,9 +129,20 @@ def make_null_content(rng: random.Random, conv: Conv) -> None:
     conv.tags.append(("null_content", f"turn {i}"))
 
 
-def make_single_turn(conv: Conv) -> None:
+def make_single_turn(rng: random.Random, conv: Conv) -> None:
     del conv.turns[1:]
     conv.tags.append(("single_turn", ""))
+
+
+# The structural defects, in the order ``apply_plan`` applies them. A record gets at most one of
+# these or of the crisis kinds (``plan``).
+STRUCTURAL: dict[str, Callable[[random.Random, Conv], None]] = {
+    "non_alternating": make_non_alternating,
+    "assistant_first": make_assistant_first,
+    "empty_turn": make_empty_turn,
+    "null_content": make_null_content,
+    "single_turn": make_single_turn,
+}
 
 
 def apply_plan(rng: random.Random, conv: Conv, kinds: Iterable[str], pii_cycle: list[str]) -> None:
@@ -149,16 +160,9 @@ def apply_plan(rng: random.Random, conv: Conv, kinds: Iterable[str], pii_cycle: 
             conv,
             [pii_cycle.pop(0) if pii_cycle else rng.choice(defects.PII_KINDS) for _ in range(n)],
         )
-    if "non_alternating" in kinds:
-        make_non_alternating(rng, conv)
-    if "assistant_first" in kinds:
-        make_assistant_first(conv)
-    if "empty_turn" in kinds:
-        make_empty_turn(rng, conv)
-    if "null_content" in kinds:
-        make_null_content(rng, conv)
-    if "single_turn" in kinds:
-        make_single_turn(conv)
+    for kind, make in STRUCTURAL.items():
+        if kind in kinds:
+            make(rng, conv)
     if "mojibake" in kinds:
         add_mojibake(rng, conv)
     elif rng.random() < 0.25:  # clean typographic quotes are normal, not a defect
@@ -168,15 +172,7 @@ def apply_plan(rng: random.Random, conv: Conv, kinds: Iterable[str], pii_cycle: 
 def plan(rng: random.Random, n: int, counts: dict[str, int]) -> list[set[str]]:
     """Spread ``counts[kind]`` defects over ``n`` records; crisis and structure kinds don't stack."""
     slots: list[set[str]] = [set() for _ in range(n)]
-    exclusive = {
-        "crisis",
-        "crisis_unsafe",
-        "assistant_first",
-        "single_turn",
-        "non_alternating",
-        "empty_turn",
-        "null_content",
-    }
+    exclusive = {"crisis", "crisis_unsafe", *STRUCTURAL}
     order = sorted(counts, key=lambda k: (k not in exclusive, k))
     for kind in order:
         free = [i for i in range(n) if not (kind in exclusive and slots[i] & exclusive)]
@@ -246,8 +242,9 @@ class FileReport:
     family: str
     fmt: str  # the registry's input format for the source
     container: str
-    units: int  # lines / array items / data rows / files: what a reader counts as input
-    records: int  # units that parse as a record (units minus broken lines)
+    # Both counted by the writer (``finish_lines``, ``finish_array``, ``finish_csv``) when 0 here.
+    units: int = 0  # lines / array items / data rows / files: what a reader counts as input
+    records: int = 0  # units that parse as a record (units minus broken lines)
     encoding: str = "utf-8"
     size: int = 0
     defects: dict[str, list[str]] = field(default_factory=dict)

@@ -276,23 +276,29 @@ def _check_inputs(inputs: Sequence[DedupInput]) -> list[DedupInput]:
     return ordered
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What every stage of one ``run_dedup`` call works with."""
+
+    store: ObjectStore
+    inputs: list[DedupInput]  # sorted by uid_prefix: a record's rank indexes this list
+    config: DedupConfig
+    work: Path  # the local scratch directory
+    work_prefix: str  # where the outputs go in the store
+    stats: DedupStats
+    progress: Progress
+
+
 # -- stages ----------------------------------------------------------------------------------------
-def _signatures_stage(
-    store: ObjectStore,
-    inputs: list[DedupInput],
-    config: DedupConfig,
-    signatures_prefix: str,
-    work: Path,
-    stats: DedupStats,
-    progress: Progress,
-) -> tuple[_Corpus, dict[str, str]]:
+def _signatures_stage(run: _Run, signatures_prefix: str) -> tuple[_Corpus, dict[str, str]]:
+    store, config, stats = run.store, run.config, run.stats
     hasher = MinHasher(config)
-    builder = _CorpusBuilder(work / "signatures.u32", config.num_perm)
+    builder = _CorpusBuilder(run.work / "signatures.u32", config.num_perm)
     keys: dict[str, str] = {}
-    for rank, inp in enumerate(inputs):
+    for rank, inp in enumerate(run.inputs):
         key = signature_key(signatures_prefix, inp)
         keys[inp.uid_prefix] = key
-        local = work / f"partition-{rank:06d}.parquet"
+        local = run.work / f"partition-{rank:06d}.parquet"
         reused = False
         if store.exists(key):
             _download(store, key, local)
@@ -310,7 +316,7 @@ def _signatures_stage(
             stats.records_hashed += records
         delete_stale(store, signatures_prefix, inp, key)
         local.unlink()
-        progress("dedup signatures", rank + 1, len(inputs), item=inp.uid_prefix)
+        run.progress("dedup signatures", rank + 1, len(run.inputs), item=inp.uid_prefix)
     return builder.finish(), keys
 
 
@@ -338,17 +344,14 @@ def _hex_hashes(hash_words: NDArray[np.uint64]) -> pl.Series:
 
 
 def _write_outputs(
-    store: ObjectStore,
-    inputs: list[DedupInput],
+    run: _Run,
     corpus: _Corpus,
     clustering: Clustering,
     representative: NDArray[np.int64],
     near: NearDuplicates,
-    work: Path,
-    work_prefix: str,
-    stats: DedupStats,
 ) -> tuple[str, dict[str, str]]:
     """Decisions per partition and the dedup log; fills the kept/dropped counts."""
+    store, inputs, work, stats = run.store, run.inputs, run.work, run.stats
     n = len(corpus)
     keeper = clustering.keeper
     kept = clustering.kept
@@ -402,7 +405,7 @@ def _write_outputs(
             )
             local = work / f"decisions-{rank:06d}.parquet"
             decisions.write_parquet(local, compression="zstd")
-            key = join_key(work_prefix, "decisions", inp.uid_prefix + ".parquet")
+            key = join_key(run.work_prefix, "decisions", inp.uid_prefix + ".parquet")
             store.upload_file(local, key)
             local.unlink()
             decisions_keys[inp.uid_prefix] = key
@@ -418,7 +421,7 @@ def _write_outputs(
             )
             if dropped.height:
                 dropped.write_ndjson(log_fh)
-    log_key = join_key(work_prefix, "dedup_log.jsonl")
+    log_key = join_key(run.work_prefix, "dedup_log.jsonl")
     store.upload_file(log_path, log_key)
     return log_key, decisions_keys
 
@@ -510,20 +513,15 @@ class _RecordReader:
 
 
 def _near_edges(
-    corpus: _Corpus,
-    docs: NDArray[np.int64],
-    reader: _RecordReader,
-    config: DedupConfig,
-    work: Path,
-    stats: DedupStats,
-    progress: Progress,
+    run: _Run, corpus: _Corpus, docs: NDArray[np.int64], reader: _RecordReader
 ) -> NearDuplicates:
+    stats = run.stats
     cand = lsh.CandidateStats()
-    on_disk = docs.size > config.in_memory_max_records
+    on_disk = docs.size > run.config.in_memory_max_records
     stats.join = "on_disk" if on_disk else "in_memory"
     near = near_duplicates(
-        corpus.signatures, docs, config, reader.texts, work, cand, on_disk=on_disk,
-        progress=progress,
+        corpus.signatures, docs, run.config, reader.texts, run.work, cand, on_disk=on_disk,
+        progress=run.progress,
     )  # fmt: skip
     stats.candidate_pairs = cand.candidate_pairs
     stats.plausible_pairs = cand.plausible_pairs
@@ -593,18 +591,13 @@ def _clusters(
 
 
 def _deduplicate(
-    store: ObjectStore,
-    inputs: list[DedupInput],
+    run: _Run,
     corpus: _Corpus,
-    config: DedupConfig,
     family_priority: Mapping[str, int],
     exclusion: ExclusionRule | None,
-    work: Path,
-    work_prefix: str,
-    stats: DedupStats,
-    progress: Progress,
 ) -> tuple[str, dict[str, str]]:
     """Stages 2-6 over the corpus; returns the log key and the decisions keys."""
+    stats = run.stats
     n = len(corpus)
     clock = time.perf_counter
     started = clock()
@@ -617,8 +610,8 @@ def _deduplicate(
     with_copies = np.union1d(copies, representative[copies])
     stats.timings["exact"] = clock() - started
 
-    reader = _RecordReader(store, inputs, corpus, exclusion, with_copies, stats)
-    near = _near_edges(corpus, lsh_docs, reader, config, work, stats, progress)
+    reader = _RecordReader(run.store, run.inputs, corpus, exclusion, with_copies, stats)
+    near = _near_edges(run, corpus, lsh_docs, reader)
     with near.shingles:
         started = clock()
         reader.check_rest()
@@ -626,8 +619,8 @@ def _deduplicate(
 
         started = clock()
         clustering = _clusters(
-            corpus, representative, near, config.threshold, reader.releasable, family_priority,
-            stats,
+            corpus, representative, near, run.config.threshold, reader.releasable,
+            family_priority, stats,
         )  # fmt: skip
         stats.duplicate_rate_after = _duplicate_rate_after(
             clustering.kept, representative, near.edges
@@ -635,9 +628,7 @@ def _deduplicate(
         stats.timings["clusters"] = clock() - started
 
         started = clock()
-        keys = _write_outputs(
-            store, inputs, corpus, clustering, representative, near, work, work_prefix, stats
-        )
+        keys = _write_outputs(run, corpus, clustering, representative, near)
         stats.timings["outputs"] = clock() - started
     return keys
 
@@ -664,17 +655,13 @@ def run_dedup(
     signatures_prefix = signatures_prefix or join_key(work_prefix, "signatures")
     stats = DedupStats()
     with _scratch(config) as work:
+        run = _Run(store, ordered, config, work, work_prefix, stats, progress)
         started = time.perf_counter()
-        corpus, signature_keys = _signatures_stage(
-            store, ordered, config, signatures_prefix, work, stats, progress
-        )
+        corpus, signature_keys = _signatures_stage(run, signatures_prefix)
         stats.records_in = len(corpus)
         stats.timings["signatures"] = time.perf_counter() - started
         try:
-            log_key, decisions_keys = _deduplicate(
-                store, ordered, corpus, config, family_priority, exclusion, work, work_prefix,
-                stats, progress,
-            )  # fmt: skip
+            log_key, decisions_keys = _deduplicate(run, corpus, family_priority, exclusion)
         finally:
             corpus.signatures.close()
 

@@ -15,7 +15,7 @@ import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -73,6 +73,16 @@ class Category:
         return self.protocol.crisis
 
 
+_T = TypeVar("_T")
+
+
+def _lookup(table: Mapping[str, _T], name: str, what: str) -> _T:
+    try:
+        return table[name]
+    except KeyError:
+        raise ConfigError(f"unknown {what} {name!r}; known: {', '.join(table)}") from None
+
+
 @dataclass(frozen=True)
 class Catalog:
     version: str
@@ -89,12 +99,7 @@ class Catalog:
     source_hash: str  # sha256 of both files: which catalog made a record
 
     def category(self, name: str) -> Category:
-        try:
-            return self.categories[name]
-        except KeyError:
-            raise ConfigError(
-                f"unknown edge-case category {name!r}; known: {', '.join(self.categories)}"
-            ) from None
+        return _lookup(self.categories, name, "edge-case category")
 
     def select(self, spec: str | Iterable[str]) -> list[Category]:
         """``"all"``, a comma-separated list, or names; order kept, duplicates dropped."""
@@ -107,12 +112,7 @@ class Catalog:
         return [self.category(n) for n in dict.fromkeys(names)]
 
     def style(self, name: str) -> Style:
-        try:
-            return self.styles[name]
-        except KeyError:
-            raise ConfigError(
-                f"unknown role-play style {name!r}; known: {', '.join(self.styles)}"
-            ) from None
+        return _lookup(self.styles, name, "role-play style")
 
     def scene(
         self, category: Category, rng: random.Random, roleplay_style: str

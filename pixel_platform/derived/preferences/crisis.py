@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 
 from pixel_platform.core.errors import ConfigError
-from pixel_platform.core.record import Conversation, Message
+from pixel_platform.core.record import Conversation, parse_messages
 from pixel_platform.curation.crisis import CrisisDetector, assess_reply, default_detector
 from pixel_platform.derived.output import GeneratorReport, generator_stamp, stable_rng
 
@@ -63,18 +63,6 @@ def safe_reply(labels: Iterable[str], rng: Any, replies_path: str | None = None)
     return " ".join(rng.choice(parts[p]) for p in PARTS)
 
 
-def _messages(record: dict[str, Any]) -> list[Message] | None:
-    messages = record.get("messages")
-    if not isinstance(messages, list) or not messages:
-        return None
-    out: list[Message] = []
-    for m in messages:
-        if not isinstance(m, dict) or not isinstance(m.get("content"), str):
-            return None
-        out.append({"role": str(m.get("role")), "content": m["content"]})
-    return out
-
-
 def crisis_records(
     records: Iterable[tuple[str, int, dict[str, Any]]],
     *,
@@ -93,8 +81,8 @@ def crisis_records(
         if isinstance(metadata.get("preference"), dict):
             report.dropped["already_a_pair"] += 1
             continue
-        messages = _messages(record)
-        if messages is None:
+        messages = parse_messages(record.get("messages"))
+        if not messages:
             report.dropped["not_a_conversation"] += 1
             continue
         tag = detector.tag(messages)
