@@ -768,6 +768,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--keep", action="store_true", help="keep the generated bucket")
     parser.add_argument(
+        "--name",
+        default="scale",
+        help="results file bench/results/NAME.json (another name keeps scale.json as it is, e.g."
+        " when the run only prepares a bucket for bench_release)",
+    )
+    parser.add_argument(
         "--no-release",
         action="store_true",
         help="skip dataset_release (its time grows linearly with the corpus; see the 1M run)",
@@ -785,7 +791,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     sizes = [args.records] if args.records else args.sizes
     root = args.workdir or Path(tempfile.mkdtemp(prefix="pixel-scale-"))
-    previous_path = RESULTS_DIR / "scale.json"
+    previous_path = RESULTS_DIR / f"{args.name}.json"
     previous = json.loads(previous_path.read_text()) if previous_path.exists() else {}
     runs = {k: v for k, v in previous.get("runs", {}).items() if "-real-" in k}
     superseded = dict(previous.get("superseded_synthetic_runs", {}))
@@ -811,7 +817,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 " the PII prefilter skipped most of it); not comparable with the real-text runs"
             ),
         }
-        path = write_result("scale", payload)
+        path = write_result(args.name, payload)
         print(json.dumps(projection, indent=1), flush=True)
         print(f"written: {path}", flush=True)
     return payload

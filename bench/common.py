@@ -163,6 +163,7 @@ class ChildRun:
     returncode: int
     stdout: str
     stderr: str
+    cpu_seconds: float = 0.0  # user + system, the command's waited-for children included
 
 
 def measured_child(
@@ -189,6 +190,7 @@ def measured_child(
         returncode=report["launch"]["returncode"],
         stdout=proc.stdout,
         stderr=lines[0] if len(lines) > 1 else "",
+        cpu_seconds=float(report["launch"].get("cpu_seconds", 0.0)),
     )
 
 

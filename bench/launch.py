@@ -26,6 +26,8 @@ def main(argv: list[str]) -> int:
         "launch": {
             "seconds": round(time.perf_counter() - start, 3),
             "maxrss_kb": usage.ru_maxrss,
+            # user + system CPU of the command and the children it waited for (a process pool)
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
             "returncode": code,
         }
     }

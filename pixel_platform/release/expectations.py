@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,9 +56,22 @@ def run_checks(rows: list[dict[str, Any]], checks: list[Check]) -> list[Outcome]
         return [Outcome(c.kind, 0, []) for c in checks]
     import pandas as pd
 
+    return _validate(pd.DataFrame.from_records(rows), checks)
+
+
+def run_checks_on_columns(columns: Mapping[str, list[Any]], checks: list[Check]) -> list[Outcome]:
+    """``run_checks`` on a batch given as columns of equal length (one of them ``uid``)."""
+    if not columns.get("uid") or not checks:
+        return [Outcome(c.kind, 0, []) for c in checks]
+    import pandas as pd
+
+    return _validate(pd.DataFrame(dict(columns)), checks)
+
+
+def _validate(frame: Any, checks: list[Check]) -> list[Outcome]:
+    n = len(frame)
     definition = _batch_definition()
     gx = _STATE["gx"]
-    frame = pd.DataFrame.from_records(rows)
     batch = definition.get_batch(batch_parameters={"dataframe": frame})
     suite = gx.ExpectationSuite(name="pixel_release_records")
     for check in checks:
@@ -80,11 +94,11 @@ def run_checks(rows: list[dict[str, Any]], checks: list[Check]) -> list[Outcome]
         snake = _snake(check.expectation)
         item = by_config.get((snake, check.column))
         if item is None:
-            outcomes.append(Outcome(check.kind, len(rows), ["<expectation did not run>"]))
+            outcomes.append(Outcome(check.kind, n, ["<expectation did not run>"]))
             continue
         unexpected = int(item.result.get("unexpected_count") or 0)
         if not item.success and unexpected == 0:
-            unexpected = len(rows)  # it failed without counting (it raised): distrust every row
+            unexpected = n  # it failed without counting (it raised): distrust every row
         examples = [
             str(entry.get("uid"))
             for entry in item.result.get("partial_unexpected_index_list") or []

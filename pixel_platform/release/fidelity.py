@@ -32,7 +32,6 @@ PLACEHOLDER = re.compile(r"<[A-Z][A-Z_]*?_\d+>")
 _WORD = re.compile(r"\S+")
 
 
-
 @dataclass(frozen=True)
 class FidelityLimits:
     """The Fidelity gate: a family's placeholder rate may grow to ``max_ratio`` times the last
@@ -69,6 +68,12 @@ class _Family:
     placeholders: int = 0
     resources_kept: int = 0
     repaired_kinds: Counter[str] = field(default_factory=Counter)
+
+    def add(self, other: _Family) -> None:
+        for name in ("records", "turns", "words", "turns_redacted", "turns_repaired",
+                     "turns_changed", "placeholders", "resources_kept"):  # fmt: skip
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.repaired_kinds.update(other.repaired_kinds)
 
     def as_dict(self) -> dict[str, Any]:
         def share(n: int) -> float:
@@ -124,13 +129,23 @@ class FidelityStats:
             entry.turns_changed += is_redacted or i in repaired_turns
             entry.resources_kept += self.allowlist.resource_mentions(content)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # A shard's stats travel back from a scan worker: the counts, not the allowlist (an
+        # automaton and ~850 regexes); the copy counts with the default allowlist.
+        return {"families": self.families}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.allowlist = load_allowlist(DEFAULT_ALLOWLIST)
+        self.families = state["families"]
+
+    def merge(self, other: FidelityStats) -> None:
+        for family, theirs in other.families.items():
+            self.families[family].add(theirs)
+
     def as_dict(self) -> dict[str, Any]:
         total = _Family()
         for entry in self.families.values():
-            for name in ("records", "turns", "words", "turns_redacted", "turns_repaired",
-                         "turns_changed", "placeholders", "resources_kept"):  # fmt: skip
-                setattr(total, name, getattr(total, name) + getattr(entry, name))
-            total.repaired_kinds.update(entry.repaired_kinds)
+            total.add(entry)
         return {
             "by_family": {f: self.families[f].as_dict() for f in sorted(self.families)},
             "total": total.as_dict(),

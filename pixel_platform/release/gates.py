@@ -1,6 +1,10 @@
 """The eleven release gates. Each reads the release through a ``ReleaseView`` and reports every
 violation with counts by kind, plus a few examples (uids, keys, hashes; never text).
 
+The gates do not read the shards themselves: one scan (``release.scan``, shared through the
+view, parallel by shard on large releases) computes what each needs, and a gate judges from it
+and from the release's JSON files (manifest, stats, quarantine).
+
 Every gate has the same signature, ``gate(release, ctx) -> GateResult``; ``GATES`` lists them in
 the order they run and ``run_gates`` runs them all. The Dagster asset checks and
 ``pixel-platform verify`` both call these functions.
@@ -12,17 +16,14 @@ import hashlib
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import orjson
 
 from pixel_platform.core.progress import Progress, no_progress
-from pixel_platform.core.record import record_content_hash
-from pixel_platform.release.curriculum import PHASES
-from pixel_platform.release.expectations import Check, run_checks
-from pixel_platform.release.exports import EXPORT_FORMATS, export_line
+from pixel_platform.release.exports import EXPORT_FORMATS
 from pixel_platform.release.fidelity import placeholder_jumps
 from pixel_platform.release.layout import (
     COMPILED,
@@ -35,33 +36,31 @@ from pixel_platform.release.layout import (
     version_sort_key,
 )
 from pixel_platform.release.options import GateContext
-from pixel_platform.release.pii_memo import ScanMemo, digests, memo_key
 from pixel_platform.release.publish import list_releases
 from pixel_platform.release.results import GateResult, Violations
-from pixel_platform.release.routing import NON_NULL_PROVENANCE, RELEASABLE_PII
+from pixel_platform.release.scan import (
+    SCANLESS_GATES,
+    DuplicateIndex,
+    ReleaseScan,
+    add_outcomes,
+    allowed_licences,
+    cluster_digest,
+    parts_for,
+)
 from pixel_platform.release.split import RULE_STRATIFIED, cluster_key, family_rule
-from pixel_platform.release.stats import RECORD_SECTIONS, RecordStats
-from pixel_platform.release.view import ReleasedRecord, ReleaseView
+from pixel_platform.release.stats import RECORD_SECTIONS
+from pixel_platform.release.view import ReleaseView
 from pixel_platform.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
 
 GateFn = Callable[[ReleaseView, GateContext], GateResult]
-HASH_PATTERN = r"^sha256:[0-9a-f]{64}$"
-PII_SCAN_BATCH = 2048
 READ_CHUNK = 1024 * 1024
 
 
-def _records(release: ReleaseView) -> Iterator[tuple[ReleasedRecord, dict[str, Any]]]:
-    """Parsed records with their metadata (the Hash gate counts the unparseable lines)."""
-    for record in release.records():
-        if record.data is not None:
-            metadata = record.data.get("metadata")
-            yield record, metadata if isinstance(metadata, dict) else {}
-
-
-def _example(record: ReleasedRecord, **extra: Any) -> dict[str, Any]:
-    return {"uid": record.uid, "file": record.path, "line": record.line, **extra}
+def _scan(release: ReleaseView, ctx: GateContext, gate: str) -> ReleaseScan:
+    """The release's shared scan (``release.scan``), with what ``gate`` needs."""
+    return release.scan(ctx, parts_for([gate]))
 
 
 def read_quarantine(release: ReleaseView) -> list[dict[str, Any]] | None:
@@ -69,6 +68,12 @@ def read_quarantine(release: ReleaseView) -> list[dict[str, Any]] | None:
         return None
     with release.store.open_read(release.key(QUARANTINE)) as fh:
         return [orjson.loads(line) for line in fh if line.strip()]
+
+
+def _duplicates(release: ReleaseView, ctx: GateContext, gate: str) -> DuplicateIndex:
+    dups = _scan(release, ctx, gate).duplicates
+    assert dups is not None  # the scan for this gate includes the duplicate index
+    return dups
 
 
 # -- 1. coverage -----------------------------------------------------------------------------------
@@ -111,7 +116,7 @@ def gate_coverage(release: ReleaseView, ctx: GateContext) -> GateResult:
     The metadata lists the waivers (family, reason, source: registry, run config, CLI or Python
     options; ``release.waivers``) and the waived families that shipped all the same."""
     v = Violations("coverage", ctx.max_examples)
-    present = Counter(str(r.family) for r, _ in _records(release))
+    present = _scan(release, ctx, "coverage").families
     denied = _denied_for_licence(release)
     licence_denied = []
     for family in sorted(ctx.registry.families):
@@ -137,7 +142,7 @@ def gate_leakage(release: ReleaseView, ctx: GateContext) -> GateResult:
     (``curation.dedup.near``) under the build's dedup settings: exact Jaccard of the shingle sets
     at or above the same threshold, for every pair MinHash LSH proposes."""
     v = Violations("leakage", ctx.max_examples)
-    dups = release.duplicates(ctx.dedup)
+    dups = _duplicates(release, ctx, "leakage")
     groups: dict[str, list[int]] = defaultdict(list)
     for i, digest in enumerate(dups.hashes):
         groups[digest].append(i)
@@ -177,14 +182,9 @@ def gate_distribution(release: ReleaseView, ctx: GateContext) -> GateResult:
     in the split-share check: holdout families are test-only and tiny ones train-only by design.
     """
     v = Violations("distribution", ctx.max_examples)
-    per_family: Counter[str] = Counter()
-    family_split: dict[str, Counter[str]] = defaultdict(Counter)
-    clusters: dict[str, set[str]] = defaultdict(set)
-    for record, _ in _records(release):
-        family = str(record.family)
-        per_family[family] += 1
-        family_split[family][record.split] += 1
-        clusters[family].add(cluster_key(record.data or {}))
+    scan = _scan(release, ctx, "distribution")
+    per_family, family_split = scan.families, scan.family_split
+    clusters = scan.clusters_per_family()
     total = sum(per_family.values())
     if total == 0:
         v.add("release_empty", {"file": "shards/"})
@@ -193,7 +193,7 @@ def gate_distribution(release: ReleaseView, ctx: GateContext) -> GateResult:
     for family, counts in family_split.items():
         spec = ctx.registry.families.get(family)
         holdout = bool(spec and spec.holdout)
-        rule = family_rule(len(clusters[family]), holdout, ctx.min_clusters_for_split)
+        rule = family_rule(clusters.get(family, 0), holdout, ctx.min_clusters_for_split)
         if spec is not None and rule == RULE_STRATIFIED:
             stratified.update(counts)
     n_stratified = sum(stratified.values())
@@ -239,71 +239,13 @@ def gate_pii(release: ReleaseView, ctx: GateContext) -> GateResult:
     rejected reply) finds no structured PII (``scan_texts`` ignores placeholders such as
     ``<EMAIL_1>`` and allowlisted crisis lines). In a build (``ctx.pii_memo_prefix`` set), turns
     the last build's scan found clean with the same scanner are not scanned again (``pii_memo``)."""
-    from pixel_platform.curation.pii import PiiConfig, scan_texts  # spaCy + presidio: slow import
-
     v = Violations("pii", ctx.max_examples)
-    config = PiiConfig(model=None, entities=ctx.pii_entities)
-    memo = (
-        ScanMemo(
-            release.store, ctx.pii_memo_prefix, memo_key(config.entities, config.score_threshold)
-        )
-        if ctx.pii_memo_prefix
-        else None
-    )
-    texts: list[str] = []
-    where: list[tuple[ReleasedRecord, int | str]] = []
-    turns = 0
-
-    def flush() -> None:
-        batch = digests(texts) if memo is not None else None
-        todo = list(range(len(texts)))
-        if memo is not None and batch is not None:
-            seen = memo.seen_clean(batch)
-            memo.add_clean(batch[seen])
-            todo = [i for i in todo if not seen[i]]
-        scans = scan_texts([texts[i] for i in todo], config)
-        clean = []
-        for i, spans in zip(todo, scans, strict=True):
-            record, turn = where[i]
-            for span in spans:
-                v.add(f"pii_{span.type.lower()}", _example(record, turn=turn, type=span.type))
-            if not spans:
-                clean.append(i)
-        if memo is not None and batch is not None:
-            memo.add_clean(batch[clean])
-        texts.clear()
-        where.clear()
-
-    for record, metadata in _records(release):
-        status = metadata.get("pii_status")
-        if status == "requires_review":
-            v.add("pii_requires_review", _example(record))
-        elif status not in RELEASABLE_PII:
-            v.add("pii_status_missing", _example(record))
-        for turn, message in enumerate(record.data.get("messages") or ()):  # type: ignore[union-attr]
-            content = message.get("content") if isinstance(message, dict) else None
-            if isinstance(content, str) and content:
-                texts.append(content)
-                where.append((record, turn))
-                turns += 1
-        # A preference pair's rejected reply ships too (the TRL/KTO exports).
-        preference = metadata.get("preference")
-        rejected = preference.get("rejected") if isinstance(preference, dict) else None
-        if isinstance(rejected, str) and rejected:
-            texts.append(rejected)
-            where.append((record, "rejected"))
-            turns += 1
-        if len(texts) >= PII_SCAN_BATCH:
-            flush()
-    if texts:
-        flush()
-    memo_stats: dict[str, Any] = {}
-    if memo is not None:
-        memo_stats = {"turns_clean_in_memo": memo.hits, "memo_size": memo.save()}
+    scan = _scan(release, ctx, "pii")
+    scan.violations("pii", v)
     return v.result(
-        turns_scanned=turns - int(memo_stats.get("turns_clean_in_memo", 0)),
-        turns_checked=turns,
-        **memo_stats,
+        turns_scanned=scan.pii_turns - int(scan.pii_memo.get("turns_clean_in_memo", 0)),
+        turns_checked=scan.pii_turns,
+        **scan.pii_memo,
         entities=list(ctx.pii_entities),
     )
 
@@ -312,51 +254,16 @@ def gate_pii(release: ReleaseView, ctx: GateContext) -> GateResult:
 def gate_provenance(release: ReleaseView, ctx: GateContext) -> GateResult:
     """Full provenance on every record and a licence the build allows (deny by default)."""
     v = Violations("provenance", ctx.max_examples)
-    rows: list[dict[str, Any]] = []
-    licences: Counter[str] = Counter()
-    for record, metadata in _records(release):
-        prov = metadata.get("provenance")
-        prov = prov if isinstance(prov, dict) else {}
-        if not prov:
-            v.add("provenance_missing", _example(record))
-        if prov.get("line") is None and prov.get("index") is None:
-            v.add("provenance_line_and_index_missing", _example(record))
-        licences[str(prov.get("license"))] += 1
-        rows.append({"uid": record.uid, **{f: prov.get(f) for f in NON_NULL_PROVENANCE}})
-    allowed = sorted(
-        name
-        for name, spec in ctx.registry.licenses.items()
-        if spec.commercial or not ctx.commercial
-    )
-    checks = [
-        Check(f"provenance_{f}_missing", "ExpectColumnValuesToNotBeNull", f)
-        for f in NON_NULL_PROVENANCE
-    ]
-    checks.append(
-        Check(
-            "family_unknown",
-            "ExpectColumnValuesToBeInSet",
-            "family",
-            {"value_set": sorted(ctx.registry.families)},
-        )
-    )
-    checks.append(
-        Check(
-            "license_not_allowed", "ExpectColumnValuesToBeInSet", "license", {"value_set": allowed}
-        )
-    )
-    for outcome in run_checks(rows, checks):
-        v.add(
-            outcome.kind,
-            {"uids": outcome.examples} if outcome.examples else None,
-            n=outcome.unexpected,
-        )
+    scan = _scan(release, ctx, "provenance")
+    scan.violations("provenance", v)
+    add_outcomes(v, scan.expectations["provenance"])
     return v.result(
-        licences=dict(sorted(licences.items())), allowed_licences=allowed, commercial=ctx.commercial
+        licences=dict(sorted(scan.licences.items())),
+        allowed_licences=allowed_licences(ctx),
+        commercial=ctx.commercial,
     )
 
 
-# -- 6. hash ---------------------------------------------------------------------------------------
 def digest_object(release: ReleaseView, path: str) -> tuple[str, int, int]:
     """sha256, bytes and newline count of one object, streamed."""
     digest = hashlib.sha256()
@@ -373,37 +280,9 @@ def gate_hash(release: ReleaseView, ctx: GateContext) -> GateResult:
     """Content hashes recomputed from the messages match the records; every file's sha256, size
     and record count match the manifest; no file is unlisted; compiled = the shards, in order."""
     v = Violations("hash", ctx.max_examples)
-    rows: list[dict[str, Any]] = []
-    for record in release.records():
-        if record.data is None:
-            v.add("invalid_json_line", _example(record))
-            continue
-        stored = (record.data.get("metadata") or {}).get("content_hash")
-        rows.append({"uid": record.uid, "content_hash": stored})
-        try:
-            actual = record_content_hash(record.data["messages"], record.data.get("metadata"))
-        except (KeyError, TypeError):
-            v.add("messages_malformed", _example(record))
-            continue
-        if stored != actual:
-            v.add("content_hash_mismatch", _example(record, stored=stored, actual=actual))
-    for outcome in run_checks(
-        rows,
-        [
-            Check("content_hash_missing", "ExpectColumnValuesToNotBeNull", "content_hash"),
-            Check(
-                "content_hash_malformed",
-                "ExpectColumnValuesToMatchRegex",
-                "content_hash",
-                {"regex": HASH_PATTERN},
-            ),
-        ],
-    ):
-        v.add(
-            outcome.kind,
-            {"uids": outcome.examples} if outcome.examples else None,
-            n=outcome.unexpected,
-        )
+    scan = _scan(release, ctx, "hash")
+    scan.violations("hash", v)
+    add_outcomes(v, scan.expectations["hash"])
 
     manifest = release.manifest
     if manifest is None:
@@ -416,7 +295,7 @@ def gate_hash(release: ReleaseView, ctx: GateContext) -> GateResult:
         if info is None:
             v.add("file_missing", {"file": path})
             continue
-        sha, size, lines = digest_object(release, path)
+        sha, size, lines = scan.shards.get(path) or digest_object(release, path)
         digests[path] = sha
         if size != entry.get("bytes"):
             v.add(
@@ -443,7 +322,7 @@ def gate_hash(release: ReleaseView, ctx: GateContext) -> GateResult:
         compiled = digests.get(COMPILED) or digest_object(release, COMPILED)[0]
         if compiled != "sha256:" + concatenated.hexdigest():
             v.add("compiled_differs_from_shards", {"file": COMPILED})
-    return v.result(files_checked=len(listed), records_checked=len(rows))
+    return v.result(files_checked=len(listed), records_checked=scan.parsed)
 
 
 # -- 7. split --------------------------------------------------------------------------------------
@@ -451,70 +330,31 @@ def gate_split(release: ReleaseView, ctx: GateContext) -> GateResult:
     """Holdout families only in test; no cluster in two splits; each record's split, stage and
     phase labels match its shard folder and the curriculum."""
     v = Violations("split", ctx.max_examples)
-    cluster_splits: dict[str, set[str]] = defaultdict(set)
-    cluster_example: dict[str, str] = {}
-    rows: list[dict[str, Any]] = []
-    for record, metadata in _records(release):
-        family = record.family
-        spec = ctx.registry.families.get(family or "")
-        if spec is not None and spec.holdout and record.split != "test":
-            v.add("holdout_outside_test", _example(record, family=family, split=record.split))
-        if metadata.get("split") != record.split:
-            v.add(
-                "split_label_mismatch",
-                _example(record, label=metadata.get("split"), folder=record.split),
-            )
-        if spec is not None and family is not None:
-            expected_stage = ctx.curriculum.stage_for(ctx.registry, family)
-            if metadata.get("stage") != expected_stage:
-                v.add(
-                    "stage_mismatch",
-                    _example(record, stage=metadata.get("stage"), expected=expected_stage),
-                )
-            elif metadata.get("phase") != ctx.curriculum.phase_of(expected_stage):
-                v.add("phase_mismatch", _example(record, phase=metadata.get("phase")))
-        cluster = cluster_key(record.data or {})
-        cluster_splits[cluster].add(record.split)
-        cluster_example.setdefault(cluster, record.uid)
-        rows.append(
-            {
-                "uid": record.uid,
-                "split": metadata.get("split"),
-                "stage": metadata.get("stage"),
-                "phase": metadata.get("phase"),
-            }
-        )
-    for cluster, splits in sorted(cluster_splits.items()):
-        if len(splits) > 1:
+    scan = _scan(release, ctx, "split")
+    scan.violations("split", v)
+    straddling = scan.straddling_clusters()
+    if straddling:
+        for cluster, (uid, splits) in sorted(_cluster_examples(release, straddling).items()):
             v.add(
                 "cluster_straddles_splits",
-                {"cluster_id": cluster, "uid": cluster_example[cluster], "splits": sorted(splits)},
+                {"cluster_id": cluster, "uid": uid, "splits": sorted(splits)},
             )
-    checks = [
-        Check(
-            "split_label_invalid",
-            "ExpectColumnValuesToBeInSet",
-            "split",
-            {"value_set": list(SPLITS)},
-        ),
-        Check(
-            "stage_invalid",
-            "ExpectColumnValuesToBeInSet",
-            "stage",
-            {"value_set": list(ctx.curriculum.stage_ids)},
-        ),
-        Check("phase_invalid", "ExpectColumnValuesToBeInSet", "phase", {"value_set": list(PHASES)}),
-        Check("stage_missing", "ExpectColumnValuesToNotBeNull", "stage"),
-        Check("phase_missing", "ExpectColumnValuesToNotBeNull", "phase"),
-    ]
-    for outcome in run_checks(rows, checks):
-        v.add(
-            outcome.kind,
-            {"uids": outcome.examples} if outcome.examples else None,
-            n=outcome.unexpected,
-        )
+    add_outcomes(v, scan.expectations["split"])
     holdout = sorted(f for f, s in ctx.registry.families.items() if s.holdout)
-    return v.result(holdout_families=holdout, clusters=len(cluster_splits))
+    return v.result(holdout_families=holdout, clusters=int(np.unique(scan.cluster_keys).size))
+
+
+def _cluster_examples(release: ReleaseView, digests: set[int]) -> dict[str, tuple[str, set[str]]]:
+    """For the clusters with these digests (``scan.cluster_digest``): the cluster id, the uid of
+    its first record and its splits; one more pass, only when a cluster straddles splits."""
+    found: dict[str, tuple[str, set[str]]] = {}
+    for record in release.records():
+        if record.data is None:
+            continue
+        cluster = cluster_key(record.data)
+        if cluster_digest(cluster) in digests:
+            found.setdefault(cluster, (record.uid, set()))[1].add(record.split)
+    return found
 
 
 # -- 8. stats --------------------------------------------------------------------------------------
@@ -532,10 +372,9 @@ def gate_stats(release: ReleaseView, ctx: GateContext) -> GateResult:
     shards; the manifest's counts and the quarantine counts agree with the files too, and the
     phase A / phase C export files are exactly what the shards give."""
     v = Violations("stats", ctx.max_examples)
-    recount = RecordStats()
-    for record, _ in _records(release):
-        recount.add(record.data or {}, record.split)
-    actual = recount.as_dict()
+    scan = _scan(release, ctx, "stats")
+    assert scan.stats is not None  # the stats part recounts
+    actual = scan.stats.as_dict()
     stats = release.read_json(STATS)
     if not isinstance(stats, dict):
         v.add("stats_missing", {"file": STATS})
@@ -548,7 +387,7 @@ def gate_stats(release: ReleaseView, ctx: GateContext) -> GateResult:
     if manifest:
         for key in _leaf_diffs(manifest.get("counts"), actual["counts"], "counts"):
             v.add("manifest_counts_mismatch", {"file": MANIFEST, "key": key})
-    _check_exports(release, manifest, v)
+    _check_exports(scan.export_digests, manifest, v)
     entries = read_quarantine(release)
     if entries is None:
         v.add("quarantine_file_missing", {"file": QUARANTINE})
@@ -561,19 +400,12 @@ def gate_stats(release: ReleaseView, ctx: GateContext) -> GateResult:
     return v.result(records=actual["counts"]["total"], by_split=actual["counts"]["by_split"])
 
 
-def _check_exports(release: ReleaseView, manifest: dict[str, Any], v: Violations) -> None:
-    """The phase A / phase C export files are what the shards give, byte for byte: rebuilt here
-    (records and sha256) and compared with the manifest, whose digests the Hash gate checks
-    against the files."""
-    digests: dict[str, Any] = {}
-    rows: Counter[str] = Counter()
-    for record, _ in _records(release):
-        for fmt in EXPORT_FORMATS:
-            for row in fmt.rows(record.data or {}):
-                path = fmt.path_for(record.split)
-                digests.setdefault(path, hashlib.sha256()).update(export_line(row))
-                rows[path] += 1
-    expected = {path: (rows[path], "sha256:" + d.hexdigest()) for path, d in digests.items()}
+def _check_exports(
+    expected: dict[str, tuple[int, str]], manifest: dict[str, Any], v: Violations
+) -> None:
+    """The phase A / phase C export files are what the shards give, byte for byte: rebuilt by
+    the scan (records and sha256) and compared with the manifest, whose digests the Hash gate
+    checks against the files."""
     listed = {
         str(f.get("path")): f
         for f in manifest.get("files") or []
@@ -611,7 +443,7 @@ def gate_dedup(release: ReleaseView, ctx: GateContext) -> GateResult:
     A duplicate is a record beyond the first of its group (exact hash, or near-duplicate graph;
     near as in dedup, ``curation.dedup.near``, at the build's dedup settings)."""
     v = Violations("dedup", ctx.max_examples)
-    dups = release.duplicates(ctx.dedup)
+    dups = _duplicates(release, ctx, "dedup")
     n = len(dups.uids)
     first_of: dict[str, int] = {}
     exact_left, exact_right = [], []
@@ -657,7 +489,7 @@ def gate_accounting(release: ReleaseView, ctx: GateContext) -> GateResult:
     if not isinstance(accounting, dict) or not accounting:
         v.add("accounting_missing", {"file": MANIFEST})
         return v.result()
-    released = Counter(str(r.family) for r, _ in _records(release))
+    released = _scan(release, ctx, "accounting").families
     entries = read_quarantine(release)
     if entries is None:
         v.add("quarantine_file_missing", {"file": QUARANTINE})
@@ -756,6 +588,12 @@ def run_gates_on(
 ) -> list[GateResult]:
     """The gates in turn; ``progress`` hears of each as it starts (``item``: its name)."""
     names = names or list(GATES)
+    if set(names) - SCANLESS_GATES:
+        # one scan for all the gates to run (a scan that fails leaves each gate to report it)
+        try:
+            release.scan(ctx, parts_for(names), progress=progress)
+        except Exception:
+            log.exception("the gates' shared scan failed; each gate reports its own error")
     results = []
     for done, name in enumerate(names):
         progress("gates", done, len(names), item=name)

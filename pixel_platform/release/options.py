@@ -74,6 +74,9 @@ class ReleaseOptions:
     # sort_buffer_bytes plus the split plan, however large the release.
     spill_dir: str | None = None
     sort_buffer_bytes: int = DEFAULT_SORT_BUFFER_BYTES
+    # Processes for the gates' shard scan (release.scan); None: one per core when the release
+    # is large enough to pay for their start-up, else this process.
+    gate_workers: int | None = None
     # PEM Ed25519 private key (release.signing), kept outside the bucket: the build signs the
     # manifest with it (manifest.json.sig). None: unsigned; the digest is recorded all the same.
     signing_key_path: str | None = None
@@ -146,13 +149,17 @@ class GateContext:
     max_examples: int = 20
     # Set by a build only (see release.pii_memo): audits scan every turn.
     pii_memo_prefix: str | None = None
+    # Processes for the gates' shard scan (release.scan); None: by release size and cores.
+    scan_workers: int | None = None
 
     @classmethod
     def from_options(
         cls, registry: Registry, curriculum: Curriculum, options: ReleaseOptions
     ) -> GateContext:
         ctx = cls.from_dict(registry, curriculum, options.gate_options())
-        return replace(ctx, pii_memo_prefix=options.pii_memo_prefix)
+        return replace(
+            ctx, pii_memo_prefix=options.pii_memo_prefix, scan_workers=options.gate_workers
+        )
 
     @classmethod
     def from_dict(

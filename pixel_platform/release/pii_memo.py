@@ -54,6 +54,16 @@ def digests(texts: Sequence[str]) -> np.ndarray:
     return out
 
 
+def seen_in(known: np.ndarray, batch: np.ndarray) -> np.ndarray:
+    """A boolean mask: which digests of ``batch`` are in ``known`` (sorted, unique)."""
+    if not len(known) or not len(batch):
+        return np.zeros(len(batch), dtype=bool)
+    at = np.searchsorted(known, batch)
+    at[at == len(known)] = 0
+    mask: np.ndarray = known[at] == batch
+    return mask
+
+
 @lru_cache(maxsize=1)
 def _scanner_code_hash() -> str:
     h = hashlib.sha256()
@@ -105,11 +115,7 @@ class ScanMemo:
 
     def seen_clean(self, batch: np.ndarray) -> np.ndarray:
         """A boolean mask: which digests of ``batch`` the last build found clean."""
-        if not len(self.known) or not len(batch):
-            return np.zeros(len(batch), dtype=bool)
-        at = np.searchsorted(self.known, batch)
-        at[at == len(self.known)] = 0
-        mask: np.ndarray = self.known[at] == batch
+        mask = seen_in(self.known, batch)
         self.hits += int(mask.sum())
         return mask
 

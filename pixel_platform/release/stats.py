@@ -34,6 +34,10 @@ def _sorted(counter: Counter[str] | dict[str, int]) -> dict[str, int]:
     return {k: counter[k] for k in sorted(counter)}
 
 
+def _empty_chars_bins() -> list[int]:
+    return [0] * len(TURN_CHARS_EDGES)
+
+
 class RecordStats:
     def __init__(self) -> None:
         self.total = 0
@@ -44,7 +48,7 @@ class RecordStats:
         self.by_family_split: dict[str, Counter[str]] = defaultdict(Counter)
         self.by_stage_split: dict[str, Counter[str]] = defaultdict(Counter)
         self.turns = [0] * len(TURN_COUNT_EDGES)
-        self.chars: dict[str, list[int]] = defaultdict(lambda: [0] * len(TURN_CHARS_EDGES))
+        self.chars: dict[str, list[int]] = defaultdict(_empty_chars_bins)
         self.pii_status: Counter[str] = Counter()
         self.placeholders: Counter[str] = Counter()
         self.risk_level: Counter[str] = Counter()
@@ -83,6 +87,21 @@ class RecordStats:
         language = quality.get("language") if isinstance(quality, dict) else None
         self.language[str(language)] += 1
         self.fidelity.add(family, record)
+
+    def merge(self, other: RecordStats) -> None:
+        """Add ``other``'s counts (a recount per shard, merged in any order, equals one recount)."""
+        self.total += other.total
+        for name in ("by_family", "by_stage", "by_split", "by_phase", "pii_status",
+                     "placeholders", "risk_level", "crisis_labels", "language"):  # fmt: skip
+            getattr(self, name).update(getattr(other, name))
+        for mine, theirs in ((self.by_family_split, other.by_family_split),
+                             (self.by_stage_split, other.by_stage_split)):  # fmt: skip
+            for key, counts in theirs.items():
+                mine[key].update(counts)
+        self.turns = [a + b for a, b in zip(self.turns, other.turns, strict=True)]
+        for role, bins in other.chars.items():
+            self.chars[role] = [a + b for a, b in zip(self.chars[role], bins, strict=True)]
+        self.fidelity.merge(other.fidelity)
 
     def as_dict(self) -> dict[str, Any]:
         return {

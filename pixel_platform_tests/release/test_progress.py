@@ -20,6 +20,7 @@ def test_release_build_reports_each_stage_with_rising_counts(
         "release read inputs",
         "release split and sort",
         "release write shards",
+        "gates scan shards",
         "gates",
     ]
     progress.assert_monotonic_and_complete()
@@ -31,4 +32,6 @@ def test_release_build_reports_each_stage_with_rising_counts(
     shards = {f["path"] for f in built.result.manifest["files"] if f.get("kind") == "shard"}
     written = set(progress.items("release write shards"))
     assert written and written <= shards  # shard paths only, never text
+    assert set(progress.items("gates scan shards")) == shards  # one scan of every shard
+    assert stages["gates scan shards"][-1].done == len(shards)
     assert progress.items("gates") == list(GATES)

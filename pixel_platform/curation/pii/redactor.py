@@ -59,6 +59,7 @@ from pixel_platform.curation.pii.prefilter import (
     word_key,
 )
 from pixel_platform.curation.pii.settings import (
+    NER_ENTITIES,
     PLACEHOLDER_LABELS,
     STATUS_CLEAN,
     STATUS_REDACTED,
@@ -514,6 +515,14 @@ def scan_texts(texts: Sequence[str], config: PiiConfig | None = None) -> list[li
     finds them. The release gate rescans shards with this: on redacted text it must be empty."""
     config = config or PiiConfig()
     engine = get_engine(config.model, config.allowlist_path)
+    entities = frozenset(config.entities)
+    if not entities & NER_ENTITIES:  # no names: nothing to link either
+        return engine.scan_structured(
+            list(texts),
+            entities=entities,
+            score_threshold=config.score_threshold,
+            prefilter=config.prefilter,
+        )
     scans = engine.scan(
         list(texts),
         entities=frozenset(config.entities),

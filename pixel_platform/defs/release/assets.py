@@ -69,6 +69,12 @@ class ReleaseBuildConfig(dg.Config):
     # FAMILY:REASON each: families this build may lack (Coverage gate), recorded in the manifest
     # with the reason; added to the registry's `coverage_waived` (release.waivers).
     waive_coverage: list[str] = Field(default_factory=list)
+    gate_workers: int | None = Field(
+        default=None,
+        ge=1,
+        description="Processes for the gates' shard scan; empty: one per core when the release"
+        " is 64 MB or more, else the build's own process.",
+    )
 
 
 def run_config_waivers(
@@ -112,6 +118,7 @@ def dataset_release(
             force=config.force,
             signing_key_path=signing_key_path_from_env(),
             coverage_waivers=run_config_waivers(context, config),
+            gate_workers=config.gate_workers,
             progress=progress,
         )
     if isinstance(result, UpToDate):
