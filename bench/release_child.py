@@ -19,7 +19,7 @@ from typing import Any
 from pixel_platform.curation.config import CurationConfig
 from pixel_platform.pipeline.release import build_pipeline_release
 from pixel_platform.registry import load_registry
-from pixel_platform.release import ReleaseOptions
+from pixel_platform.release import ReleaseOptions, ReleaseResult
 from pixel_platform.release.layout import RELEASES_PREFIX
 from pixel_platform.storage.local import LocalObjectStore
 
@@ -63,8 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     result = build_pipeline_release(store, registry, CurationConfig.load(), force=True, **overrides)
     seconds = time.perf_counter() - started
-    assert not isinstance(result, type(None))
-    manifest = result.manifest  # type: ignore[union-attr]
+    assert isinstance(result, ReleaseResult)  # force=True always builds
+    manifest = result.manifest
     gates = manifest["gates"]["results"]
     out = {
         "version": args.version,

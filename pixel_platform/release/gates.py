@@ -39,6 +39,7 @@ from pixel_platform.release.options import GateContext
 from pixel_platform.release.publish import list_releases
 from pixel_platform.release.results import GateResult, Violations
 from pixel_platform.release.scan import (
+    READ_CHUNK,
     SCANLESS_GATES,
     DuplicateIndex,
     ReleaseScan,
@@ -55,7 +56,6 @@ from pixel_platform.storage.base import ObjectStore
 log = logging.getLogger(__name__)
 
 GateFn = Callable[[ReleaseView, GateContext], GateResult]
-READ_CHUNK = 1024 * 1024
 
 
 def _scan(release: ReleaseView, ctx: GateContext, gate: str) -> ReleaseScan:

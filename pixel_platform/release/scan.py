@@ -537,7 +537,6 @@ class ReleaseScan:
     pii_turns: int = 0
     pii_memo: dict[str, Any] = field(default_factory=dict)
     duplicates: DuplicateIndex | None = None
-    workers: int = 1
 
     def violations(self, gate: str, v: Violations) -> None:
         """Replay the per-record violations of ``gate`` into ``v``, in release order."""
@@ -637,7 +636,7 @@ def scan_release(
         )
     settings = ScanSettings(view.store, view.prefix, ctx, parts, memo.known if memo else None)
     n = _workers(workers, len(shards), size)
-    out = ReleaseScan(parts, workers=n)
+    out = ReleaseScan(parts)
     batches = {p: ExpectationBatches(EXPECTATIONS[p](ctx)) for p in EXPECTATIONS if p in parts}
     export_sha: dict[str, Any] = {}
     export_rows: Counter[str] = Counter()
@@ -720,16 +719,16 @@ def _scan_shards(
     settings: ScanSettings, shards: list[tuple[str, str]], workers: int
 ) -> Iterator[ShardScan]:
     """Each shard's scan, in shard order: in this process, or over a pool of ``workers``."""
-    if workers <= 1:
-        for path, split in shards:
-            yield scan_shard(settings, path, split)
-        return
-    try:
-        blob = settings.portable()
-    except Exception as exc:  # a store that cannot travel to another process
-        log.warning(
-            "gate scan runs in one process: its settings do not pickle (%s)", type(exc).__name__
-        )
+    blob = None
+    if workers > 1:
+        try:
+            blob = settings.portable()
+        except Exception as exc:  # a store that cannot travel to another process
+            log.warning(
+                "gate scan runs in one process: its settings do not pickle (%s)",
+                type(exc).__name__,
+            )
+    if blob is None:
         for path, split in shards:
             yield scan_shard(settings, path, split)
         return

@@ -41,9 +41,6 @@ class Entries:
         if by_literal:
             self._automaton.make_automaton()
 
-    def __len__(self) -> int:
-        return len(self.pairs)
-
     def __iter__(self) -> Iterator[tuple[str, re.Pattern[str]]]:
         return iter(self.pairs)
 
