@@ -28,7 +28,7 @@ RSS is measured from outside (``wait4``), never inherited from the benchmark. Ea
 wall time, its processes' in-process work seconds (Dagster runs; interpreter and import start-up
 are reported apart) and a per-core rate, records/s per core; from those and the corpus's bytes per
 record comes the projection for the seeds' 52 GB (see the README, "Scale" under Production).
-Goals: (2) <= 5% and (3) <= 10% of (1)'s wall time.
+Goals: (2) and (3) each <= 5% of (1)'s wall time at 1M conversations (the scale issue).
 
     python -m bench.bench_scale --records 100000                   # real PII model
     python -m bench.bench_scale --records 100000 --pii-model none  # patterns-only, noted as such
@@ -739,7 +739,7 @@ def run_size(
             "new_records": new_records,
             "wall_s": round(inc_s, 1),
             "ratio_to_full": round(inc_s / full_s, 4),
-            "goal_ratio": 0.10,
+            "goal_ratio": 0.05,
             "detect_changes_s": round(inc["detect_changes_s"], 2),
             "stages": {s: inc[s] for s in STAGES},
         },

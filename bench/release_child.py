@@ -51,14 +51,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gate-workers", type=int, default=None)
     parser.add_argument("--pii-memo", action="store_true", help="use (and warm) the PII memo")
     parser.add_argument("--keep", action="store_true", help="keep the published version")
+    parser.add_argument(
+        "--reuse", action="store_true", help="reuse the last build's input and scan caches"
+    )
     args = parser.parse_args(argv)
     store = LocalObjectStore(args.workdir / "bucket")
     registry = load_registry(args.workdir / "registry.yaml")
     overrides: dict[str, object] = {"version": args.version}
     if not args.pii_memo:
         overrides["pii_memo_prefix"] = None
-    if "gate_workers" in {f.name for f in dataclasses.fields(ReleaseOptions)}:
+    known = {f.name for f in dataclasses.fields(ReleaseOptions)}
+    if "gate_workers" in known:
         overrides["gate_workers"] = args.gate_workers  # the baseline code has no such option
+    for cache in ("input_cache_prefix", "scan_cache_prefix"):
+        if cache in known and not args.reuse:
+            overrides[cache] = None  # a cold build: nothing of an earlier build reused
     scan_seconds = _time_gate_scan()
     started = time.perf_counter()
     result = build_pipeline_release(store, registry, CurationConfig.load(), force=True, **overrides)

@@ -157,7 +157,12 @@ def build_pipeline_release(
         current = _latest_if_same(store, options, fingerprint)
         if current is not None:
             return current
-    options = release_options(config, inputs_fingerprint=fingerprint, **overrides)
+    options = release_options(
+        config,
+        inputs_fingerprint=fingerprint,
+        input_digests={key: sha256 for key, sha256 in inputs.contents},
+        **overrides,
+    )
     return build_release(store, registry, inputs.keys, inputs.accounting, inputs.snapshots, options)
 
 

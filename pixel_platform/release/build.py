@@ -5,17 +5,21 @@
 1. Read every input partition; route each record (``routing``): it ships, or goes to the release
    quarantine with its reason, uid and content hash. Content hashes are recomputed (a record whose
    text changed after hashing, e.g. by redaction, gets the hash of what ships; counted). Released
-   records go to a local spill file as JSON lines, never all into memory.
-2. Split by cluster, stratified per family (``split``); label ``metadata.uid/stage/phase/split``
-   and count (``RecordStats``) in a second pass over the spill file, feeding an external merge
-   sort (``spill.ExternalSort``) by split, curriculum stage, family, content hash, uid.
+   records go to a local spill file as JSON lines, never all into memory, labelled
+   ``metadata.uid/stage/phase`` and counted (``RecordStats``), their split a placeholder. A
+   partition whose bytes the last build read is replayed from its cache entry instead
+   (``input_cache``: same lines, same counts).
+2. Split by cluster, stratified per family (``split``); fill in each record's split and count it
+   in a second pass over the spill file (no parsing), feeding an external merge sort
+   (``spill.ExternalSort``) by split, curriculum stage, family, content hash, uid.
 3. Stage everything under ``exports/staging/<build-id>/``: shards (a new part at every stage
    change and at ``shard_max_bytes``), the compiled file (the shards concatenated) and the trainer
    exports, all in one pass over the sorted records; then quarantine, stats and a draft manifest.
    Shards and compiled depend only on the inputs and the code: no timestamps. Memory stays about
    ``sort_buffer_bytes`` plus the split plan; local disk holds about twice the release meanwhile
    (``spill_dir``).
-4. Run the gates on the staged files, render the report, write the final manifest; its digest
+4. Run the gates on the staged files (a shard whose bytes the last build scanned reuses that
+   scan: ``scan_cache``), render the report, write the final manifest; its digest
    (sha256 of its exact bytes) goes into the result, and with a signing key its signature into
    ``manifest.json.sig`` (``signing``).
 5. Publish: copy to ``exports/releases/<version>/``, manifest last. Only when every gate passed,
@@ -34,7 +38,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -55,6 +59,14 @@ from pixel_platform.release.exports import (
     stage_order,
 )
 from pixel_platform.release.gates import run_gates
+from pixel_platform.release.input_cache import (
+    SPLIT_PLACEHOLDER,
+    InputCache,
+    Routed,
+    fill_split,
+    placeholder_at,
+)
+from pixel_platform.release.input_cache import context_key as input_context_key
 from pixel_platform.release.layout import (
     AXOLOTL,
     COMPILED,
@@ -116,6 +128,9 @@ class ReleaseResult:
     build_id: str = ""
     manifest_digest: str = ""  # sha256:<hex> of the manifest bytes this build published
     signed_by: str | None = None  # key id of the signature, when the build had a signing key
+    # Input partitions replayed from the last build's pass 1 (release.input_cache); the shards
+    # whose gate scans were reused are in the PII gate's metadata (shards_from_cache).
+    inputs_from_cache: int = 0
 
     @property
     def passed(self) -> bool:
@@ -126,23 +141,27 @@ class ReleaseResult:
 class _Collected:
     """What pass 1 keeps in memory: everything but the released records themselves, which are
     in ``spill`` (a local file, one ``<header JSON> TAB <record JSON>`` line each, input order;
-    the header is ``[cluster, family, stage rank, content hash, uid]``)."""
+    the header is ``[cluster, family, stage rank, content hash, uid, placeholder offset]``, the
+    record's split the placeholder at that byte offset)."""
 
     spill: Path
     released: int = 0
     exclusions: list[dict[str, Any]] = field(default_factory=list)
     partitions: list[dict[str, Any]] = field(default_factory=list)
     hash_repairs: int = 0
+    stats: RecordStats = field(default_factory=RecordStats)  # all but the split counts
+    from_cache: int = 0  # input partitions replayed from the input cache
 
     def headers(self) -> Iterator[list[Any]]:
-        for header, _ in self.lines(parse_records=False):
+        for header, _ in self.lines():
             yield header
 
-    def lines(self, *, parse_records: bool = True) -> Iterator[tuple[list[Any], Any]]:
+    def lines(self) -> Iterator[tuple[list[Any], bytes]]:
+        """Each spill line's parsed header and record JSON bytes."""
         with self.spill.open("rb") as fh:
             for line in fh:
                 header, _, record = line[:-1].partition(b"\t")
-                yield orjson.loads(header), orjson.loads(record) if parse_records else record
+                yield orjson.loads(header), record
 
 
 @dataclass
@@ -207,54 +226,98 @@ def _collect(
     options: ReleaseOptions,
     spill: Path,
 ) -> _Collected:
-    """Pass 1: read every input, route each record; released ones go to ``spill``."""
+    """Pass 1: read every input, route each record; released ones go to ``spill`` with the split
+    left as a placeholder (``input_cache``). A partition the last build read with the same
+    bytes is replayed from its cache entry instead."""
     out = _Collected(spill)
-    stage_rank = {stage: i for i, stage in enumerate(curriculum.stage_ids)}
+    cache = None
+    if options.input_cache_prefix and options.input_digests:
+        cache = InputCache(
+            store,
+            options.input_cache_prefix,
+            input_context_key(registry, curriculum, options.commercial),
+        )
     keys = sorted(set(inputs))
     with spill.open("wb") as spill_fh:
         for done, key in enumerate(keys, 1):
             info = store.head(key)
             if info is None:
                 raise TerminalError(f"release input {store.uri(key)} does not exist; rerun dedup")
-            records = 0
-            with store.open_read(key) as fh:
-                for line_no, raw in enumerate(fh, 1):
-                    if not raw.strip():
-                        continue
-                    records += 1
-                    try:
-                        record = orjson.loads(raw)
-                        if not isinstance(record, dict) or not isinstance(
-                            record.get("messages"), list
-                        ):
-                            raise ValueError("not a conversation")
-                    except (orjson.JSONDecodeError, ValueError):
-                        uid = f"{key}@L{line_no}"
-                        out.exclusions.append(
-                            _exclusion(Reason.INVALID_JSON, uid, None, key, line_no)
-                        )
-                        continue
-                    uid = record_uid(record, key, line_no)
-                    reason = exclusion_reason(record, registry, options.commercial)
-                    if reason is not None:
-                        out.exclusions.append(_exclusion(reason, uid, record, key, line_no))
-                        continue
-                    metadata = record["metadata"]
-                    actual = record_content_hash(record["messages"], record.get("metadata"))
-                    if metadata.get("content_hash") != actual:
-                        metadata["content_hash"] = actual
-                        out.hash_repairs += 1
-                    family = str(record_family(record))
-                    stage = curriculum.stage_for(registry, family)
-                    metadata["uid"] = uid
-                    metadata["stage"] = stage
-                    metadata["phase"] = curriculum.phase_of(stage)
-                    header = [cluster_key(record), family, stage_rank[stage], actual, uid]
-                    spill_fh.write(orjson.dumps(header) + b"\t" + orjson.dumps(record) + b"\n")
-                    out.released += 1
-            out.partitions.append(_object_entry(info, records=records))
+            sha256 = options.input_digests.get(key) if cache is not None else None
+            routed = None
+            if cache is not None and sha256:
+                routed = cache.replay(key, sha256, info.size, spill_fh)
+                if routed is None:
+                    with cache.writer(key, sha256, info.size) as (write, finish):
+                        routed = _route(store, key, registry, curriculum, options, spill_fh, write)
+                        finish(routed)
+            if routed is None:
+                routed = _route(store, key, registry, curriculum, options, spill_fh)
+            out.released += routed.released
+            out.exclusions += routed.exclusions
+            out.hash_repairs += routed.hash_repairs
+            out.stats.merge(routed.stats)
+            out.partitions.append(_object_entry(info, records=routed.records))
             log.info("release inputs: %s read (%d records so far)", key, out.released)
             options.progress("release read inputs", done, len(keys), item=key)
+    if cache is not None:
+        out.from_cache = cache.hits
+        cache.prune()
+    return out
+
+
+def _route(
+    store: ObjectStore,
+    key: str,
+    registry: Registry,
+    curriculum: Curriculum,
+    options: ReleaseOptions,
+    spill: IO[bytes],
+    also: Callable[[bytes], Any] | None = None,
+) -> Routed:
+    """Pass 1 over one input partition: each released record's spill line goes to ``spill``
+    (and to ``also``, a cache entry), with its header ``[cluster, family, stage rank, content
+    hash, uid, placeholder offset]``; an excluded one becomes an exclusion entry."""
+    out = Routed()
+    stage_rank = {stage: i for i, stage in enumerate(curriculum.stage_ids)}
+    with store.open_read(key) as fh:
+        for line_no, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            out.records += 1
+            try:
+                record = orjson.loads(raw)
+                if not isinstance(record, dict) or not isinstance(record.get("messages"), list):
+                    raise ValueError("not a conversation")
+            except (orjson.JSONDecodeError, ValueError):
+                uid = f"{key}@L{line_no}"
+                out.exclusions.append(_exclusion(Reason.INVALID_JSON, uid, None, key, line_no))
+                continue
+            uid = record_uid(record, key, line_no)
+            reason = exclusion_reason(record, registry, options.commercial)
+            if reason is not None:
+                out.exclusions.append(_exclusion(reason, uid, record, key, line_no))
+                continue
+            metadata = record["metadata"]
+            actual = record_content_hash(record["messages"], record.get("metadata"))
+            if metadata.get("content_hash") != actual:
+                metadata["content_hash"] = actual
+                out.hash_repairs += 1
+            family = str(record_family(record))
+            stage = curriculum.stage_for(registry, family)
+            metadata["uid"] = uid
+            metadata["stage"] = stage
+            metadata["phase"] = curriculum.phase_of(stage)
+            out.stats.add_unsplit(record)
+            metadata["split"] = SPLIT_PLACEHOLDER  # pass 2 fills it in
+            body = orjson.dumps(record)
+            header = [cluster_key(record), family, stage_rank[stage], actual, uid]
+            header.append(placeholder_at(body))
+            line = orjson.dumps(header) + b"\t" + body + b"\n"
+            spill.write(line)
+            if also is not None:
+                also(line)
+            out.released += 1
     return out
 
 
@@ -524,6 +587,13 @@ def _build(
     ) as tmp:
         work = Path(tmp)
         collected = _collect(store, inputs, registry, curriculum, options, work / "collected.bin")
+        if collected.from_cache:
+            log.info(
+                "release %s: %d of %d input partitions unchanged, replayed from the input cache",
+                version,
+                collected.from_cache,
+                len(collected.partitions),
+            )
         holdout = [name for name, spec in registry.families.items() if spec.holdout]
         plan = plan_splits(
             ((h[0], h[1]) for h in collected.headers()),
@@ -532,22 +602,24 @@ def _build(
             min_clusters=options.min_clusters_for_split,
             salt=options.split_salt,
         )
-        # Pass 2: label each record's split, count it, and queue it for the sort.
+        # Pass 2: fill in each record's split, count it, and queue it for the sort.
         split_rank = {split: i for i, split in enumerate(SPLITS)}
-        record_stats = RecordStats()
+        stages = curriculum.stage_ids
+        record_stats = collected.stats
         released_by_family: Counter[str] = Counter()
         families: dict[str, str] = {}  # family -> stage
         order = ExternalSort(work, buffer_bytes=options.sort_buffer_bytes)
         progress, total = options.progress, collected.released
-        for (cluster, family, stage_rank, digest, uid), record in collected.lines():
+        for header, body in collected.lines():
+            cluster, family, stage_rank, digest, uid, at = header
             if order.count % PROGRESS_EVERY == 0:
                 progress("release split and sort", order.count, total)
             split = plan.split(cluster)
-            record["metadata"]["split"] = split
-            record_stats.add(record, split)
+            record_stats.add_split(family, stages[stage_rank], split)
             released_by_family[family] += 1
-            families[family] = record["metadata"]["stage"]
-            order.add([split_rank[split], stage_rank, family, digest, uid], orjson.dumps(record))
+            families[family] = stages[stage_rank]
+            line = fill_split(body, at, split)
+            order.add([split_rank[split], stage_rank, family, digest, uid], line)
         progress("release split and sort", order.count, total)
         collected.spill.unlink()
         log.info(
@@ -679,6 +751,7 @@ def _build(
         build_id,
         manifest_digest=digest,
         signed_by=signed_by,
+        inputs_from_cache=collected.from_cache,
     )
 
 

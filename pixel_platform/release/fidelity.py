@@ -138,6 +138,22 @@ class FidelityStats:
         self.allowlist = load_allowlist(DEFAULT_ALLOWLIST)
         self.families = state["families"]
 
+    def to_state(self) -> dict[str, Any]:
+        # (not dataclasses.asdict: it rebuilds the Counter from its items, as keys)
+        return {
+            family: {**vars(entry), "repaired_kinds": dict(entry.repaired_kinds)}
+            for family, entry in self.families.items()
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> FidelityStats:
+        out = cls()
+        for family, entry in state.items():
+            out.families[family] = _Family(
+                **{**entry, "repaired_kinds": Counter(entry.get("repaired_kinds") or {})}
+            )
+        return out
+
     def merge(self, other: FidelityStats) -> None:
         for family, theirs in other.families.items():
             self.families[family].add(theirs)

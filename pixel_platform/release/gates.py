@@ -247,7 +247,13 @@ def gate_pii(release: ReleaseView, ctx: GateContext) -> GateResult:
         turns_checked=scan.pii_turns,
         **scan.pii_memo,
         entities=list(ctx.pii_entities),
+        **_cache_note(ctx, scan),
     )
+
+
+def _cache_note(ctx: GateContext, scan: ReleaseScan) -> dict[str, Any]:
+    """In a build with the scan cache: how many shards' scans it reused (``release.scan_cache``)."""
+    return {"shards_from_cache": scan.shards_from_cache} if ctx.scan_cache_prefix else {}
 
 
 # -- 5. provenance ---------------------------------------------------------------------------------

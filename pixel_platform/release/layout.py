@@ -30,6 +30,9 @@ RELEASES_PREFIX = "exports/releases/"
 STAGING_PREFIX = "exports/staging/"
 BUILDS_PREFIX = "exports/builds/"
 FINAL_PREFIX = "final_dataset/"
+# What a build keeps for the next one (release.scan_cache, release.input_cache).
+SCAN_CACHE_PREFIX = "exports/cache/gate_scans/"
+INPUT_CACHE_PREFIX = "exports/cache/release_inputs/"
 LATEST = "LATEST"
 
 MANIFEST = "manifest.json"

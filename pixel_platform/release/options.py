@@ -17,7 +17,9 @@ from pixel_platform.release.fidelity import FidelityLimits
 from pixel_platform.release.layout import (
     BUILDS_PREFIX,
     FINAL_PREFIX,
+    INPUT_CACHE_PREFIX,
     RELEASES_PREFIX,
+    SCAN_CACHE_PREFIX,
     STAGING_PREFIX,
 )
 from pixel_platform.release.ownership import DEFAULT_STALE_AFTER_S
@@ -27,6 +29,8 @@ from pixel_platform.release.split import DEFAULT_RATIOS, MIN_CLUSTERS_FOR_SPLIT,
 from pixel_platform.release.waivers import CoverageWaiver, waivers_from_options
 
 DEFAULT_SHARD_MAX_BYTES = 128 * 1024 * 1024
+# Options of a build that reuses nothing of the last one (a cold build; same files).
+NO_REUSE: dict[str, None] = {"input_cache_prefix": None, "scan_cache_prefix": None}
 # What the PII gate rescans for: structured identifiers. Names and places need the NER model
 # and are the redactor's job; a rescan that guessed at names would fail releases on noise.
 STRUCTURED_PII = ("EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "IP_ADDRESS", "URL")
@@ -69,6 +73,14 @@ class ReleaseOptions:
     # Where the build's PII gate remembers the turns it found clean (release.pii_memo); None:
     # scan every turn.
     pii_memo_prefix: str | None = PII_MEMO_PREFIX
+    # Where the build keeps its shards' gate scans for the next build (release.scan_cache);
+    # None: scan every shard.
+    scan_cache_prefix: str | None = SCAN_CACHE_PREFIX
+    # Where the build keeps what pass 1 made of each input partition (release.input_cache),
+    # used for the partitions named in input_digests (key -> sha256, from the dedup report);
+    # None or no digests: read every partition.
+    input_cache_prefix: str | None = INPUT_CACHE_PREFIX
+    input_digests: Mapping[str, str] = field(default_factory=dict)
     # Local scratch for the record spill and the sort's runs (about twice the release's size at
     # peak); None: the system's temporary directory ($TMPDIR). Memory stays about
     # sort_buffer_bytes plus the split plan, however large the release.
@@ -149,6 +161,9 @@ class GateContext:
     max_examples: int = 20
     # Set by a build only (see release.pii_memo): audits scan every turn.
     pii_memo_prefix: str | None = None
+    # Set by a build only (see release.scan_cache): the last build's shard scans, reused for
+    # shards whose bytes did not change.
+    scan_cache_prefix: str | None = None
     # Processes for the gates' shard scan (release.scan); None: by release size and cores.
     scan_workers: int | None = None
 
@@ -158,7 +173,10 @@ class GateContext:
     ) -> GateContext:
         ctx = cls.from_dict(registry, curriculum, options.gate_options())
         return replace(
-            ctx, pii_memo_prefix=options.pii_memo_prefix, scan_workers=options.gate_workers
+            ctx,
+            pii_memo_prefix=options.pii_memo_prefix,
+            scan_cache_prefix=options.scan_cache_prefix,
+            scan_workers=options.gate_workers,
         )
 
     @classmethod

@@ -56,6 +56,7 @@ from pixel_platform.release.stats import RecordStats
 from pixel_platform.storage.factory import open_store, settings_of
 
 if TYPE_CHECKING:
+    from pixel_platform.release.scan_cache import ScanCache
     from pixel_platform.release.view import ReleaseView
     from pixel_platform.storage.base import ObjectStore
 
@@ -537,6 +538,7 @@ class ReleaseScan:
     pii_turns: int = 0
     pii_memo: dict[str, Any] = field(default_factory=dict)
     duplicates: DuplicateIndex | None = None
+    shards_from_cache: int = 0  # shards whose scan a build took from ``release.scan_cache``
 
     def violations(self, gate: str, v: Violations) -> None:
         """Replay the per-record violations of ``gate`` into ``v``, in release order."""
@@ -635,6 +637,11 @@ def scan_release(
             view.store, ctx.pii_memo_prefix, memo_key(config.entities, config.score_threshold)
         )
     settings = ScanSettings(view.store, view.prefix, ctx, parts, memo.known if memo else None)
+    cache = None
+    if ctx.scan_cache_prefix:
+        from pixel_platform.release.scan_cache import ScanCache, context_key
+
+        cache = ScanCache(view.store, ctx.scan_cache_prefix, context_key(ctx, parts))
     n = _workers(workers, len(shards), size)
     out = ReleaseScan(parts)
     batches = {p: ExpectationBatches(EXPECTATIONS[p](ctx)) for p in EXPECTATIONS if p in parts}
@@ -651,7 +658,7 @@ def scan_release(
     dup_uids: list[str] = []
     dup_hashes: list[str] = []
     dup_splits: list[str] = []
-    for done, shard in enumerate(_scan_shards(settings, shards, n)):
+    for done, shard in enumerate(_scan_shards(settings, shards, n, cache, _recorded(view))):
         progress("gates scan shards", done, len(shards), item=shard.path)
         out.shards[shard.path] = (shard.sha256, shard.size, shard.lines)
         out.parsed += shard.parsed
@@ -700,6 +707,9 @@ def scan_release(
     }
     if memo is not None:
         out.pii_memo = {"turns_clean_in_memo": memo.hits, "memo_size": memo.save()}
+    if cache is not None:
+        out.shards_from_cache = cache.hits
+        cache.prune()
     if "duplicates" in parts:
         out.duplicates = _duplicate_index(
             view, ctx, dup_uids, dup_splits, dup_hashes, sig_blocks, where
@@ -715,10 +725,56 @@ def _workers(requested: int | None, shards: int, size: int) -> int:
     return max(1, min(os.cpu_count() or 1, shards))
 
 
+def _recorded(view: ReleaseView) -> dict[str, str]:
+    """Each file's sha256 as the (draft) manifest records it: where to look in the scan cache."""
+    files = (view.manifest or {}).get("files")
+    return {
+        str(entry.get("path")): str(entry.get("sha256"))
+        for entry in (files if isinstance(files, list) else ())
+        if isinstance(entry, dict)
+    }
+
+
 def _scan_shards(
+    settings: ScanSettings,
+    shards: list[tuple[str, str]],
+    workers: int,
+    cache: ScanCache | None = None,
+    recorded: dict[str, str] | None = None,
+) -> Iterator[ShardScan]:
+    """Each shard's scan, in shard order: from ``cache`` when it holds the scan of the shard's
+    bytes, else scanned in this process or over a pool of ``workers`` (and saved to ``cache``).
+    Cached scans are loaded one at a time, as their turn comes."""
+    found: dict[str, str] = {}
+    if cache is not None:
+        for path, _ in shards:
+            sha256 = (recorded or {}).get(path)
+            entry = cache.find(path, sha256, key_in(settings.prefix, path))
+            if entry is not None:
+                found[path] = entry
+        if found:
+            log.info("gate scan: %d of %d shards from the cache", len(found), len(shards))
+    todo = [shard for shard in shards if shard[0] not in found]
+    scanned = _scan_fresh(settings, todo, min(workers, max(1, len(todo))))
+    for path, split in shards:
+        if path in found:
+            assert cache is not None
+            hit = cache.load(found[path], path, (recorded or {})[path])
+            # An entry gone or broken since ``find``: scan the shard here after all.
+            yield hit if hit is not None else scan_shard(settings, path, split)
+            continue
+        shard = next(scanned)
+        if cache is not None:
+            cache.save(shard)
+        yield shard
+
+
+def _scan_fresh(
     settings: ScanSettings, shards: list[tuple[str, str]], workers: int
 ) -> Iterator[ShardScan]:
     """Each shard's scan, in shard order: in this process, or over a pool of ``workers``."""
+    if not shards:
+        return
     blob = None
     if workers > 1:
         try:

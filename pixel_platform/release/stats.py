@@ -59,15 +59,25 @@ class RecordStats:
     def add(self, record: dict[str, Any], split: str) -> None:
         metadata = record.get("metadata") or {}
         prov = metadata.get("provenance") or {}
-        family = str(prov.get("family"))
-        stage = str(metadata.get("stage"))
-        self.total += 1
-        self.by_family[family] += 1
-        self.by_stage[stage] += 1
+        self.add_unsplit(record)
+        self.add_split(str(prov.get("family")), str(metadata.get("stage")), split)
+
+    def add_split(self, family: str, stage: str, split: str) -> None:
+        """The split counts of one record (``add`` = ``add_unsplit`` + ``add_split``): a build
+        counts a record before its split is known and its split once the plan is made."""
         self.by_split[split] += 1
-        self.by_phase[str(metadata.get("phase"))] += 1
         self.by_family_split[family][split] += 1
         self.by_stage_split[stage][split] += 1
+
+    def add_unsplit(self, record: dict[str, Any]) -> None:
+        """Everything ``add`` counts but the split."""
+        metadata = record.get("metadata") or {}
+        prov = metadata.get("provenance") or {}
+        family = str(prov.get("family"))
+        self.total += 1
+        self.by_family[family] += 1
+        self.by_stage[str(metadata.get("stage"))] += 1
+        self.by_phase[str(metadata.get("phase"))] += 1
         messages = record.get("messages") or []
         dialogue = [m for m in messages if m.get("role") != "system"]
         self.turns[_bin(TURN_COUNT_EDGES, len(dialogue))] += 1
@@ -91,8 +101,7 @@ class RecordStats:
     def merge(self, other: RecordStats) -> None:
         """Add ``other``'s counts (a recount per shard, merged in any order, equals one recount)."""
         self.total += other.total
-        for name in ("by_family", "by_stage", "by_split", "by_phase", "pii_status",
-                     "placeholders", "risk_level", "crisis_labels", "language"):  # fmt: skip
+        for name in self._COUNTERS:
             getattr(self, name).update(getattr(other, name))
         for mine, theirs in ((self.by_family_split, other.by_family_split),
                              (self.by_stage_split, other.by_stage_split)):  # fmt: skip
@@ -102,6 +111,32 @@ class RecordStats:
         for role, bins in other.chars.items():
             self.chars[role] = [a + b for a, b in zip(self.chars[role], bins, strict=True)]
         self.fidelity.merge(other.fidelity)
+
+    _COUNTERS = ("by_family", "by_stage", "by_split", "by_phase", "pii_status",
+                 "placeholders", "risk_level", "crisis_labels", "language")  # fmt: skip
+
+    def to_state(self) -> dict[str, Any]:
+        """Every count as plain JSON data (a cache keeps it; ``from_state`` restores it)."""
+        state: dict[str, Any] = {name: dict(getattr(self, name)) for name in self._COUNTERS}
+        state["by_family_split"] = {k: dict(v) for k, v in self.by_family_split.items()}
+        state["by_stage_split"] = {k: dict(v) for k, v in self.by_stage_split.items()}
+        state.update(total=self.total, turns=self.turns, chars=dict(self.chars))
+        state["fidelity"] = self.fidelity.to_state()
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> RecordStats:
+        out = cls()
+        for name in cls._COUNTERS:
+            getattr(out, name).update(state[name])
+        for name in ("by_family_split", "by_stage_split"):
+            for key, counts in state[name].items():
+                getattr(out, name)[key].update(counts)
+        out.total, out.turns = int(state["total"]), [int(n) for n in state["turns"]]
+        for role, bins in state["chars"].items():
+            out.chars[role] = [int(n) for n in bins]
+        out.fidelity = FidelityStats.from_state(state["fidelity"])
+        return out
 
     def as_dict(self) -> dict[str, Any]:
         return {

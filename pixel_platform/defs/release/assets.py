@@ -45,6 +45,7 @@ from pixel_platform.defs.resources import RegistryResource, StorageResource
 from pixel_platform.pipeline.release import UpToDate, build_pipeline_release
 from pixel_platform.release import GATES, ReleaseResult, load_manifest
 from pixel_platform.release.layout import FINAL_PREFIX, LATEST, RELEASES_PREFIX
+from pixel_platform.release.options import NO_REUSE
 from pixel_platform.release.recorded import published_gate_result
 from pixel_platform.release.signing import signing_key_path_from_env
 from pixel_platform.release.summary import FIDELITY_COLUMNS, BuildSummary, summarize_build
@@ -74,6 +75,12 @@ class ReleaseBuildConfig(dg.Config):
         ge=1,
         description="Processes for the gates' shard scan; empty: one per core when the release"
         " is 64 MB or more, else the build's own process.",
+    )
+    reuse: bool = Field(
+        default=True,
+        description="Reuse the last build's work on input partitions and shards whose bytes did"
+        " not change (release.input_cache, release.scan_cache): the files are the same either"
+        " way. false: read every partition and scan every shard again.",
     )
 
 
@@ -120,6 +127,7 @@ def dataset_release(
             coverage_waivers=run_config_waivers(context, config),
             gate_workers=config.gate_workers,
             progress=progress,
+            **({} if config.reuse else NO_REUSE),
         )
     if isinstance(result, UpToDate):
         context.log.info(
@@ -156,6 +164,11 @@ def release_metadata(
         "records": summary.records,
         "gates_passed": summary.passed,
         "latest_moved": result.latest_moved,
+        "inputs_from_cache": result.inputs_from_cache,
+        "shards_from_cache": next(
+            (int(g.metadata.get("shards_from_cache", 0)) for g in result.gates if g.name == "pii"),
+            0,
+        ),
         "gates": md_table(
             ["gate", "result", "violations"],
             [
