@@ -460,8 +460,11 @@ class PiiEngine:
     ) -> list[PiiSpan]:
         # Presidio reads tokens, their offsets and lemmas only for context words ("call",
         # "ssn" within five tokens before a match); a regex tokenizer with lower-cased tokens as
-        # lemmas serves that at a fraction of the cost of a spaCy Doc.
-        tokens = [m for m in _CONTEXT_TOKEN.finditer(text)]
+        # lemmas serves that at a fraction of the cost of a spaCy Doc. A placeholder is not a
+        # word of the text: presidio matches context words as substrings, so "<PHONE_1>" would
+        # vouch for a bare "690-2469" after it that the unredacted text never had "phone" near.
+        words = PLACEHOLDER.sub(lambda m: " " * len(m.group()), text) if "<" in text else text
+        tokens = [m for m in _CONTEXT_TOKEN.finditer(words)]
         lowered = [m.group().lower() for m in tokens]
         artifacts = NlpArtifacts(
             entities=[],
