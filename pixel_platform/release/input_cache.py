@@ -32,10 +32,9 @@ from typing import IO, Any, BinaryIO
 import orjson
 
 from pixel_platform.registry.model import Registry
+from pixel_platform.release.build_cache import BuildCache, code_hash
 from pixel_platform.release.curriculum import Curriculum
 from pixel_platform.release.stats import RecordStats
-from pixel_platform.storage.base import ObjectStore
-from pixel_platform.storage.keys import join_key
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +98,6 @@ def fill_split(body: bytes, at: int, split: str) -> bytes:
 
 
 def context_key(registry: Registry, curriculum: Curriculum, commercial: bool) -> str:
-    from pixel_platform.release.scan_cache import code_hash
-
     document = {
         "schema": SCHEMA,
         "registry": registry.source_hash,
@@ -111,17 +108,14 @@ def context_key(registry: Registry, curriculum: Curriculum, commercial: bool) ->
     return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
 
 
-class InputCache:
+class InputCache(BuildCache):
     """Pass-1 results of one context (``key``) under ``prefix``."""
 
-    def __init__(self, store: ObjectStore, prefix: str, key: str) -> None:
-        self.store, self.prefix, self.key = store, prefix, key
-        self.used: set[str] = set()
-        self.hits = 0
+    WHAT = "release input cache"
+    SUFFIX = ".jsonl"
 
     def object_key(self, input_key: str, sha256: str) -> str:
-        name = hashlib.sha256(f"{input_key}\0{sha256}".encode()).hexdigest()[:40]
-        return join_key(self.prefix, self.key, f"{name}.jsonl")
+        return self.entry_key(input_key, sha256)
 
     def replay(self, input_key: str, sha256: str, size: int, spill: BinaryIO) -> Routed | None:
         """Append the cached spill lines of ``input_key`` to ``spill`` and return its result,
@@ -191,15 +185,3 @@ class InputCache:
         else:
             error = RuntimeError("cache entry not finished")
             manager.__exit__(RuntimeError, error, None)
-
-    def prune(self) -> int:
-        """Remove every entry this build did not use or write; returns how many."""
-        removed = 0
-        try:
-            for info in list(self.store.list(self.prefix)):
-                if info.key not in self.used:
-                    self.store.delete(info.key)
-                    removed += 1
-        except Exception as exc:
-            log.warning("could not prune release input cache (%s)", type(exc).__name__)
-        return removed

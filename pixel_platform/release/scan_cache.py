@@ -30,36 +30,21 @@ import io
 import logging
 from collections import Counter
 from collections.abc import Iterable
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import orjson
 
+from pixel_platform.release.build_cache import BuildCache, code_hash
 from pixel_platform.release.layout import SCAN_CACHE_PREFIX
 from pixel_platform.release.options import GateContext
 from pixel_platform.release.scan import READ_CHUNK, EventLog, ShardScan
 from pixel_platform.release.stats import RecordStats
 from pixel_platform.storage.base import ObjectStore
-from pixel_platform.storage.keys import join_key
 
 log = logging.getLogger(__name__)
 
 SCHEMA = "pixel-shard-scan/1"
-_PACKAGE = Path(__file__).resolve().parents[1]
-_SOURCE_SUFFIXES = (".py", ".yaml", ".yml", ".json", ".txt")
-
-
-@lru_cache(maxsize=1)
-def code_hash() -> str:
-    """sha256 over the package's source and data files (the sample bucket aside)."""
-    h = hashlib.sha256()
-    for path in sorted(_PACKAGE.rglob("*")):
-        relative = path.relative_to(_PACKAGE).as_posix()
-        if path.is_file() and path.suffix in _SOURCE_SUFFIXES and "sample_data/" not in relative:
-            h.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()
 
 
 def context_key(ctx: GateContext, parts: Iterable[str]) -> str:
@@ -172,18 +157,15 @@ def from_npz(data: bytes) -> ShardScan:
 
 
 # -- the cache -------------------------------------------------------------------------------------
-class ScanCache:
-    """Shard scans of one context (``key``) under ``prefix``: ``lookup`` before a scan,
-    ``save`` after it, ``prune`` once the build has scanned every shard."""
+class ScanCache(BuildCache):
+    """Shard scans of one context (``key``) under ``prefix``: ``find`` and ``load`` before a
+    scan, ``save`` after it, ``prune`` once the build has scanned every shard."""
 
-    def __init__(self, store: ObjectStore, prefix: str, key: str) -> None:
-        self.store, self.prefix, self.key = store, prefix, key
-        self.used: set[str] = set()
-        self.hits = 0
+    WHAT = "gate scan cache"
+    SUFFIX = ".npz"
 
     def object_key(self, path: str, sha256: str) -> str:
-        name = hashlib.sha256(f"{path}\0{sha256}".encode()).hexdigest()[:40]
-        return join_key(self.prefix, self.key, f"{name}.npz")
+        return self.entry_key(path, sha256)
 
     def find(self, path: str, sha256: str | None, shard_key: str) -> str | None:
         """The entry for ``path`` when one exists for ``sha256`` and the shard at ``shard_key``
@@ -219,18 +201,6 @@ class ScanCache:
             self.used.add(key)
         except Exception as exc:
             log.warning("could not write gate scan cache %s (%s)", key, type(exc).__name__)
-
-    def prune(self) -> int:
-        """Remove every entry this build did not use or write; returns how many."""
-        removed = 0
-        try:
-            for info in list(self.store.list(self.prefix)):
-                if info.key not in self.used:
-                    self.store.delete(info.key)
-                    removed += 1
-        except Exception as exc:
-            log.warning("could not prune gate scan cache (%s)", type(exc).__name__)
-        return removed
 
 
 def _digest(store: ObjectStore, key: str) -> str:
