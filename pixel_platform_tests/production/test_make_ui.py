@@ -75,6 +75,18 @@ def still_running(procs: list[psutil.Process]) -> list[str]:
     return left
 
 
+def signal_state(pid: int) -> str:
+    """The ignored, blocked and caught signal masks of ``pid`` (/proc): a make started with
+    SIGTERM ignored or blocked (inherited from the test process) never acts on it."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return "unknown"
+    return " ".join(
+        line.replace("\t", "") for line in lines if line.startswith(("SigIgn", "SigBlk", "SigCgt"))
+    )
+
+
 def test_make_ui_stops_every_process_within_seconds_of_sigterm(tmp_path: Path) -> None:
     (port,) = free_ports(1)
     makefile = tmp_path / "ui.mk"
@@ -101,7 +113,10 @@ def test_make_ui_stops_every_process_within_seconds_of_sigterm(tmp_path: Path) -
         with contextlib.suppress(subprocess.TimeoutExpired):
             make.popen.wait(timeout=STOP_WITHIN_S + 20)
         took = time.monotonic() - started
-        assert make.popen.poll() is not None, f"make still running {took:.0f}s after SIGTERM"
+        assert make.popen.poll() is not None, (
+            f"make still running {took:.0f}s after SIGTERM; its signal state"
+            f" {signal_state(make.popen.pid)}, ours {signal_state(os.getpid())}"
+        )
         assert took <= STOP_WITHIN_S, f"make ui took {took:.1f}s to stop\n{make.log_tail()}"
         psutil.wait_procs(procs, timeout=2)
         assert not still_running(procs), still_running(procs)
