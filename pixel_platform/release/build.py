@@ -243,16 +243,16 @@ def _collect(
             info = store.head(key)
             if info is None:
                 raise TerminalError(f"release input {store.uri(key)} does not exist; rerun dedup")
-            sha256 = options.input_digests.get(key) if cache is not None else None
-            routed = None
-            if cache is not None and sha256:
-                routed = cache.replay(key, sha256, info.size, spill_fh)
-                if routed is None:
-                    with cache.writer(key, sha256, info.size) as (write, finish):
-                        routed = _route(store, key, registry, curriculum, options, spill_fh, write)
-                        finish(routed)
-            if routed is None:
+            sha256 = options.input_digests.get(key)
+            replayed = cache.replay(key, sha256, info.size, spill_fh) if cache and sha256 else None
+            if replayed is not None:
+                routed = replayed
+            elif cache is None or not sha256:
                 routed = _route(store, key, registry, curriculum, options, spill_fh)
+            else:
+                with cache.writer(key, sha256, info.size) as (write, finish):
+                    routed = _route(store, key, registry, curriculum, options, spill_fh, write)
+                    finish(routed)
             out.released += routed.released
             out.exclusions += routed.exclusions
             out.hash_repairs += routed.hash_repairs

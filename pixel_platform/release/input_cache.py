@@ -122,38 +122,34 @@ class InputCache(BuildCache):
         or None (``spill`` as it was) when there is no usable entry."""
         key = self.object_key(input_key, sha256)
         start = spill.tell()
+        copied = None
         try:
             if self.store.head(key) is None:
                 return None
-            routed = self._copy(key, spill)
+            copied = self._copy(key, spill)
         except Exception as exc:  # an entry is an optimisation: unreadable means missing
             log.warning("release input cache entry %s unreadable (%s)", key, type(exc).__name__)
-            routed = None
-            doc: dict[str, Any] = {}
-        else:
-            doc = routed[1] if routed is not None else {}
-        ok = (
-            routed is not None
-            and doc.get("key") == input_key
-            and doc.get("sha256") == sha256
-            and doc.get("size") == size
-            and routed[0] == doc.get("released")
-        )
-        if not ok or routed is None:
+        if copied is None or copied[1] != {"key": input_key, "sha256": sha256, "size": size,
+                                             "released": copied[0]}:  # fmt: skip
             spill.seek(start)
             spill.truncate()
             return None
         self.used.add(key)
         self.hits += 1
-        return Routed.from_document(doc)
+        return Routed.from_document(copied[2])
 
-    def _copy(self, key: str, spill: BinaryIO) -> tuple[int, dict[str, Any]] | None:
+    def _copy(self, key: str, spill: BinaryIO) -> tuple[int, dict[str, Any], dict[str, Any]] | None:
+        """Copy the entry's spill lines; ``(lines copied, what the entry says it is of, its
+        document)``, or None when it has no closing document of this schema."""
         lines = 0
         with self.store.open_read(key) as fh:
             for line in fh:
                 if line.startswith(b"{"):  # the closing document: the entry is complete
                     doc = orjson.loads(line)
-                    return (lines, doc) if doc.get("schema") == SCHEMA else None
+                    if doc.get("schema") != SCHEMA:
+                        return None
+                    of = {name: doc.get(name) for name in ("key", "sha256", "size", "released")}
+                    return lines, of, doc
                 spill.write(line)
                 lines += 1
         return None

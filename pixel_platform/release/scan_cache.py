@@ -36,7 +36,6 @@ import numpy as np
 import orjson
 
 from pixel_platform.release.build_cache import BuildCache, code_hash
-from pixel_platform.release.layout import SCAN_CACHE_PREFIX
 from pixel_platform.release.options import GateContext
 from pixel_platform.release.scan import READ_CHUNK, EventLog, ShardScan
 from pixel_platform.release.stats import RecordStats
@@ -209,6 +208,3 @@ def _digest(store: ObjectStore, key: str) -> str:
         while chunk := fh.read(READ_CHUNK):
             digest.update(chunk)
     return "sha256:" + digest.hexdigest()
-
-
-__all__ = ["SCAN_CACHE_PREFIX", "ScanCache", "context_key", "from_npz", "to_npz"]
