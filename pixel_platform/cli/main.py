@@ -16,6 +16,7 @@ from pixel_platform.cli import (
     fix_encoding,
     ops,
     release_keys,
+    review,
     run,
     train,
     validate,
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     curate.add_parsers(sub)
     verify.add_parser(sub)
     release_keys.add_parser(sub)
+    review.add_parser(sub)
     derived_edge.add_parsers(sub)
     derived_data.add_parsers(sub)
     train.add_parser(sub)

@@ -26,8 +26,17 @@ from pixel_platform.release.publish import read_latest
 from pixel_platform.storage.factory import open_store
 from pixel_platform.storage.settings import StorageSettings
 from pixel_platform.training.backends import BACKENDS, TrainingBackend, open_backend
-from pixel_platform.training.config import load_config
-from pixel_platform.training.spec import DEFAULT_IMAGE, make_spec, save_spec
+from pixel_platform.training.config import PRECISIONS, load_config
+from pixel_platform.training.launch import MAX_GPUS_PER_JOB, OFFLOADS, ZERO_STAGES
+from pixel_platform.training.launch_settings import (
+    DEFAULT_FLAVOR,
+    OVH_FLAVORS,
+    REMOTE_DEFAULT_GPUS,
+    REMOTE_DEFAULT_ZERO_STAGE,
+    LaunchSettings,
+)
+from pixel_platform.training.release_job import launch_spec
+from pixel_platform.training.spec import DEFAULT_IMAGE, save_spec
 
 CHECKPOINT_BUCKET_ENV = "PIXEL_CHECKPOINT_BUCKET"
 
@@ -55,8 +64,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         default=os.environ.get("PIXEL_TRAINER_IMAGE", DEFAULT_IMAGE),
         help=f"trainer image OVH runs (default: $PIXEL_TRAINER_IMAGE, else {DEFAULT_IMAGE})",
     )
-    s.add_argument("--flavor", default="h100-1-gpu", help="OVH GPU flavor (default h100-1-gpu)")
-    s.add_argument("--gpus", type=int, default=1, help="1-4 GPUs of the flavor (default 1)")
+    s.add_argument(
+        "--flavor",
+        help=f"OVH GPU flavor (default {DEFAULT_FLAVOR}; one of {', '.join(OVH_FLAVORS)})",
+    )
+    s.add_argument(
+        "--gpus",
+        type=int,
+        help=f"GPUs of one job (ovh: 1-{MAX_GPUS_PER_JOB}, default {REMOTE_DEFAULT_GPUS};"
+        " local: 1)",
+    )
+    s.add_argument(
+        "--zero-stage",
+        type=int,
+        choices=ZERO_STAGES,
+        help=f"DeepSpeed ZeRO stage, 0 = none (default: the training config's, else"
+        f" {REMOTE_DEFAULT_ZERO_STAGE} on ovh, none locally)",
+    )
+    s.add_argument("--offload", choices=OFFLOADS, default="none", help="ZeRO CPU offload")
+    s.add_argument(
+        "--precision", choices=PRECISIONS, help="default: the training config's runtime.precision"
+    )
     s.add_argument(
         "--timeout", type=int, default=24 * 3600, help="job timeout in seconds (default 86400)"
     )
@@ -147,20 +175,28 @@ def submit(args: argparse.Namespace) -> int:
     version = read_latest(store) if args.release == "latest" else args.release
     if not version:
         raise ConfigError("no release is marked LATEST; pass --release VERSION")
-    spec = make_spec(
+    config = load_config(args.config)
+    # The same launch settings (defaults and refusals) as the Dagster launchpad's.
+    launch = LaunchSettings(
+        backend=args.backend,
+        gpus=args.gpus,
+        zero_stage=args.zero_stage,
+        offload=args.offload,
+        precision=args.precision,
+        image=args.image,
+        flavor=args.flavor,
+        timeout_hours=args.timeout / 3600,
+    ).resolve(config)
+    spec = launch_spec(
         store,
         version,
+        config,
+        launch,
         data_bucket=settings.bucket or "local",
         checkpoint_bucket=args.checkpoint_bucket,
         checkpoint_prefix=args.checkpoint_prefix,
         datastore_alias=args.datastore_alias,
-        config=load_config(args.config),
-        image=args.image,
-        flavor=args.flavor,
-        gpus=args.gpus,
         labels=_labels(args.label),
-        timeout_s=args.timeout,
-        default_deepspeed="zero2_bf16" if args.backend == "ovh" else None,
     )
     if args.k8s_manifest:
         from pixel_platform.training.k8s import render_yaml

@@ -8,7 +8,9 @@ for the manifest.
 A build is skipped when ``LATEST`` is a release that passed its gates and was built from exactly
 these inputs (``inputs_fingerprint``: deduplicated outputs by sha256, accounting, raw snapshots,
 registry, curriculum, gate options, code version): it would only publish the same records again
-under a new version number.
+under a new version number. So is one when the newest release passed, waits for the review of
+its Bias/QA report (``bias_qa.require_review``) and was built from these inputs: a nightly does
+not pile up copies of a version nobody has signed off yet.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from pixel_platform.release import (
     ReleaseOptions,
     ReleaseResult,
     build_release,
+    list_releases,
     load_curriculum,
     load_manifest,
     read_latest,
@@ -64,7 +67,8 @@ def git_sha() -> str:
 
 @dataclass(frozen=True)
 class UpToDate:
-    """No build: ``LATEST`` (``version``) was built from the same inputs and passed its gates."""
+    """No build: ``LATEST`` (``version``), or the newest release waiting for review, was built
+    from the same inputs and passed its gates."""
 
     version: str
     manifest: dict[str, Any]
@@ -176,11 +180,17 @@ def _only_empty_outputs(entry: Accounting | None) -> bool:
 def _latest_if_same(
     store: ObjectStore, options: ReleaseOptions, fingerprint: str
 ) -> UpToDate | None:
-    version = read_latest(store, options.releases_prefix)
-    if version is None:
-        return None
-    manifest = load_manifest(store, version, options.releases_prefix)
-    passed = (manifest.get("gates") or {}).get("passed") is True
-    if passed and (manifest.get("inputs") or {}).get("fingerprint") == fingerprint:
-        return UpToDate(version, manifest, fingerprint)
+    latest = read_latest(store, options.releases_prefix)
+    versions = [latest] if latest is not None else []
+    published = list_releases(store, options.releases_prefix)
+    if published and published[-1] != latest:
+        versions.append(published[-1])  # counts only while it waits for review (below)
+    for version in versions:
+        manifest = load_manifest(store, version, options.releases_prefix)
+        passed = (manifest.get("gates") or {}).get("passed") is True
+        awaiting = (manifest.get("review") or {}).get("required") is True
+        if version != latest and not awaiting:
+            continue
+        if passed and (manifest.get("inputs") or {}).get("fingerprint") == fingerprint:
+            return UpToDate(version, manifest, fingerprint)
     return None

@@ -19,11 +19,14 @@
    ``sort_buffer_bytes`` plus the split plan; local disk holds about twice the release meanwhile
    (``spill_dir``).
 4. Run the gates on the staged files (a shard whose bytes the last build scanned reuses that
-   scan: ``scan_cache``), render the report, write the final manifest; its digest
+   scan: ``scan_cache``); the same scan counts the Bias/QA report (``bias_qa``:
+   ``reports/bias_qa.json``). Render the report, write the final manifest; its digest
    (sha256 of its exact bytes) goes into the result, and with a signing key its signature into
    ``manifest.json.sig`` (``signing``).
 5. Publish: copy to ``exports/releases/<version>/``, manifest last. Only when every gate passed,
-   refresh ``final_dataset/`` and move ``exports/releases/LATEST`` (never backwards). Remove the
+   refresh ``final_dataset/`` and move ``exports/releases/LATEST`` (never backwards), unless
+   ``bias_qa.require_review``: then they move when a reviewer approves the version's Bias/QA
+   report (``review.sign_off``). Remove the
    staging folder and the build marker, whether the build succeeded or failed.
 """
 
@@ -49,6 +52,7 @@ from pixel_platform.core.reasons import Reason
 from pixel_platform.core.record import record_content_hash
 from pixel_platform.core.report import Accounting, HashingWriter
 from pixel_platform.registry.model import Registry
+from pixel_platform.release.bias_qa import BiasPartial, load_vocabulary, report_document
 from pixel_platform.release.curriculum import Curriculum, load_curriculum
 from pixel_platform.release.exports import (
     EXPORT_FORMATS,
@@ -58,7 +62,7 @@ from pixel_platform.release.exports import (
     llama_factory_info,
     stage_order,
 )
-from pixel_platform.release.gates import run_gates
+from pixel_platform.release.gates import run_gates_on
 from pixel_platform.release.input_cache import (
     SPLIT_PLACEHOLDER,
     InputCache,
@@ -69,6 +73,7 @@ from pixel_platform.release.input_cache import (
 from pixel_platform.release.input_cache import context_key as input_context_key
 from pixel_platform.release.layout import (
     AXOLOTL,
+    BIAS_QA,
     COMPILED,
     LLAMA_FACTORY,
     MANIFEST,
@@ -92,12 +97,14 @@ from pixel_platform.release.publish import (
 )
 from pixel_platform.release.report import render_report
 from pixel_platform.release.results import GateResult
+from pixel_platform.release.review import BIAS_QA_TASK
 from pixel_platform.release.routing import (
     UNKNOWN_FAMILY,
     exclusion_reason,
     record_family,
     record_uid,
 )
+from pixel_platform.release.scan import BIAS
 from pixel_platform.release.signing import (
     key_id,
     load_private_key,
@@ -107,6 +114,7 @@ from pixel_platform.release.signing import (
 from pixel_platform.release.spill import ExternalSort
 from pixel_platform.release.split import cluster_key, plan_splits
 from pixel_platform.release.stats import RecordStats, stats_document
+from pixel_platform.release.view import ReleaseView
 from pixel_platform.release.waivers import resolve_waivers
 from pixel_platform.storage.base import ObjectInfo, ObjectStore
 
@@ -131,6 +139,8 @@ class ReleaseResult:
     # Input partitions replayed from the last build's pass 1 (release.input_cache); the shards
     # whose gate scans were reused are in the PII gate's metadata (shards_from_cache).
     inputs_from_cache: int = 0
+    # Passed its gates, but LATEST waits for the review of its Bias/QA report (review.sign_off).
+    awaiting_review: bool = False
 
     @property
     def passed(self) -> bool:
@@ -705,20 +715,29 @@ def _build(
     hook("staged")
 
     ctx = GateContext.from_options(registry, curriculum, options)
-    gates = run_gates(store, staging, ctx, progress=options.progress)
+    view = ReleaseView(store, staging)
+    gates = run_gates_on(view, ctx, progress=options.progress, also_scan=frozenset({BIAS}))
     passed = all(g.passed for g in gates)
     hook("gated")
 
-    report = _write_file(store, staging, REPORT, render_report(manifest, stats, gates), "report")
-    manifest["files"].append(report.entry())
+    bias = _bias_document(view, ctx, options)
+    bias_file = _write_file(
+        store, staging, BIAS_QA, orjson.dumps(bias, option=JSON_PRETTY) + b"\n", "report"
+    )
+    report = _write_file(
+        store, staging, REPORT, render_report(manifest, stats, gates, bias), "report"
+    )
+    manifest["files"] += [bias_file.entry(), report.entry()]
     manifest["gates"] = {"passed": passed, "results": [g.to_dict() for g in gates]}
+    review_required = options.bias_qa.require_review
+    manifest["review"] = {"required": review_required, "task": BIAS_QA_TASK, "report": BIAS_QA}
     published_at = clock().astimezone(UTC).isoformat()
     manifest["published_at"] = published_at if (passed or options.publish_on_failure) else None
     manifest_bytes = orjson.dumps(manifest, option=JSON_PRETTY)
     store.write_bytes(key_in(staging, MANIFEST), manifest_bytes)
     digest = manifest_digest(manifest_bytes)
 
-    published = latest_moved = False
+    published = latest_moved = awaiting_review = False
     paths = [entry["path"] for entry in manifest["files"]]
     signed_by = None
     if signing_key is not None:
@@ -731,7 +750,15 @@ def _build(
         published = True
         log.info("release %s published: manifest %s, signed by %s", version, digest, signed_by)
         hook("published")
-        if passed and is_newest(store, version, options.releases_prefix):
+        if passed and review_required:
+            awaiting_review = True
+            log.info(
+                "release %s passed; LATEST waits for the review of its Bias/QA report "
+                "(pixel-platform review sign-off --version %s)",
+                version,
+                version,
+            )
+        elif passed and is_newest(store, version, options.releases_prefix):
             update_canonical(store, release_prefix, options.final_prefix, paths)
             write_latest(store, options.releases_prefix, version, published_at)
             latest_moved = True
@@ -752,7 +779,19 @@ def _build(
         manifest_digest=digest,
         signed_by=signed_by,
         inputs_from_cache=collected.from_cache,
+        awaiting_review=awaiting_review,
     )
+
+
+def _bias_document(view: ReleaseView, ctx: GateContext, options: ReleaseOptions) -> dict[str, Any]:
+    """The Bias/QA report from the gates' scan (its ``bias`` part); when that scan failed (the
+    gates report it), an empty report that says so."""
+    scan = view.scanned(ctx)
+    partial = scan.bias if scan is not None else None
+    document = report_document(partial or BiasPartial(), load_vocabulary(), options.bias_qa)
+    if partial is None:
+        document["error"] = "the gates' shard scan failed: nothing counted"
+    return document
 
 
 def iter_released(store: ObjectStore, release_prefix: str) -> Iterator[dict[str, Any]]:

@@ -591,13 +591,15 @@ def run_gates_on(
     names: list[str] | None = None,
     *,
     progress: Progress = no_progress,
+    also_scan: frozenset[str] = frozenset(),
 ) -> list[GateResult]:
-    """The gates in turn; ``progress`` hears of each as it starts (``item``: its name)."""
+    """The gates in turn; ``progress`` hears of each as it starts (``item``: its name).
+    ``also_scan``: scan parts no gate needs, for the caller (the build's ``bias``)."""
     names = names or list(GATES)
-    if set(names) - SCANLESS_GATES:
+    if set(names) - SCANLESS_GATES or also_scan:
         # one scan for all the gates to run (a scan that fails leaves each gate to report it)
         try:
-            release.scan(ctx, parts_for(names), progress=progress)
+            release.scan(ctx, parts_for(names) | also_scan, progress=progress)
         except Exception:
             log.exception("the gates' shared scan failed; each gate reports its own error")
     results = []

@@ -11,6 +11,7 @@
         shards/{train,val,test}/part-NNNNN.jsonl
         stats.json  report.html
         reports/release_quarantine.jsonl
+        reports/bias_qa.json            coverage and reply differences across groups (bias_qa.py)
         exports/llama_factory/dataset_info.json  exports/axolotl/datasets.yaml
         exports/pretraining/{split}.jsonl   phase A records as {"text": ...}
         exports/trl/preference_{split}.jsonl  exports/trl/kto_{split}.jsonl   phase C pairs
@@ -18,6 +19,7 @@
     exports/releases/LATEST             {"version": ...}: moves only when every gate passed
     final_dataset/                      copy of the LATEST release: manifest, compiled, shards
     exports/cache/pii_gate/<key>.bin    digests of turns the last build's PII gate found clean
+    review/decisions/<task>/<time>-<id>.jsonl   the review log (release/review.py), append-only
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ COMPILED = "compiled/final_training_dataset.jsonl"
 STATS = "stats.json"
 REPORT = "report.html"
 QUARANTINE = "reports/release_quarantine.jsonl"
+BIAS_QA = "reports/bias_qa.json"
 LLAMA_FACTORY = "exports/llama_factory/dataset_info.json"
 AXOLOTL = "exports/axolotl/datasets.yaml"
 STAGE_ORDER = "curriculum/stage_order.json"

@@ -12,6 +12,7 @@ from pixel_platform.core.progress import Progress, no_progress
 from pixel_platform.curation.dedup import DedupConfig
 from pixel_platform.curation.dedup.config import MAX_DUPLICATE_RATE
 from pixel_platform.registry.model import Registry
+from pixel_platform.release.bias_qa import BiasQaConfig, load_bias_qa_config
 from pixel_platform.release.curriculum import Curriculum, load_curriculum
 from pixel_platform.release.fidelity import FidelityLimits
 from pixel_platform.release.layout import (
@@ -56,6 +57,9 @@ class ReleaseOptions:
     max_duplicate_rate: float = MAX_DUPLICATE_RATE
     dedup: DedupConfig = field(default_factory=DedupConfig)
     fidelity: FidelityLimits = field(default_factory=FidelityLimits)
+    # The Bias/QA report's warning thresholds and whether LATEST waits for its review
+    # (release/bias_qa.yaml; release.bias_qa, release.review).
+    bias_qa: BiasQaConfig = field(default_factory=load_bias_qa_config)
     pipeline_version: str = ""
     git_sha: str = ""
     # What the caller's inputs hash to (pipeline.release.inputs_fingerprint), recorded in the

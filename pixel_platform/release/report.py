@@ -6,7 +6,8 @@ and CSS (``release.charts``) with the number on every bar; no script, nothing fe
 
 Sections, in reading order: the verdict and the split, the gates with the coverage waivers, the
 split per family, what did not ship (per family and reason), languages, turn lengths, PII and
-crisis, fidelity, the accounting per family.
+crisis, fidelity, bias and coverage (``reports/bias_qa.json``: topics, group mentions and how
+replies differ across groups, warnings), the accounting per family.
 """
 
 from __future__ import annotations
@@ -55,7 +56,10 @@ font-variant-numeric:tabular-nums}tfoot th{background:#fafafa}.scroll{overflow-x
 
 
 def render_report(
-    manifest: Mapping[str, Any], stats: Mapping[str, Any], gates: Sequence[GateResult]
+    manifest: Mapping[str, Any],
+    stats: Mapping[str, Any],
+    gates: Sequence[GateResult],
+    bias: Mapping[str, Any] | None = None,
 ) -> bytes:
     counts = stats.get("counts") or {}
     parts = [
@@ -67,6 +71,7 @@ def render_report(
         *_lengths(stats.get("histograms") or {}),
         *_pii_and_crisis(stats),
         *_fidelity(stats.get("fidelity") or {}, gates),
+        *(_bias(bias) if bias is not None else []),
         *_accounting(manifest),
     ]
     version = esc(manifest.get("version"))
@@ -322,6 +327,66 @@ def _fidelity(fidelity: Mapping[str, Any], gates: Sequence[GateResult]) -> list[
             table_id="fidelity",
         ),
     ]  # fmt: skip
+
+
+def _bias(bias: Mapping[str, Any]) -> list[str]:
+    """Topics, group mentions and how the replies to each group's turns differ (bias_qa.json)."""
+    coverage = bias.get("coverage") or {}
+    groups: Mapping[str, Mapping[str, Any]] = bias.get("groups") or {}
+    mentioned = {k: int(g.get("user_turns", 0)) for k, g in groups.items() if g.get("user_turns")}
+    reference = bias.get("reference") or {}
+    compared = {k: g for k, g in groups.items() if g.get("replies")}
+    words = {k: round(float(g.get("mean_reply_words", 0))) for k, g in compared.items()}
+    words = {"(no group: reference)": round(float(reference.get("mean_reply_words", 0))), **words}
+
+    def row(name: str, g: Mapping[str, Any]) -> list[Any]:
+        rates = [f"{100 * g.get(k, 0):.1f}%" for k in ("hotline_rate", "referral_rate",
+                                                       "unsafe_rate")]  # fmt: skip
+        turns = int(g.get("user_turns", 0)) if name != "all replies" else "-"
+        return [name, turns, int(g.get("replies", 0)),
+                float(g.get("mean_reply_words", 0)), *rates]  # fmt: skip
+
+    warnings = bias.get("warnings") or []
+    verdict = (
+        f'<span class="fail">{len(warnings)} warnings</span> (they do not block the release)'
+        if warnings else '<span class="pass">no warnings</span>'
+    )  # fmt: skip
+    review = "required before LATEST moves" if bias.get("require_review") else "not required"
+    origin = coverage.get("topic_origin") or {}
+    return [
+        "<h2>Bias and coverage</h2>",
+        f"<p>{verdict}; review of this report: {esc(review)}. Group mentions come from a"
+        " reviewed term list (release/bias_terms.yaml), topics from the sources' own labels or"
+        " a keyword taxonomy (release/topic_taxonomy.yaml); counts only, from reports/"
+        "bias_qa.json.</p>",
+        table(["warning", "group or topic", "value", "reference", "limit"],
+              [[w.get("kind"), w.get("name"), _g(w.get("value")), _g(w.get("reference")),
+                _g(w.get("limit"))] for w in warnings], table_id="bias-warnings")
+        if warnings else "",
+        bar_chart("bias-topic", "Released records per topic", coverage.get("by_topic") or {},
+                  note=f"A record may have several topics. From source labels: "
+                  f"{number(int(origin.get('source_label', 0)))}, from keywords: "
+                  f"{number(int(origin.get('keywords', 0)))}, unclassified: "
+                  f"{number(int(origin.get('unclassified', 0)))}.", shares=True),
+        stacked_chart("bias-topic-split", "Topics per split", coverage.get("topic_by_split") or {},
+                      SPLIT_COLOURS),
+        "<h3>Topics per family</h3>",
+        cross_table("bias-topic-family", "family", coverage.get("topic_by_family") or {}),
+        bar_chart("bias-mentions", "User turns mentioning each group", mentioned,
+                  note="Groups with no mention are left out."),
+        bar_chart("bias-reply-words", "Mean reply length in words, by group of the user turn",
+                  words),
+        "<h3>Replies by group of the user turn</h3>",
+        table(["group", "user turns", "replies", "mean words", "hotline", "referral",
+               "crisis-unsafe"],
+              [row("(no group: reference)", reference), *(row(k, g) for k, g in compared.items())],
+              table_id="bias-replies", footer=row("all replies", bias.get("all_replies") or {})),
+    ]  # fmt: skip
+
+
+def _g(value: Any) -> str:
+    """A rate or ratio as written (0.0014, not a rounded 0.0); ``-`` when there is none."""
+    return "-" if value is None else f"{value:.4g}"
 
 
 def _accounting(manifest: Mapping[str, Any]) -> list[str]:

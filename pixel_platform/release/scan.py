@@ -16,7 +16,9 @@ per shard, with no conversation text in it. The gates (``release.gates``) judge 
   the duplicate gates, the uid, content hash and MinHash signature (the duplicate index); record
   expectations run through Great Expectations in batches of ``GX_BATCH_ROWS`` rows.
 - **Parts.** A gate run alone (an asset check, ``verify --gate``) scans only for the parts its
-  gate needs (``GATE_PARTS``).
+  gate needs (``GATE_PARTS``). The build also scans for ``bias`` (no gate needs it): the counts
+  of the Bias/QA report (``release.bias_qa``), so that report costs no pass of its own and is
+  kept per shard in the scan cache like the rest.
 """
 
 from __future__ import annotations
@@ -41,9 +43,11 @@ from numpy.typing import NDArray
 from pixel_platform.core.progress import Progress, no_progress
 from pixel_platform.core.record import record_content_hash
 from pixel_platform.curation.dedup import MinHasher
+from pixel_platform.curation.dedup.driver import SignatureFile
 from pixel_platform.curation.dedup.lsh import CandidateStats
 from pixel_platform.curation.dedup.near import near_duplicates
 from pixel_platform.curation.dedup.text import dialogue_text
+from pixel_platform.release.bias_qa import BiasPartial, load_vocabulary
 from pixel_platform.release.expectations import Check, Outcome, run_checks_on_columns
 from pixel_platform.release.exports import EXPORT_FORMATS, export_line
 from pixel_platform.release.layout import SPLITS, key_in
@@ -69,7 +73,8 @@ GX_BATCH_ROWS = 250_000
 # Expectations) costs more than it saves: scan in this process.
 PARALLEL_MIN_BYTES = 64 * 1024 * 1024
 
-PARTS = ("pii", "provenance", "hash", "split", "stats", "duplicates")
+PARTS = ("pii", "provenance", "hash", "split", "stats", "duplicates")  # what the gates scan for
+BIAS = "bias"  # and the Bias/QA report's counts (release.bias_qa): scanned by the build only
 GATE_PARTS: dict[str, tuple[str, ...]] = {
     "coverage": (),
     "leakage": ("duplicates",),
@@ -213,6 +218,7 @@ class ShardScan:
     hashes: list[str] = field(default_factory=list)
     record_lines: list[int] = field(default_factory=list)
     signatures: NDArray[np.uint32] | None = None
+    bias: BiasPartial | None = None  # bias: the Bias/QA report's counts of this shard
 
 
 def cluster_digest(cluster: str) -> int:
@@ -273,6 +279,9 @@ class _ShardScanner:
             self._pii_config = PiiConfig(model=None, entities=self.ctx.pii_entities)
         if "duplicates" in parts:
             self._hasher = MinHasher(self.ctx.dedup)
+        if BIAS in parts:
+            self.out.bias = BiasPartial()
+            self._vocabulary = load_vocabulary()
 
     def run(self) -> ShardScan:
         out, store = self.out, self.s.store
@@ -347,6 +356,8 @@ class _ShardScanner:
             self._sig_texts.append(dialogue_text(data))
             if len(self._sig_texts) >= self.ctx.dedup.batch_size:
                 self._signatures()
+        if out.bias is not None:
+            out.bias.add(data, out.split, self._vocabulary)
 
     # -- parts ---------------------------------------------------------------------------------
     def _hash(
@@ -538,6 +549,7 @@ class ReleaseScan:
     pii_turns: int = 0
     pii_memo: dict[str, Any] = field(default_factory=dict)
     duplicates: DuplicateIndex | None = None
+    bias: BiasPartial | None = None  # the Bias/QA report's counts, merged in shard order
     shards_from_cache: int = 0  # shards whose scan a build took from ``release.scan_cache``
 
     def violations(self, gate: str, v: Violations) -> None:
@@ -647,7 +659,7 @@ def scan_release(
     batches = {p: ExpectationBatches(EXPECTATIONS[p](ctx)) for p in EXPECTATIONS if p in parts}
     export_sha: dict[str, Any] = {}
     export_rows: Counter[str] = Counter()
-    sig_blocks: list[NDArray[np.uint32]] = []
+    signatures = _SignatureSpill(ctx.dedup.num_perm) if "duplicates" in parts else None
     where: list[tuple[str, NDArray[np.int64]]] = []  # duplicates: shard path, record lines
     family_codes: list[NDArray[np.int32]] = []
     cluster_keys: list[NDArray[np.uint64]] = []
@@ -655,6 +667,8 @@ def scan_release(
     family_index: dict[str, int] = {}
     if "stats" in parts:
         out.stats = RecordStats()
+    if BIAS in parts:
+        out.bias = BiasPartial()
     dup_uids: list[str] = []
     dup_hashes: list[str] = []
     dup_splits: list[str] = []
@@ -680,6 +694,8 @@ def scan_release(
         out.licences.update(shard.licences)
         if out.stats is not None and shard.stats is not None:
             out.stats.merge(shard.stats)
+        if out.bias is not None and shard.bias is not None:
+            out.bias.merge(shard.bias)
         for path, (rows, data) in shard.exports.items():
             export_sha.setdefault(path, hashlib.sha256()).update(data)
             export_rows[path] += rows
@@ -688,8 +704,8 @@ def scan_release(
             memo.hits += shard.memo_hits
             for clean in shard.clean_digests:
                 memo.add_clean(clean)
-        if "duplicates" in parts and shard.signatures is not None:
-            sig_blocks.append(shard.signatures)
+        if signatures is not None and shard.signatures is not None:
+            signatures.add(shard.signatures)
             where.append((shard.path, np.asarray(shard.record_lines, dtype=np.int64)))
             dup_uids += shard.uids
             dup_hashes += shard.hashes
@@ -710,10 +726,11 @@ def scan_release(
     if cache is not None:
         out.shards_from_cache = cache.hits
         cache.prune()
-    if "duplicates" in parts:
-        out.duplicates = _duplicate_index(
-            view, ctx, dup_uids, dup_splits, dup_hashes, sig_blocks, where
-        )
+    if signatures is not None:
+        with signatures:
+            out.duplicates = _duplicate_index(
+                view, ctx, dup_uids, dup_splits, dup_hashes, signatures, where
+            )
     return out
 
 
@@ -795,19 +812,48 @@ def _scan_fresh(
         yield from pool.map(_scan_in_worker, *zip(*shards, strict=True))
 
 
+class _SignatureSpill:
+    """The release's MinHash signatures, shard after shard, in a local file read back a chunk
+    at a time (``driver.SignatureFile``): at 1M records they are 512 MiB, which the gates
+    otherwise held twice (the shards' blocks and their concatenation)."""
+
+    def __init__(self, num_perm: int) -> None:
+        self.num_perm = num_perm
+        self.rows = 0
+        self._dir = tempfile.TemporaryDirectory(prefix="pixel-gate-dedup-")
+        self.work = Path(self._dir.name)
+        self._fh = (self.work / "signatures.u32").open("wb")
+
+    def add(self, block: NDArray[np.uint32]) -> None:
+        self._fh.write(np.ascontiguousarray(block, dtype=np.uint32).tobytes())
+        self.rows += int(block.shape[0])
+
+    def rows_file(self) -> SignatureFile:
+        self._fh.close()
+        return SignatureFile(self.work / "signatures.u32", self.rows, self.num_perm)
+
+    def __enter__(self) -> _SignatureSpill:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._fh.close()
+        self._dir.cleanup()
+
+
 def _duplicate_index(
     view: ReleaseView,
     ctx: GateContext,
     uids: list[str],
     splits: list[str],
     hashes: list[str],
-    blocks: list[NDArray[np.uint32]],
+    spill: _SignatureSpill,
     where: list[tuple[str, NDArray[np.int64]]],
 ) -> DuplicateIndex:
     """Exact groups and verified near-duplicate pairs by the dedup package's own definition
-    (``curation.dedup.near``: LSH, then exact Jaccard), so "near" means here what dedup means."""
-    signatures = np.concatenate(blocks) if blocks else np.zeros((0, ctx.dedup.num_perm), np.uint32)
-    if not len(signatures):
+    (``curation.dedup.near``: LSH, then exact Jaccard), so "near" means here what dedup means.
+    Past ``in_memory_max_records`` records the LSH buckets are grouped on disk, as dedup does."""
+    signatures = spill.rows_file()
+    if not spill.rows:
         empty = np.zeros(0, np.int64)
         return DuplicateIndex(uids, splits, hashes, empty, empty, np.zeros(0))
 
@@ -826,12 +872,14 @@ def _duplicate_index(
                 yield from _texts_at(view, path, mine)
             start = stop
 
-    with tempfile.TemporaryDirectory(prefix="pixel-gate-dedup-") as work:
+    try:
         near = near_duplicates(
-            signatures, np.arange(len(uids), dtype=np.int64), ctx.dedup, texts, Path(work),
-            CandidateStats(),
+            signatures, np.arange(len(uids), dtype=np.int64), ctx.dedup, texts, spill.work,
+            CandidateStats(), on_disk=spill.rows > ctx.dedup.in_memory_max_records,
         )  # fmt: skip
         near.shingles.close()
+    finally:
+        signatures.close()
     edges = near.edges
     return DuplicateIndex(uids, splits, hashes, edges.left, edges.right, edges.similarity)
 

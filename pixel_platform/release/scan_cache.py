@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from pixel_platform.release.bias_qa import BiasPartial
 from pixel_platform.release.build_cache import BuildCache, code_hash
 from pixel_platform.release.options import GateContext
 from pixel_platform.release.scan import READ_CHUNK, EventLog, ShardScan
@@ -43,7 +44,7 @@ from pixel_platform.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
 
-SCHEMA = "pixel-shard-scan/1"
+SCHEMA = "pixel-shard-scan/2"  # 2: the Bias/QA report's counts (``bias``)
 
 
 def context_key(ctx: GateContext, parts: Iterable[str]) -> str:
@@ -96,6 +97,7 @@ def to_npz(scan: ShardScan) -> bytes:
         "hashes": scan.hashes,
         "record_lines": scan.record_lines,
         "signatures": scan.signatures is not None,
+        "bias": scan.bias.to_state() if scan.bias is not None else None,
     }
     clean = np.concatenate(scan.clean_digests) if scan.clean_digests else None
     arrays: dict[str, Any] = {
@@ -152,6 +154,7 @@ def from_npz(data: bytes) -> ShardScan:
             hashes=doc["hashes"],
             record_lines=doc["record_lines"],
             signatures=arrays["signatures"] if doc["signatures"] else None,
+            bias=BiasPartial.from_state(doc["bias"]) if doc.get("bias") is not None else None,
         )
 
 

@@ -112,6 +112,11 @@ class ReleaseView:
                     for line_no, raw in enumerate(fh, 1):
                         yield ReleasedRecord(split, path, line_no, parse_line(raw))
 
+    def scanned(self, ctx: GateContext) -> ReleaseScan | None:
+        """The scan already made for ``ctx``, if any (never scans)."""
+        cached = self._scans.get(id(ctx))
+        return cached[1] if cached is not None else None
+
     def scan(
         self,
         ctx: GateContext,

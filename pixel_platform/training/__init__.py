@@ -7,6 +7,7 @@ Public API (heavy imports — torch, transformers, trl, deepspeed — only happe
     run_training(config) -> TrainingResult               # train.py
     open_release(location, cache_dir, expected_manifest_sha256=...) -> VerifiedRelease
     launch_command(num_gpus, train_args) -> argv         # launch.py, deepspeed_configs/*.json
+    LaunchSettings(backend="ovh").resolve(config) -> Launch  # launch_settings.py: checked defaults
     make_spec(store, version, ...) -> TrainingJobSpec    # spec.py: .ovh_job_body(), save_spec()
     render_pytorchjob(spec, nodes=N)                     # k8s.py
     open_backend("local" | "ovh") -> TrainingBackend     # backends/: submit/status/logs/cancel/wait
@@ -20,6 +21,7 @@ Modules: ``data`` (stages and rows), ``chat_template`` (ChatML with generation m
 from pixel_platform.training.checkpoints import CheckpointMissingError, verify_run_checkpoints
 from pixel_platform.training.config import TrainConfig, load_config
 from pixel_platform.training.launch import deepspeed_config_path, launch_command
+from pixel_platform.training.launch_settings import Launch, LaunchSettings, LaunchSettingsError
 from pixel_platform.training.release_input import (
     ReleaseIntegrityError,
     VerifiedRelease,
@@ -29,6 +31,9 @@ from pixel_platform.training.spec import TrainingJobSpec, load_spec, make_spec, 
 
 __all__ = [
     "CheckpointMissingError",
+    "Launch",
+    "LaunchSettings",
+    "LaunchSettingsError",
     "ReleaseIntegrityError",
     "TrainConfig",
     "TrainingJobSpec",

@@ -72,7 +72,8 @@ class TrainerArgs:
 @dataclass(frozen=True)
 class SFTArgs(TrainerArgs):
     # Phase B's step budget split across the trained stages by curriculum weight (largest
-    # remainder, at least one step each); None = every stage trains max_steps / epochs.
+    # remainder, at least one step each); None = the budget the stages would train on their own
+    # (max_steps each, or epochs over the release's train counts), still split by weight.
     total_steps: int | None = None
     packing: bool = False
 

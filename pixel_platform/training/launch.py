@@ -7,6 +7,13 @@ training arguments, so batch sizes and learning rates live in one place):
 * ``zero3_bf16`` — H100, ZeRO-3 (parameters sharded too; 16-bit weights gathered on save), bf16.
 * ``zero2_cpu``  — tests: ZeRO-2, fp32, gloo-friendly (no overlap), ``torch_adam`` (no op build).
 
+Other launch settings name a *derived* config, ``zero{1,2,3}_{bf16,fp32,cpu}`` with an optional
+``_offload_optimizer`` / ``_offload_all`` suffix (``deepspeed_config_name``): the bundled config of
+the same stage (ZeRO-3's for stage 3, ZeRO-2's otherwise) with the stage, precision and CPU offload
+set, written on first use under the temporary directory (the same bytes on every rank). Offload
+keeps PyTorch's AdamW (``zero_force_ds_cpu_optimizer: false``): DeepSpeed's CPU Adam would need a
+compiler in the image.
+
 All three use DeepSpeed's AdamW with ``torch_adam: true`` (PyTorch's fused AdamW), so the CUDA
 *runtime* image needs no compiler for DeepSpeed's JIT ops; the HF Trainer builds the LR schedule.
 """
@@ -14,7 +21,10 @@ All three use DeepSpeed's AdamW with ``torch_adam: true`` (PyTorch's fused AdamW
 from __future__ import annotations
 
 import json
+import os
+import re
 import shlex
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,18 +36,77 @@ BUNDLED = ("zero2_bf16", "zero3_bf16", "zero2_cpu")
 TRAIN_MODULE = "pixel_platform.training.train"
 LAUNCHERS = ("deepspeed", "torchrun", "python")
 MAX_GPUS_PER_JOB = 4  # an OVH AI Training job has at most four GPUs
+ZERO_STAGES = (0, 1, 2, 3)  # 0: no DeepSpeed (plain DDP through the launcher)
+OFFLOADS = ("none", "optimizer", "optimizer_and_params")
+_OFFLOAD_SUFFIX = {
+    "none": "",
+    "optimizer": "_offload_optimizer",
+    "optimizer_and_params": "_offload_all",
+}
+DERIVED = re.compile(r"^zero([123])_(bf16|fp32|cpu)(_offload_optimizer|_offload_all)?$")
+
+
+def deepspeed_config_name(
+    stage: int, precision: str, offload: str = "none", *, cpu: bool = False
+) -> str | None:
+    """The config for a ZeRO stage, precision and offload (None for stage 0: no DeepSpeed).
+    ``cpu``: the gloo-friendly fp32 variant (``zero2_cpu`` and its kin)."""
+    if stage == 0:
+        return None
+    kind = "cpu" if cpu and precision == "fp32" else precision
+    return f"zero{stage}_{kind}{_OFFLOAD_SUFFIX[offload]}"
+
+
+def is_known_deepspeed_config(name: str) -> bool:
+    """A bundled or derived name (not a path that only exists inside some image)."""
+    return name in BUNDLED or DERIVED.match(name) is not None
+
+
+def derived_deepspeed_config(name: str) -> dict[str, Any]:
+    """The content of a derived config (see the module docstring)."""
+    match = DERIVED.match(name)
+    if match is None:
+        raise ConfigError(f"runtime.deepspeed: {name!r} is not a derived config name")
+    stage, kind, offload = int(match[1]), match[2], match[3] or ""
+    base = "zero3_bf16" if stage == 3 else ("zero2_cpu" if kind == "cpu" else "zero2_bf16")
+    data = json.loads((CONFIG_DIR / f"{base}.json").read_text(encoding="utf-8"))
+    zero = data["zero_optimization"]
+    zero["stage"] = stage
+    data["bf16"] = {"enabled": kind == "bf16"}
+    if kind == "cpu":
+        zero["overlap_comm"] = False  # gloo has no overlap
+    if offload:
+        zero["offload_optimizer"] = {"device": "cpu", "pin_memory": True}
+        data["zero_force_ds_cpu_optimizer"] = False
+    if offload == "_offload_all":
+        zero["offload_param"] = {"device": "cpu", "pin_memory": True}
+    return dict(data)
 
 
 def deepspeed_config_path(name_or_path: str) -> Path:
     """A bundled config by name, or any JSON path."""
     if name_or_path in BUNDLED:
         return CONFIG_DIR / f"{name_or_path}.json"
+    if DERIVED.match(name_or_path):
+        return _write_derived(name_or_path)
     path = Path(name_or_path)
     if not path.is_file():
         raise ConfigError(
             f"runtime.deepspeed: {name_or_path!r} is neither a bundled config "
-            f"({', '.join(BUNDLED)}) nor a file"
+            f"({', '.join(BUNDLED)}), a derived one (zero<1-3>_<bf16|fp32|cpu>[_offload_optimizer"
+            f"|_offload_all]) nor a file"
         )
+    return path
+
+
+def _write_derived(name: str) -> Path:
+    path = Path(tempfile.gettempdir()) / "pixel-deepspeed" / f"{name}.json"
+    data = json.dumps(derived_deepspeed_config(name), indent=2, sort_keys=True) + "\n"
+    if not path.is_file() or path.read_text(encoding="utf-8") != data:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{name}.{os.getpid()}.tmp")
+        tmp.write_text(data, encoding="utf-8")
+        os.replace(tmp, path)  # atomic: ranks writing at once all leave the same bytes
     return path
 
 

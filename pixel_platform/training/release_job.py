@@ -1,6 +1,8 @@
 """Training on a published release and evaluating the result (no Dagster here).
 
-``train_on_release`` refuses a release that did not pass every gate, both as recorded in its
+``train_on_release`` first resolves the launch settings (``training.launch_settings``: a job that
+cannot run where it is sent is refused before anything is stored or submitted), then refuses a
+release that did not pass every gate, both as recorded in its
 manifest and as a fresh run of the gates over the published files (Dagster's declarative
 automation does not honour blocking checks, so this is the last line before spending GPU hours),
 then submits the job and waits for it. ``evaluate_on_release`` scores a locally trained model on
@@ -13,10 +15,11 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pixel_platform.core.errors import ConfigError
 from pixel_platform.registry.model import Registry
 from pixel_platform.release import GateContext, load_manifest, run_gates
 from pixel_platform.release.layout import RELEASES_PREFIX, prefix_of
@@ -24,13 +27,13 @@ from pixel_platform.storage.base import ObjectStore
 from pixel_platform.training.backends.base import TrainingBackend
 from pixel_platform.training.backends.local import LocalBackend
 from pixel_platform.training.checkpoints import FINAL_MODEL
-from pixel_platform.training.config import load_config
+from pixel_platform.training.config import TrainConfig, load_config
 from pixel_platform.training.evaluate import TARGETS
+from pixel_platform.training.launch_settings import Launch, LaunchSettings
 from pixel_platform.training.paths import EVALUATION_DIR, evaluation_report_key
-from pixel_platform.training.spec import DEFAULT_IMAGE, make_spec, save_spec
+from pixel_platform.training.spec import TrainingJobSpec, make_spec, save_spec
 
 LOCAL = "local"  # the backend that trains in a subprocess on this machine
-REMOTE_DEEPSPEED = "zero2_bf16"  # the DeepSpeed config of remote jobs; local jobs use none
 
 
 class Refused(Exception):
@@ -39,16 +42,26 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class JobSettings:
-    """Where and how a training job runs (the Dagster training resource's fields)."""
+    """Where and how a training job runs (the Dagster training resource's fields and the run's
+    launch settings)."""
 
-    backend: str  # "local" or "ovh"
     config_path: str | None  # a TrainConfig YAML (None: bundled defaults)
     data_bucket: str
     checkpoint_bucket: str
-    flavor: str
-    gpus: int
-    image: str | None
     poll_interval_s: float
+    launch: LaunchSettings = field(default_factory=LaunchSettings)  # backend, GPUs, ZeRO, …
+
+    @property
+    def backend(self) -> str:
+        return self.launch.backend
+
+    def resolve(self) -> tuple[TrainConfig, Launch]:
+        """The training config and the checked launch settings; ``Refused`` names the field."""
+        try:
+            config = load_config(self.config_path)
+            return config, self.launch.resolve(config)
+        except ConfigError as exc:
+            raise Refused(f"launch settings refused: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,7 @@ class TrainedModel:
     checkpoints: str  # the run's checkpoint root: a local directory or an s3:// URI
     stages: list[str]
     waited_s: float
+    launch: Launch  # the resolved launch settings the job ran with
 
 
 def require_passing_gates(store: ObjectStore, registry: Registry, version: str) -> dict[str, Any]:
@@ -88,21 +102,13 @@ def train_on_release(
 ) -> TrainedModel:
     """Check the release's gates, submit a job training on it, and wait for the job to end.
 
+    The launch settings are checked first (``Refused``: nothing is stored or submitted);
     ``open_backend`` is called only once the release is known to be trainable; ``log`` hears of
     the submission and every line of the job's log.
     """
+    config, launch = settings.resolve()
     require_passing_gates(store, registry, version)
-    spec = make_spec(
-        store,
-        version,
-        data_bucket=settings.data_bucket,
-        checkpoint_bucket=settings.checkpoint_bucket,
-        config=load_config(settings.config_path),
-        flavor=settings.flavor,
-        gpus=settings.gpus,
-        default_deepspeed=None if settings.backend == LOCAL else REMOTE_DEEPSPEED,
-        image=settings.image or DEFAULT_IMAGE,
-    )
+    spec = build_spec(store, version, settings, config, launch)
     spec_key = save_spec(store, spec)
     backend = open_backend()
     job_id = backend.submit(spec)
@@ -121,6 +127,46 @@ def train_on_release(
         checkpoints=checkpoints,
         stages=list(outcome.checkpoints.get("stages", [])),
         waited_s=outcome.waited_s,
+        launch=launch,
+    )
+
+
+def build_spec(
+    store: ObjectStore,
+    version: str,
+    settings: JobSettings,
+    config: TrainConfig | None = None,
+    launch: Launch | None = None,
+) -> TrainingJobSpec:
+    """The job spec for ``version`` under ``settings`` (resolved here unless given)."""
+    if config is None or launch is None:
+        config, launch = settings.resolve()
+    return launch_spec(
+        store,
+        version,
+        config,
+        launch,
+        data_bucket=settings.data_bucket,
+        checkpoint_bucket=settings.checkpoint_bucket,
+    )
+
+
+def launch_spec(
+    store: ObjectStore, version: str, config: TrainConfig, launch: Launch, **spec: Any
+) -> TrainingJobSpec:
+    """``make_spec`` with what resolved ``launch`` settings decide (image, flavor, GPUs, timeout,
+    DeepSpeed config and precision); ``spec``: the rest of ``make_spec``'s arguments."""
+    return make_spec(
+        store,
+        version,
+        config=config,
+        hyperparameters=launch.hyperparameters,
+        image=launch.image,
+        flavor=launch.flavor,
+        gpus=launch.gpus,
+        timeout_s=launch.timeout_s,
+        default_deepspeed=None,  # the launch settings chose (ZeRO-3 bf16 on OVH by default)
+        **spec,
     )
 
 

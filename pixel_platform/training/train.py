@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import shutil
 import sys
@@ -71,14 +72,52 @@ def _rank() -> tuple[bool, bool]:
     return os.environ.get("RANK", "0") == "0", os.environ.get("LOCAL_RANK", "0") == "0"
 
 
-def _stage_steps(config: TrainConfig, stages: list[Stage]) -> dict[str, int]:
+def _world_size() -> int:
+    try:
+        return max(1, int(os.environ.get("WORLD_SIZE", "1")))
+    except ValueError:
+        return 1
+
+
+def phase_b_budget(config: TrainConfig, stages: list[Stage], world_size: int = 1) -> int:
+    """Phase B's step budget when ``sft.total_steps`` is unset: what the stages would train on
+    their own — ``sft.max_steps`` each when set, else ``num_train_epochs`` over each stage's train
+    records in the release (capped by ``data.max_records_per_stage``) at the effective batch size
+    (per-device batch × gradient accumulation × processes). Packing is not counted."""
+    sft = config.sft
+    batch = max(1, sft.per_device_train_batch_size * sft.gradient_accumulation_steps * world_size)
+    total = 0
+    for stage in stages:
+        if sft.max_steps > 0:
+            total += sft.max_steps
+            continue
+        records = stage.records.get("train", 0)
+        if config.data.max_records_per_stage is not None:
+            records = min(records, config.data.max_records_per_stage)
+        total += max(1, math.ceil(sft.num_train_epochs * records / batch))
+    return total
+
+
+def _stage_steps(
+    config: TrainConfig, stages: list[Stage], world_size: int | None = None
+) -> dict[str, int]:
+    """Steps per stage. Phase B's budget (``sft.total_steps``, else ``phase_b_budget`` from the
+    release's counts) is always split by curriculum weight, so the weights apply by default."""
     steps = {
         s.id: (config.preference.max_steps if s.kind == "preference" else config.sft.max_steps)
         for s in stages
     }
-    if config.sft.total_steps is not None:
-        phase_b = [s for s in stages if s.phase == "B"]
-        steps.update(split_budget(phase_b, config.sft.total_steps))
+    phase_b = [s for s in stages if s.phase == "B"]
+    if not phase_b:
+        return steps
+    total = config.sft.total_steps
+    source = "sft.total_steps"
+    if total is None:
+        total = phase_b_budget(config, phase_b, world_size or _world_size())
+        source = "the release's train counts"
+    split = split_budget(phase_b, total)
+    log.info("curriculum: %d phase B steps (from %s) by weight: %s", total, source, split)
+    steps.update(split)
     return steps
 
 

@@ -39,11 +39,16 @@ def test_definitions_keys() -> None:
         for key in graph.asset_check_keys
         if key.asset_key == dg.AssetKey("dataset_release")
     }
-    assert release_checks == {f"dataset_release_{g}" for g in gates}
+    assert release_checks == {f"dataset_release_{g}" for g in gates} | {"dataset_release_bias_qa"}
     for key in graph.asset_check_keys:
-        # evaluation metrics are reports against targets, not gates: everything else blocks
-        if key.asset_key != dg.AssetKey("model_evaluation"):
+        # evaluation metrics and the Bias/QA report are reports against targets, not gates:
+        # everything else blocks
+        reports = key.asset_key == dg.AssetKey("model_evaluation") or key.name.endswith("bias_qa")
+        if not reports:
             assert graph.get_check_spec(key).blocking, key
+    assert not graph.get_check_spec(
+        dg.AssetCheckKey(dg.AssetKey("dataset_release"), "dataset_release_bias_qa")
+    ).blocking
 
     assert {s.name for s in defs.schedules or []} == {"nightly_release_schedule"}
     job_names = {job.name for job in defs.resolve_all_job_defs()}
@@ -136,7 +141,7 @@ def test_step_keys_do_not_repeat_the_asset_name() -> None:
     assert not doubled
     release = dg.AssetKey("dataset_release")
     release_checks = {key.name for key in graph.asset_check_keys if key.asset_key == release}
-    assert len(release_checks) == 11
+    assert len(release_checks) == 12  # eleven gates and the Bias/QA warnings
     for check in release_checks:
         assert [out.name for out in nodes[check].output_defs] == [check]
 

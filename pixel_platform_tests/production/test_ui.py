@@ -243,9 +243,10 @@ def test_materialize_a_family_partition_from_the_ui(
     assert page.get_by_text("S3", exact=True).count() == 0
     _shot(page, "03_cptsd_lineage.png")
 
-    # 4. The release asset lists its ten blocking gate checks.
+    # 4. The release asset lists its eleven blocking gate checks and the Bias/QA warnings.
     page.goto(f"{base}/assets/dataset_release?view=checks", wait_until="networkidle")
-    page.get_by_text(f"Checks ({len(GATES)})").wait_for()
+    page.get_by_text(f"Checks ({len(GATES) + 1})").wait_for()
+    page.get_by_text("dataset_release_bias_qa", exact=True).first.wait_for()
     for gate in GATES:
         page.get_by_text(f"dataset_release_{gate}", exact=True).first.wait_for()
     _shot(page, "04_release_checks.png")

@@ -1,7 +1,8 @@
 """A nightly build from the last build's caches (``release.input_cache``, ``release.scan_cache``)
 publishes exactly what a full rebuild of the same inputs publishes: every shard, the compiled
-file, the exports, quarantine and stats byte for byte, the manifest equal but for what names the
-build itself (build id, timings, memo and cache counters) and the input files' local ETags."""
+file, the exports, quarantine, stats and the Bias/QA report byte for byte, the manifest equal
+but for what names the build itself (build id, timings, memo and cache counters) and the input
+files' local ETags."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from typing import Any
 
 import orjson
 
+from pixel_platform.core.record import content_hash
 from pixel_platform.registry.model import Registry
 from pixel_platform.release import ReleaseResult
 from pixel_platform.release.input_cache import SPLIT_PLACEHOLDER, Routed, fill_split, placeholder_at
-from pixel_platform.release.layout import INPUT_CACHE_PREFIX
+from pixel_platform.release.layout import BIAS_QA, INPUT_CACHE_PREFIX
 from pixel_platform.release.stats import RecordStats
 from pixel_platform.storage.local import LocalObjectStore
 from pixel_platform_tests.release.support import build_from
@@ -27,6 +29,7 @@ from pixel_platform_tests.release.synthetic import (
 )
 
 NEW = 12  # records a night brings to one family
+MENTION = " As a Muslim woman and an immigrant, I feel anxious."  # for the Bias/QA report
 
 
 def _digests(store: LocalObjectStore, keys: list[str]) -> dict[str, str]:
@@ -45,6 +48,11 @@ def _night(store: LocalObjectStore, registry: Registry, inputs: SyntheticInputs)
     repaired = orjson.loads(lines[0])
     repaired["metadata"]["repaired"] = {"turns": [1], "kinds": ["mojibake"]}
     lines[0] = orjson.dumps(repaired)
+    for i in range(1, NEW, 3):  # a group mention in every third new record's first user turn
+        record = orjson.loads(lines[i])
+        record["messages"][1]["content"] += MENTION
+        record["metadata"]["content_hash"] = content_hash(record["messages"])
+        lines[i] = orjson.dumps(record)
     store.write_bytes(key, store.read_bytes(key) + b"\n".join(lines) + b"\n")
     inputs.accounting[family]["raw_in"] += NEW
     return family
@@ -113,6 +121,11 @@ def test_a_nightly_from_the_caches_equals_a_full_rebuild(
             assert (mine / path).read_bytes() == (theirs / path).read_bytes(), path
     assert _comparable(nightly.manifest) == _comparable(full.manifest)
     assert nightly.manifest["counts"]["total"] == v1.manifest["counts"]["total"] + NEW
+    # The Bias/QA report is among the files compared, and counted the night's mentions.
+    assert BIAS_QA in files
+    bias = orjson.loads((mine / BIAS_QA).read_bytes())
+    assert bias["records"] == nightly.manifest["counts"]["total"]
+    assert bias["groups"]["religion/muslim"]["user_turns"] == len(range(1, NEW, 3))
 
 
 def test_record_stats_round_trip_through_their_cached_state(registry: Registry) -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from pixel_platform.registry.model import Registry
 from pixel_platform.release import build_release, iter_released
+from pixel_platform.release.bias_qa import load_vocabulary
 from pixel_platform.release.layout import SPLITS
 from pixel_platform.release.report import LANGUAGE_NAMES, render_report
 from pixel_platform.storage.local import LocalObjectStore
@@ -118,7 +119,8 @@ def test_every_bar_shows_its_number(report: Report) -> None:
         values = [int(s.attrs["data-value"]) for s in row.find_all(**{"class": "bar"})]
         (shown,) = row.find_all(**{"class": "value"})
         assert shown.text() == f"{sum(values):,} ({' | '.join(f'{v:,}' for v in values)})"
-    assert len(stacked) == 17 + 8  # families and stages
+    topics = len(load_vocabulary().topics) + 1  # the Bias/QA topics per split, unclassified too
+    assert len(stacked) == 17 + 8 + topics  # families, stages and topics
     assert checked + len(SPLITS) * len(stacked) == len(report.root.with_attr("data-value"))
 
 

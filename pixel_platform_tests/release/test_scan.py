@@ -146,3 +146,39 @@ def test_a_remote_store_travels_to_a_worker_as_its_settings(
     arrived = ScanSettings.arrived(blob)
     assert arrived.store is not store and arrived.parts == {"hash"}
     assert arrived.store.read_bytes("probe/one.txt") == b"written by the parent"
+
+
+def test_the_duplicate_index_grouped_on_disk_equals_the_one_in_memory(
+    built: Built, tmp_path: Path
+) -> None:
+    """Past ``in_memory_max_records`` the gates' LSH buckets are grouped on disk (as dedup does,
+    from a signature file read a chunk at a time): the same exact groups and near pairs."""
+    release_dir = tmp_path / "release"
+    shutil.copytree(built.release_dir, release_dir)
+    train = sorted((release_dir / "shards" / "train").glob("*.jsonl"))[0]
+    shards = release_dir / "shards"
+    other = next(p for split in ("val", "test") for p in (shards / split).glob("*.jsonl"))
+    source = orjson.loads(train.read_bytes().splitlines()[0])
+    lines = other.read_bytes().splitlines()
+    copy = orjson.loads(lines[0])
+    copy["messages"] = source["messages"]  # a train conversation again in another split
+    edited = orjson.loads(lines[-1])
+    edited["messages"] = [dict(m) for m in source["messages"]]
+    edited["messages"][-1]["content"] += " Take care."  # and a near copy of it
+    lines[0], lines[-1] = orjson.dumps(copy), orjson.dumps(edited)
+    other.write_bytes(b"\n".join(lines) + b"\n")
+    manifest = orjson.loads((release_dir / "manifest.json").read_bytes())
+    ctx = GateContext.from_manifest(built.registry, manifest)
+    on_disk_ctx = replace(ctx, dedup=replace(ctx.dedup, in_memory_max_records=16))
+
+    def index(gate_ctx: GateContext) -> Any:
+        view = ReleaseView(LocalObjectStore(release_dir), "")
+        return view.scan(gate_ctx, frozenset({"duplicates"})).duplicates
+
+    in_memory, on_disk = index(ctx), index(on_disk_ctx)
+    assert len(in_memory.uids) > 16  # so the second really went to disk
+    assert on_disk.uids == in_memory.uids and on_disk.hashes == in_memory.hashes
+    assert on_disk.near_left.tolist() == in_memory.near_left.tolist()
+    assert on_disk.near_right.tolist() == in_memory.near_right.tolist()
+    assert on_disk.near_similarity.tolist() == in_memory.near_similarity.tolist()
+    assert in_memory.near_left.size >= 1  # the planted near copy was found

@@ -115,3 +115,31 @@ def test_submit_help_names_defaults_and_environment(capsys: pytest.CaptureFixtur
     for needed in ("OVH_AI_TOKEN", "PIXEL_TRAINER_IMAGE", "PIXEL_CHECKPOINT_BUCKET",
                    "OVH_AI_DATASTORE_ALIAS", "PIXEL_CHECKPOINT_ROOT", "default 86400"):  # fmt: skip
         assert needed in text, needed
+
+
+def test_submit_takes_the_launchpad_defaults_and_refusals(
+    bucket: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI resolves the same ``LaunchSettings`` as Dagster: 4×H100 ZeRO-3 bf16 on OVH by
+    default, and a setting that cannot run is refused before anything is stored."""
+    from pixel_platform.training.launch_settings import LaunchSettingsError
+
+    (bucket / "exports/releases/LATEST").write_bytes(orjson.dumps({"version": "v2026-01-05"}))
+    config = tmp_path / "train.yaml"
+    config.write_text("model:\n  base_model: my-org/my-model\n")
+    base = ["train", "submit", "--backend", "ovh", "--storage-root", str(bucket)]
+    assert run_cli([*base, "--config", str(config), "--dry-run"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["resources"] == {"flavor": "h100-1-gpu", "gpu": 4}
+    command = body["command"]
+    assert command[command.index("--runtime.deepspeed") + 1] == "zero3_bf16"
+
+    assert run_cli([*base, "--config", str(config), "--dry-run", "--zero-stage", "2"]) == 0
+    command = json.loads(capsys.readouterr().out)["command"]
+    assert command[command.index("--runtime.deepspeed") + 1] == "zero2_bf16"
+
+    with pytest.raises(LaunchSettingsError, match=r"gpus: 8 GPUs do not fit one OVH"):
+        run_cli([*base, "--config", str(config), "--gpus", "8"])
+    with pytest.raises(LaunchSettingsError, match=r"precision: bf16 is not supported"):
+        run_cli([*base, "--config", str(config), "--flavor", "ai1-1-gpu", "--dry-run"])
+    assert not (bucket / "training").exists()

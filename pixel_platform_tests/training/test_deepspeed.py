@@ -17,22 +17,30 @@ import pytest
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.training.launch import (
     BUNDLED,
+    CONFIG_DIR,
     TRAIN_MODULE,
     check_precision,
+    deepspeed_config_name,
     deepspeed_config_path,
     launch_command,
 )
 from pixel_platform_tests.training.support import requires_training_stack
 
-EXPECTED = {  # name -> (zero stage, bf16)
+EXPECTED = {  # name -> (zero stage, bf16): the bundled configs, then derived ones
     "zero2_bf16": (2, True),
     "zero3_bf16": (3, True),
     "zero2_cpu": (2, False),
+    "zero1_bf16": (1, True),
+    "zero3_fp32": (3, False),
+    "zero3_cpu": (3, False),
+    "zero2_bf16_offload_optimizer": (2, True),
+    "zero3_bf16_offload_all": (3, True),
 }
+assert set(BUNDLED) <= set(EXPECTED)
 
 
 @requires_training_stack
-@pytest.mark.parametrize("name", BUNDLED)
+@pytest.mark.parametrize("name", EXPECTED)
 def test_configs_validate_with_deepspeed(name: str) -> None:
     pytest.importorskip("deepspeed")
     from deepspeed.runtime.config import DeepSpeedConfig
@@ -62,6 +70,21 @@ def test_configs_validate_with_deepspeed(name: str) -> None:
     assert ds.optimizer_params["torch_adam"] is True  # no JIT-compiled optimizer needed
     if stage == 3:
         assert ds.zero_config.gather_16bit_weights_on_model_save is True
+    offload = ds.zero_config.offload_optimizer
+    assert (offload is not None and offload.device == "cpu") is ("offload" in name)
+    params = ds.zero_config.offload_param
+    assert (params is not None and params.device == "cpu") is name.endswith("_offload_all")
+
+
+def test_derived_config_names() -> None:
+    assert deepspeed_config_name(0, "bf16") is None  # stage 0: no DeepSpeed
+    assert deepspeed_config_name(3, "bf16") == "zero3_bf16"  # the bundled file, unchanged
+    assert deepspeed_config_path("zero3_bf16") == CONFIG_DIR / "zero3_bf16.json"
+    assert deepspeed_config_name(2, "fp32", cpu=True) == "zero2_cpu"
+    assert deepspeed_config_name(3, "bf16", "optimizer_and_params") == "zero3_bf16_offload_all"
+    path = deepspeed_config_path("zero1_fp32")
+    assert path.read_bytes() == deepspeed_config_path("zero1_fp32").read_bytes()  # stable
+    assert json.loads(path.read_text())["zero_optimization"]["stage"] == 1
 
 
 def test_precision_must_match_the_config() -> None:

@@ -13,6 +13,7 @@ from pixel_platform.registry.model import DEFAULT_REGISTRY, Registry, load_regis
 from pixel_platform.storage.local import LocalObjectStore
 from pixel_platform.training.backends.base import JobOutcome, JobState, TrainingBackend
 from pixel_platform.training.evaluate import TARGETS
+from pixel_platform.training.launch_settings import LaunchSettings
 from pixel_platform.training.paths import evaluation_report_key
 from pixel_platform.training.release_job import (
     Evaluation,
@@ -26,14 +27,11 @@ from pixel_platform_tests.release.support import build_synthetic
 from pixel_platform_tests.training.release_fixture import VERSION, write_release
 
 SETTINGS = JobSettings(
-    backend="ovh",
     config_path=None,
     data_bucket="data",
     checkpoint_bucket="ckpt",
-    flavor="h100-1-gpu",
-    gpus=1,
-    image=None,
     poll_interval_s=0.0,
+    launch=LaunchSettings(backend="ovh", gpus=1),
 )
 
 

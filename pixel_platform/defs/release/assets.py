@@ -19,6 +19,12 @@ succeeds, its log says which version is current, the checks (which would re-read
 release) are skipped, and no new version is published. Set ``force: true`` in the run config to
 build anyway.
 
+The Bias/QA report (``reports/bias_qa.json``, ``release.bias_qa``) has a NON-blocking check,
+``dataset_release_bias_qa`` (severity WARN): its thresholds (``release/bias_qa.yaml``, or the
+run config's ``bias_qa_thresholds``) turn the report's numbers into warnings that ask a person
+to look; its metadata carries counts, rates and group names only. With ``require_review``
+(the YAML or the run config) ``LATEST`` waits for ``pixel-platform review sign-off``.
+
 The policy is the core's: ``release.recorded`` (the build's result or a recomputed one) and
 ``release.summary`` (what a build says about itself); the assets read resources and the instance,
 and turn those results into checks and metadata.
@@ -28,6 +34,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
+import orjson
 from pydantic import Field
 
 from pixel_platform.defs.curation.resources import CurationConfigResource
@@ -44,7 +51,15 @@ from pixel_platform.defs.release.records import (
 from pixel_platform.defs.resources import RegistryResource, StorageResource
 from pixel_platform.pipeline.release import UpToDate, build_pipeline_release
 from pixel_platform.release import GATES, ReleaseResult, load_manifest
-from pixel_platform.release.layout import FINAL_PREFIX, LATEST, RELEASES_PREFIX
+from pixel_platform.release.bias_qa import Thresholds, check_summary, evaluate, load_bias_qa_config
+from pixel_platform.release.layout import (
+    BIAS_QA,
+    FINAL_PREFIX,
+    LATEST,
+    RELEASES_PREFIX,
+    key_in,
+    prefix_of,
+)
 from pixel_platform.release.options import NO_REUSE
 from pixel_platform.release.recorded import published_gate_result
 from pixel_platform.release.signing import signing_key_path_from_env
@@ -81,6 +96,17 @@ class ReleaseBuildConfig(dg.Config):
         description="Reuse the last build's work on input partitions and shards whose bytes did"
         " not change (release.input_cache, release.scan_cache): the files are the same either"
         " way. false: read every partition and scan every shard again.",
+    )
+    require_review: bool | None = Field(
+        default=None,
+        description="LATEST moves only after pixel-platform review sign-off approves the"
+        " release's Bias/QA report; empty: release/bias_qa.yaml decides (default false).",
+    )
+    bias_qa_thresholds: dict[str, float] = Field(
+        default_factory=dict,
+        description="Warning thresholds of the Bias/QA report over release/bias_qa.yaml's"
+        " (min_replies, reply_words_ratio, hotline_rate_gap, referral_rate_gap,"
+        " unsafe_rate_max, min_topic_share).",
     )
 
 
@@ -126,6 +152,9 @@ def dataset_release(
             signing_key_path=signing_key_path_from_env(),
             coverage_waivers=run_config_waivers(context, config),
             gate_workers=config.gate_workers,
+            bias_qa=load_bias_qa_config().with_overrides(
+                {"require_review": config.require_review, "thresholds": config.bias_qa_thresholds}
+            ),
             progress=progress,
             **({} if config.reuse else NO_REUSE),
         )
@@ -144,6 +173,13 @@ def dataset_release(
         )
     else:
         context.log.info("release %s passed every gate", result.version)
+    if result.awaiting_review:
+        context.log.info(
+            "release %s: LATEST waits for the review of its Bias/QA report (pixel-platform "
+            "review sign-off --version %s --reviewer ID)",
+            result.version,
+            result.version,
+        )
     # Versions and digests only: what `pixel-platform verify --manifest-digest` takes.
     context.log.info(
         "release %s manifest %s, signed by %s",
@@ -164,6 +200,7 @@ def release_metadata(
         "records": summary.records,
         "gates_passed": summary.passed,
         "latest_moved": result.latest_moved,
+        "awaiting_review": result.awaiting_review,
         "inputs_from_cache": result.inputs_from_cache,
         "shards_from_cache": next(
             (int(g.metadata.get("shards_from_cache", 0)) for g in result.gates if g.name == "pii"),
@@ -272,4 +309,67 @@ def build_gate_check(gate: str) -> dg.AssetChecksDefinition:
     )
 
 
-gate_checks = [build_gate_check(gate) for gate in GATES]
+BIAS_QA_CHECK = "dataset_release_bias_qa"
+
+
+def build_bias_qa_check() -> dg.AssetChecksDefinition:
+    """The Bias/QA report's warnings as a non-blocking check (severity WARN), built from an op
+    like the gate checks so that its step key is its name."""
+    spec = dg.AssetCheckSpec(
+        BIAS_QA_CHECK,
+        asset=RELEASE_KEY,
+        blocking=False,
+        description="Bias/QA report (reports/bias_qa.json): topic coverage and how replies differ"
+        " across the groups users mention, against the thresholds in release/bias_qa.yaml."
+        " Warns, never blocks.",
+    )
+
+    @dg.op(
+        name=BIAS_QA_CHECK,
+        ins={RELEASE_INPUT: dg.In(dg.Nothing)},
+        out={BIAS_QA_CHECK: dg.Out(None)},
+        description=spec.description,
+    )
+    def bias_qa_check(
+        context: dg.AssetCheckExecutionContext, storage: StorageResource
+    ) -> dg.AssetCheckResult:
+        latest = latest_release(context)
+        store = storage.store()
+        key = key_in(prefix_of(RELEASES_PREFIX, latest[0]), BIAS_QA) if latest else None
+        if key is None or store.head(key) is None:
+            return dg.AssetCheckResult(
+                check_name=BIAS_QA_CHECK,
+                passed=False,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"error": "no Bias/QA report: no release yet, or one built before it"},
+            )
+        document = orjson.loads(store.read_bytes(key))
+        warnings = evaluate(document, Thresholds.from_dict(document.get("thresholds")))
+        summary = check_summary(document, warnings)
+        return dg.AssetCheckResult(
+            check_name=BIAS_QA_CHECK,
+            passed=not warnings,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "version": latest[0] if latest else "",
+                **{k: v for k, v in summary.items() if k != "warnings"},
+                "warnings": md_table(
+                    ["warning", "group or topic", "value", "reference", "limit"],
+                    [
+                        [w["kind"], w["name"], w["value"], w.get("reference", ""), w["limit"]]
+                        for w in warnings
+                    ],
+                ),
+            },
+        )
+
+    return dg.AssetChecksDefinition.create(
+        keys_by_input_name={RELEASE_INPUT: RELEASE_KEY},
+        node_def=bias_qa_check,
+        check_specs_by_output_name={BIAS_QA_CHECK: spec},
+        can_subset=False,
+    )
+
+
+# Every check of the release: the blocking gates and the Bias/QA warnings.
+gate_checks = [*(build_gate_check(gate) for gate in GATES), build_bias_qa_check()]

@@ -12,7 +12,7 @@ from pixel_platform.defs.ingest.metadata import md_table
 from pixel_platform.defs.release.assets import RELEASE_KEY
 from pixel_platform.defs.resources import RegistryResource, StorageResource
 from pixel_platform.defs.training.checks import evaluation_check_result, evaluation_check_specs
-from pixel_platform.defs.training.resources import TrainingBackendResource
+from pixel_platform.defs.training.resources import TrainingBackendResource, TrainingLaunchConfig
 from pixel_platform.training.evaluate import TARGETS
 from pixel_platform.training.release_job import (
     Refused,
@@ -40,12 +40,15 @@ def _release_version(context: dg.AssetExecutionContext) -> str:
     description=(
         "Curriculum SFT (TRL, assistant-only loss, stages in order) then preference alignment"
         " (DPO/ORPO/KTO) on the latest release, as a DeepSpeed job on OVH AI Training or locally."
-        " Refuses a release that did not pass every gate. Records job id, state, spec and"
-        " checkpoint keys."
+        " Launch settings (backend, GPUs, ZeRO stage, offload, precision, image, flavor,"
+        " timeout) are run config; a job that cannot run where it is sent is refused before"
+        " submission. Refuses a release that did not pass every gate. Records job id, state,"
+        " spec and checkpoint keys."
     ),
 )
 def trained_model(
     context: dg.AssetExecutionContext,
+    config: TrainingLaunchConfig,
     storage: StorageResource,
     registry: RegistryResource,
     training: TrainingBackendResource,
@@ -53,24 +56,30 @@ def trained_model(
     store = storage.store()
     version = _release_version(context)
     store_root = storage.local_path if storage.backend == "local" else f"s3://{storage.bucket}"
+    settings = training.job_settings(config)
+    backend = settings.backend
     try:
         trained = train_on_release(
             store,
             registry.load(),
             version,
-            training.job_settings(),
+            settings,
             open_backend=lambda: training.open(
-                store_root, checkpoint_store=store if training.backend == "ovh" else None
+                store_root, checkpoint_store=store if backend == "ovh" else None, backend=backend
             ),
             log=lambda line: context.log.info(line),
         )
     except Refused as exc:
         raise dg.Failure(str(exc)) from None
+    launch = trained.launch
     return dg.MaterializeResult(
         metadata={
             "release": trained.release,
             "job_id": trained.job_id,
-            "backend": training.backend,
+            "backend": backend,
+            "gpus": launch.gpus,
+            "deepspeed": launch.deepspeed or "none",
+            "precision": launch.precision,
             "state": trained.state,
             "spec": dg.MetadataValue.path(store.uri(trained.spec_key)),
             "checkpoints": trained.checkpoints,
@@ -80,12 +89,15 @@ def trained_model(
     )
 
 
-def _model_dir(context: dg.AssetExecutionContext) -> tuple[str, str]:
+def _model_dir(context: dg.AssetExecutionContext, default_backend: str) -> tuple[str, str, str]:
+    """Checkpoints, release and backend of the latest ``trained_model`` (the backend a run chose
+    in the launchpad, else the resource's)."""
     event = context.instance.get_latest_materialization_event(dg.AssetKey("trained_model"))
     if event is None or event.asset_materialization is None:
         raise dg.Failure("no trained_model materialization yet")
     metadata = event.asset_materialization.metadata
-    return str(metadata["checkpoints"].value), str(metadata["release"].value)
+    backend = str(metadata["backend"].value) if "backend" in metadata else default_backend
+    return str(metadata["checkpoints"].value), str(metadata["release"].value), backend
 
 
 @dg.asset(
@@ -102,13 +114,13 @@ def _model_dir(context: dg.AssetExecutionContext) -> tuple[str, str]:
 def model_evaluation(
     context: dg.AssetExecutionContext, storage: StorageResource, training: TrainingBackendResource
 ) -> dg.MaterializeResult:
-    checkpoints, version = _model_dir(context)
+    checkpoints, version, backend = _model_dir(context, training.backend)
     try:
-        require_local_checkpoints(training.backend)
+        require_local_checkpoints(backend)
     except Refused as exc:
         raise dg.Failure(str(exc)) from None
     store = storage.store()
-    evaluation = evaluate_on_release(store, training.backend, checkpoints, version)
+    evaluation = evaluate_on_release(store, backend, checkpoints, version)
     return dg.MaterializeResult(
         metadata={
             "release": evaluation.release,
