@@ -72,6 +72,10 @@ GX_BATCH_ROWS = 50_000  # rows held and validated at a time: ~70 MB of Great Exp
 # Below this many shard bytes a pool's start-up (each worker imports the PII scanner and Great
 # Expectations) costs more than it saves: scan in this process.
 PARALLEL_MIN_BYTES = 64 * 1024 * 1024
+# Past this many released records the gates group the LSH buckets on disk (``lsh.spill_bands``):
+# in memory they cost ~1 KB a record (bucket hashes, low signature bytes, sort copies), 0.5 GB
+# at 1M conversations; on disk a band at a time. Same pairs either way (``lsh``'s module doc).
+GATE_LSH_IN_MEMORY_MAX = 100_000
 
 PARTS = ("pii", "provenance", "hash", "split", "stats", "duplicates")  # what the gates scan for
 BIAS = "bias"  # and the Bias/QA report's counts (release.bias_qa): scanned by the build only
@@ -851,7 +855,8 @@ def _duplicate_index(
 ) -> DuplicateIndex:
     """Exact groups and verified near-duplicate pairs by the dedup package's own definition
     (``curation.dedup.near``: LSH, then exact Jaccard), so "near" means here what dedup means.
-    Past ``in_memory_max_records`` records the LSH buckets are grouped on disk, as dedup does."""
+    Past ``GATE_LSH_IN_MEMORY_MAX`` records (or dedup's ``in_memory_max_records``) the LSH
+    buckets are grouped on disk."""
     signatures = spill.rows_file()
     if not spill.rows:
         empty = np.zeros(0, np.int64)
@@ -875,7 +880,8 @@ def _duplicate_index(
     try:
         near = near_duplicates(
             signatures, np.arange(len(uids), dtype=np.int64), ctx.dedup, texts, spill.work,
-            CandidateStats(), on_disk=spill.rows > ctx.dedup.in_memory_max_records,
+            CandidateStats(),
+            on_disk=spill.rows > min(ctx.dedup.in_memory_max_records, GATE_LSH_IN_MEMORY_MAX),
         )  # fmt: skip
         near.shingles.close()
     finally:
