@@ -75,6 +75,19 @@ def _signal_group(pid: int, sig: int) -> None:
         os.killpg(pid, sig)
 
 
+def _as_a_service_manager_starts_it() -> None:
+    """In the child, before exec: SIGTERM, SIGINT and SIGHUP at their defaults and no signal
+    blocked, as a shell or service manager starts a process. Ignored signals survive exec, and
+    the suite's process may ignore SIGTERM: run as a background job (``.ci/run &``, nohup) it
+    starts with SIGINT ignored, and every in-process Dagster run then maps SIGTERM to SIGINT's
+    handler (``dagster._utils.interrupts.setup_interrupt_handlers``), i.e. ignores it too. A make
+    started so never acts on TERM, nor can the script under it trap it (``make ui`` outlived its
+    SIGTERM in full-suite runs started in the background, never alone)."""
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+
+
 def start(
     name: str,
     command: Sequence[str],
@@ -93,6 +106,7 @@ def start(
             env=dict(env),
             cwd=cwd,
             start_new_session=True,
+            preexec_fn=_as_a_service_manager_starts_it,
         )
     return Proc(name, popen, log_path)
 

@@ -45,6 +45,7 @@ from typing import Any
 import pytest
 
 from pixel_platform.cli.common import seed_sample
+from pixel_platform.defs.release.assets import BIAS_QA_CHECK, BIAS_QA_DESCRIPTION
 from pixel_platform.defs.release.descriptions import gate_description
 from pixel_platform.defs.training.checks import metric_description
 from pixel_platform.release import GATES
@@ -285,6 +286,7 @@ def _check_descriptions(page: Any, base: str, asset: str, expected: dict[str, st
 def test_checks_are_described_for_users(ui_server: tuple[str, GraphQL], page: Any) -> None:
     base, _ = ui_server
     gates = {f"dataset_release_{gate}": gate_description(gate) for gate in GATES}
+    gates[BIAS_QA_CHECK] = BIAS_QA_DESCRIPTION  # the non-blocking Bias/QA warnings
     _check_descriptions(page, base, "dataset_release", gates)
     metrics = {f"model_evaluation_{m}": metric_description(m) for m in TARGETS}
     _check_descriptions(page, base, "model_evaluation", metrics)

@@ -143,3 +143,31 @@ def test_submit_takes_the_launchpad_defaults_and_refusals(
     with pytest.raises(LaunchSettingsError, match=r"precision: bf16 is not supported"):
         run_cli([*base, "--config", str(config), "--flavor", "ai1-1-gpu", "--dry-run"])
     assert not (bucket / "training").exists()
+
+
+def test_a_local_job_stops_on_term_even_when_its_submitter_ignores_term(
+    bucket: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pipeline run in the background ignores SIGINT, and an in-process Dagster run then maps
+    SIGTERM to that (``setup_interrupt_handlers``): the job must still stop on ``cancel``'s TERM,
+    not only on the KILL after the grace period."""
+    import signal
+    import time
+
+    monkeypatch.setenv("PIXEL_TRAINING_STATE_DIR", str(tmp_path / "state"))
+    backend = LocalBackend(bucket, tmp_path / "ckpt")
+    monkeypatch.setattr(
+        backend, "command", lambda spec: [sys.executable, "-c", "import time; time.sleep(60)"]
+    )
+    spec = make_spec(
+        LocalObjectStore(bucket), "v2026-01-05", data_bucket="local", default_deepspeed=None
+    )
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        job_id = backend.submit(spec)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    time.sleep(1.0)  # the runner has started its trainer
+    started = time.monotonic()
+    backend.cancel(job_id, grace_s=20.0)
+    assert time.monotonic() - started < 10.0, "the job ignored TERM and waited for the KILL"

@@ -310,6 +310,10 @@ def build_gate_check(gate: str) -> dg.AssetChecksDefinition:
 
 
 BIAS_QA_CHECK = "dataset_release_bias_qa"
+BIAS_QA_DESCRIPTION = (
+    "Bias/QA report (reports/bias_qa.json): topic coverage and how replies differ across the"
+    " groups users mention, against the thresholds in release/bias_qa.yaml. Warns, never blocks."
+)
 
 
 def build_bias_qa_check() -> dg.AssetChecksDefinition:
@@ -319,9 +323,7 @@ def build_bias_qa_check() -> dg.AssetChecksDefinition:
         BIAS_QA_CHECK,
         asset=RELEASE_KEY,
         blocking=False,
-        description="Bias/QA report (reports/bias_qa.json): topic coverage and how replies differ"
-        " across the groups users mention, against the thresholds in release/bias_qa.yaml."
-        " Warns, never blocks.",
+        description=BIAS_QA_DESCRIPTION,
     )
 
     @dg.op(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,11 @@ def main(argv: list[str]) -> int:
         print("usage: _runner JOBDIR -- CMD...", file=sys.stderr)
         return 2
     job_dir = Path(argv[0])
+    # A job honours TERM (``cancel`` sends it first) whatever its submitter ignored: a pipeline
+    # run started in the background ignores SIGINT, and an in-process Dagster run then maps
+    # SIGTERM to SIGINT's handler; ignored signals would pass on to the trainer through exec.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, signal.SIG_DFL)
     with open(job_dir / "output.log", "ab", buffering=0) as out:
         proc = subprocess.Popen(
             argv[2:], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
