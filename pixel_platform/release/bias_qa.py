@@ -38,6 +38,7 @@ from typing import Any
 import yaml
 
 from pixel_platform.core.errors import ConfigError
+from pixel_platform.curation.crisis import default_detector
 
 HERE = Path(__file__).parent
 DEFAULT_TERMS = HERE / "bias_terms.yaml"
@@ -268,12 +269,7 @@ def load_bias_qa_config(path: str | Path | None = None) -> BiasQaConfig:
         thresholds=Thresholds.from_dict(data.get("thresholds")),
     )
 
-
 # -- the partial -----------------------------------------------------------------------------------
-REPLY_FIELDS = ("replies", "reply_words", "hotline", "referral", "needs_response", "unsafe")
-GROUP_FIELDS = ("mentions", "user_turns", "records", *REPLY_FIELDS)
-
-
 @dataclass
 class ReplyTally:
     """Counts of one group: mentions, and the replies that follow its turns."""
@@ -309,6 +305,9 @@ class ReplyTally:
         out: dict[str, Any] = {name: getattr(self, name) for name in GROUP_FIELDS}
         out.update(rates(self))
         return out
+
+
+GROUP_FIELDS = tuple(f.name for f in fields(ReplyTally))  # the state's order, as declared
 
 
 def rates(tally: ReplyTally) -> dict[str, float]:
@@ -369,8 +368,6 @@ class BiasPartial:
         self._groups(messages, vocabulary)
 
     def _groups(self, messages: list[Mapping[str, Any]], vocabulary: Vocabulary) -> None:
-        from pixel_platform.curation.crisis import default_detector
-
         detector = default_detector()
         in_record: set[str] = set()
         for i, message in enumerate(messages):
