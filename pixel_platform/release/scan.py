@@ -43,7 +43,7 @@ from numpy.typing import NDArray
 from pixel_platform.core.progress import Progress, no_progress
 from pixel_platform.core.record import record_content_hash
 from pixel_platform.curation.dedup import MinHasher
-from pixel_platform.curation.dedup.driver import SignatureFile
+from pixel_platform.curation.dedup.driver import SignatureFileWriter
 from pixel_platform.curation.dedup.lsh import CandidateStats
 from pixel_platform.curation.dedup.near import near_duplicates
 from pixel_platform.curation.dedup.text import dialogue_text
@@ -709,7 +709,7 @@ def scan_release(
             for clean in shard.clean_digests:
                 memo.add_clean(clean)
         if signatures is not None and shard.signatures is not None:
-            signatures.add(shard.signatures)
+            signatures.writer.add(shard.signatures)
             where.append((shard.path, np.asarray(shard.record_lines, dtype=np.int64)))
             dup_uids += shard.uids
             dup_hashes += shard.hashes
@@ -818,29 +818,19 @@ def _scan_fresh(
 
 class _SignatureSpill:
     """The release's MinHash signatures, shard after shard, in a local file read back a chunk
-    at a time (``driver.SignatureFile``): at 1M records they are 512 MiB, which the gates
-    otherwise held twice (the shards' blocks and their concatenation)."""
+    at a time (``driver.SignatureFileWriter``/``SignatureFile``): at 1M records they are 512 MiB,
+    which the gates otherwise held twice (the shards' blocks and their concatenation)."""
 
     def __init__(self, num_perm: int) -> None:
-        self.num_perm = num_perm
-        self.rows = 0
         self._dir = tempfile.TemporaryDirectory(prefix="pixel-gate-dedup-")
         self.work = Path(self._dir.name)
-        self._fh = (self.work / "signatures.u32").open("wb")
-
-    def add(self, block: NDArray[np.uint32]) -> None:
-        self._fh.write(np.ascontiguousarray(block, dtype=np.uint32).tobytes())
-        self.rows += int(block.shape[0])
-
-    def rows_file(self) -> SignatureFile:
-        self._fh.close()
-        return SignatureFile(self.work / "signatures.u32", self.rows, self.num_perm)
+        self.writer = SignatureFileWriter(self.work / "signatures.u32", num_perm)
 
     def __enter__(self) -> _SignatureSpill:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._fh.close()
+        self.writer.close()
         self._dir.cleanup()
 
 
@@ -857,8 +847,9 @@ def _duplicate_index(
     (``curation.dedup.near``: LSH, then exact Jaccard), so "near" means here what dedup means.
     Past ``GATE_LSH_IN_MEMORY_MAX`` records (or dedup's ``in_memory_max_records``) the LSH
     buckets are grouped on disk."""
-    signatures = spill.rows_file()
-    if not spill.rows:
+    signatures = spill.writer.finish()
+    rows = signatures.shape[0]
+    if not rows:
         empty = np.zeros(0, np.int64)
         return DuplicateIndex(uids, splits, hashes, empty, empty, np.zeros(0))
 
@@ -881,7 +872,7 @@ def _duplicate_index(
         near = near_duplicates(
             signatures, np.arange(len(uids), dtype=np.int64), ctx.dedup, texts, spill.work,
             CandidateStats(),
-            on_disk=spill.rows > min(ctx.dedup.in_memory_max_records, GATE_LSH_IN_MEMORY_MAX),
+            on_disk=rows > min(ctx.dedup.in_memory_max_records, GATE_LSH_IN_MEMORY_MAX),
         )  # fmt: skip
         near.shingles.close()
     finally:

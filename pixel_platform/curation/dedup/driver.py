@@ -185,6 +185,27 @@ class SignatureFile:
             self._fd = None
 
 
+class SignatureFileWriter:
+    """Appends ``(rows, num_perm)`` uint32 blocks to ``path``; ``finish`` gives the file to read."""
+
+    def __init__(self, path: Path, num_perm: int) -> None:
+        self.path = path
+        self.num_perm = num_perm
+        self.rows = 0
+        self._fh = path.open("wb")
+
+    def add(self, block: NDArray[Any]) -> None:
+        self._fh.write(np.ascontiguousarray(block, dtype=np.uint32).tobytes())
+        self.rows += int(block.shape[0])
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def finish(self) -> SignatureFile:
+        self.close()
+        return SignatureFile(self.path, self.rows, self.num_perm)
+
+
 @dataclass
 class _Corpus:
     signatures: SignatureFile
@@ -203,16 +224,14 @@ class _Corpus:
 
 class _CorpusBuilder:
     def __init__(self, path: Path, num_perm: int) -> None:
-        self.path = path
-        self.num_perm = num_perm
-        self._fh = path.open("wb")
+        self._signatures = SignatureFileWriter(path, num_perm)
         self._columns: dict[str, list[np.ndarray]] = {
             k: [] for k in ("rank", "line", "hash", "quality", "family", "n_shingles")
         }
         self._family_codes: dict[str, int] = {}
 
     def add(self, rank: int, batch: Any) -> None:
-        self._fh.write(np.ascontiguousarray(batch.signature, dtype=np.uint32).tobytes())
+        self._signatures.add(batch.signature)
         n = len(batch)
         codes = self._family_codes
         self._columns["rank"].append(np.full(n, rank, dtype=np.int64))
@@ -226,7 +245,7 @@ class _CorpusBuilder:
         self._columns["n_shingles"].append(batch.n_shingles.astype(np.int64))
 
     def finish(self) -> _Corpus:
-        self._fh.close()
+        signatures = self._signatures.finish()
 
         def cat(name: str, dtype: Any, shape: tuple[int, ...] = (0,)) -> np.ndarray:
             parts = self._columns.pop(name)
@@ -235,7 +254,7 @@ class _CorpusBuilder:
         hash_words = cat("hash", np.uint64, (0, 4))
         quality = cat("quality", np.float64)
         return _Corpus(
-            signatures=SignatureFile(self.path, hash_words.shape[0], self.num_perm),
+            signatures=signatures,
             rank=cat("rank", np.int64),
             line=cat("line", np.int64),
             hash_words=hash_words,
