@@ -5,14 +5,12 @@ where it is."""
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import orjson
 
-from pixel_platform.core.record import content_hash
 from pixel_platform.defs.curation.resources import CurationConfigResource
 from pixel_platform.defs.release.assets import BIAS_QA_CHECK, dataset_release, gate_checks
 from pixel_platform.defs.resources import RegistryResource, StorageResource
@@ -22,7 +20,7 @@ from pixel_platform.storage.base import ObjectStore
 from pixel_platform.storage.local import LocalObjectStore
 from pixel_platform_tests.defs.support import release_instance
 from pixel_platform_tests.release.support import release_options
-from pixel_platform_tests.release.synthetic import _vocabulary, make_record, write_inputs
+from pixel_platform_tests.release.synthetic import append_records, write_inputs
 
 CANARY = "Zqxcanary"
 USER = f"As a Muslim woman named {CANARY} I feel so alone."
@@ -35,19 +33,10 @@ def _release_with_mentions(
     """The synthetic release, with a canary in the user turns and replies of planted records
     that mention a group."""
     inputs = write_inputs(store, registry)
-    key = sorted(inputs.inputs)[0]
-    family = key.split("/")[2]
-    rng = random.Random(3)
-    words = _vocabulary(rng)
-    lines = []
-    for i in range(4):
-        record = make_record(rng, words, family, registry, 3000 + i)
-        record["messages"][1]["content"] = f"{USER} {record['messages'][1]['content']}"
-        record["messages"][2]["content"] = f"{REPLY} {record['messages'][2]['content']}"
-        record["metadata"]["content_hash"] = content_hash(record["messages"])
-        lines.append(orjson.dumps(record))
-    store.write_bytes(key, store.read_bytes(key) + b"\n".join(lines) + b"\n")
-    inputs.accounting[family]["raw_in"] += len(lines)
+    append_records(
+        store, registry, inputs, 4, seed=3, first_index=3000,
+        user_prefix=f"{USER} ", reply_prefix=f"{REPLY} ",
+    )  # fmt: skip
     return build_release(
         store, registry, inputs.inputs, inputs.accounting, inputs.snapshots,
         release_options(**overrides),

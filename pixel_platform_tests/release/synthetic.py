@@ -151,3 +151,31 @@ def write_inputs(store: ObjectStore, registry: Registry, seed: int = 7) -> Synth
                 }
             )
     return out
+
+
+def append_records(
+    store: ObjectStore,
+    registry: Registry,
+    inputs: SyntheticInputs,
+    n: int,
+    *,
+    seed: int,
+    first_index: int,
+    user_prefix: str = "",
+    reply_prefix: str = "",
+) -> None:
+    """``n`` more records at the end of the first input partition (its accounting counts them),
+    their first user turn and reply starting with ``user_prefix`` and ``reply_prefix``."""
+    key = sorted(inputs.inputs)[0]
+    family = key.split("/")[2]
+    rng = random.Random(seed)
+    words = _vocabulary(rng)
+    lines = []
+    for i in range(n):
+        record = make_record(rng, words, family, registry, first_index + i)
+        record["messages"][1]["content"] = user_prefix + record["messages"][1]["content"]
+        record["messages"][2]["content"] = reply_prefix + record["messages"][2]["content"]
+        record["metadata"]["content_hash"] = content_hash(record["messages"])
+        lines.append(orjson.dumps(record))
+    store.write_bytes(key, store.read_bytes(key) + b"\n".join(lines) + b"\n")
+    inputs.accounting[family]["raw_in"] += n

@@ -11,7 +11,6 @@ import orjson
 import pytest
 
 from pixel_platform.core.errors import TerminalError
-from pixel_platform.core.record import content_hash
 from pixel_platform.registry.model import Registry
 from pixel_platform.release import read_latest
 from pixel_platform.release.bias_qa import (
@@ -36,7 +35,6 @@ from pixel_platform.release.review import (
 )
 from pixel_platform.storage.base import ObjectStore
 from pixel_platform_tests.release.support import Built, build_synthetic, verify
-from pixel_platform_tests.release.synthetic import _vocabulary, make_record
 
 CRISIS = "I want to kill myself tonight. I have the pills ready."
 FREE_TEXT = "I told my sister everything that happened last night"  # a source field that is text
@@ -288,23 +286,14 @@ def test_the_scan_counts_mentions_in_released_records(tmp_path: Path, registry: 
     """A planted mention in an input reaches the report through the build's scan."""
     from pixel_platform.storage.local import LocalObjectStore
     from pixel_platform_tests.release.support import build_from
-    from pixel_platform_tests.release.synthetic import write_inputs
+    from pixel_platform_tests.release.synthetic import append_records, write_inputs
 
     store = LocalObjectStore(tmp_path / "bucket")
     inputs = write_inputs(store, registry)
-    key = sorted(inputs.inputs)[0]
-    family = key.split("/")[2]
-    rng = random.Random(11)
-    words = _vocabulary(rng)
-    lines = []
-    for i in range(3):
-        record = make_record(rng, words, family, registry, 2000 + i)
-        record["messages"][1]["content"] = "As a Muslim woman: " + record["messages"][1]["content"]
-        record["messages"][2]["content"] = "Please call 988. " + record["messages"][2]["content"]
-        record["metadata"]["content_hash"] = content_hash(record["messages"])
-        lines.append(orjson.dumps(record))
-    store.write_bytes(key, store.read_bytes(key) + b"\n".join(lines) + b"\n")
-    inputs.accounting[family]["raw_in"] += 3
+    append_records(
+        store, registry, inputs, 3, seed=11, first_index=2000,
+        user_prefix="As a Muslim woman: ", reply_prefix="Please call 988. ",
+    )  # fmt: skip
     result = build_from(store, registry, inputs)
     assert result.passed
     doc = orjson.loads(store.read_bytes(f"{result.prefix}{BIAS_QA}"))
