@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, BinaryIO
 
 import orjson
@@ -134,8 +134,7 @@ class FileSummary:
     sha256: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "records": self.records, "bytes": self.bytes,
-                "sha256": self.sha256}  # fmt: skip
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FileSummary:

@@ -17,6 +17,8 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import orjson
 
+from pixel_platform.core.counts import counts_dict
+
 EXCERPT_CHARS = 2000
 
 
@@ -106,14 +108,7 @@ class StepStats:
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "seen": self.seen,
-            "forwarded": self.forwarded,
-            "dropped": dict(sorted(self.dropped.items())),
-            "changed": dict(sorted(self.changed.items())),
-            "seconds": round(self.seconds, 3),
-        }
+        return {**counts_dict(self), "seconds": round(self.seconds, 3)}
 
     @property
     def balanced(self) -> bool:

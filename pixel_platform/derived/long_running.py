@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from pixel_platform.core.counts import counts_dict
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.core.record import (
     ROLES,
@@ -94,18 +95,7 @@ class ExtractionStats:
             log.warning("more than %d bad lines: the rest are counted, not logged", MAX_PROBLEMS)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "min_turns": self.min_turns,
-            "limit": self.limit,
-            "files_scanned": self.files_scanned,
-            "records_read": self.records_read,
-            "selected": self.selected,
-            "below_min_turns": self.below_min_turns,
-            "bad_lines": self.bad_lines,
-            "bad_by_reason": dict(sorted(self.bad_by_reason.items())),
-            "problems": [p.describe() for p in self.problems],
-            "stopped_at_limit": self.stopped_at_limit,
-        }
+        return {**counts_dict(self), "problems": [p.describe() for p in self.problems]}
 
 
 def dialogue_turns(messages: Sequence[Message]) -> int:

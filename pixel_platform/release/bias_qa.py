@@ -37,6 +37,7 @@ from typing import Any
 
 import yaml
 
+from pixel_platform.core.counts import add_counts
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.curation.crisis import default_detector
 
@@ -285,8 +286,7 @@ class ReplyTally:
     unsafe: int = 0
 
     def add(self, other: ReplyTally) -> None:
-        for name in GROUP_FIELDS:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        add_counts(self, other)
 
     def add_reply(
         self, words: int, hotline: bool, referral: bool, needs: bool, unsafe: bool

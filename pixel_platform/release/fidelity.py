@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from pixel_platform.core.counts import add_counts
 from pixel_platform.curation.pii.lexicon import Allowlist, load_allowlist
 from pixel_platform.curation.pii.settings import DEFAULT_ALLOWLIST
 
@@ -43,8 +44,7 @@ class FidelityLimits:
     min_words: int = 2000
 
     def as_dict(self) -> dict[str, Any]:
-        return {"max_ratio": self.max_ratio, "min_increase": self.min_increase,
-                "min_words": self.min_words}  # fmt: skip
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> FidelityLimits:
@@ -70,10 +70,7 @@ class _Family:
     repaired_kinds: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: _Family) -> None:
-        for name in ("records", "turns", "words", "turns_redacted", "turns_repaired",
-                     "turns_changed", "placeholders", "resources_kept"):  # fmt: skip
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.repaired_kinds.update(other.repaired_kinds)
+        add_counts(self, other)
 
     def as_dict(self) -> dict[str, Any]:
         def share(n: int) -> float:
