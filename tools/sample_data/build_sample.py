@@ -290,6 +290,41 @@ PRIORITY_SYSTEMS = (
 )
 
 
+def general_convs(
+    key: str,
+    n: int,
+    counts: dict[str, int],
+    exchanges: tuple[int, int] = (2, 5),
+    *,
+    exact_dups: int = 0,
+    near_dups: int = 0,
+) -> tuple[random.Random, list[Conv]]:
+    """The file ``key``'s rng and ``n`` general-topic dialogues with the defects of ``counts``."""
+    rng = rng_for(key)
+    convs = build_convs(
+        rng,
+        n,
+        topic_maker(GENERAL_TOPICS, exchanges),
+        counts,
+        exact_dups=exact_dups,
+        near_dups=near_dups,
+    )
+    return rng, convs
+
+
+def insert_shared(rng: random.Random, convs: list[Conv], shared: list[Conv]) -> None:
+    """A copy of each of ``shared`` at a random place in ``convs``."""
+    for c in shared:
+        convs.insert(rng.randint(0, len(convs)), Conv(list(c.turns), {"topic": "mixed"}))
+
+
+def shared_positions(convs: list[Conv], shared: list[Conv]) -> list[int]:
+    """Where in ``convs`` each of ``shared`` stands (the inserted copy, not a planted defect)."""
+    return [
+        next(i for i, x in enumerate(convs) if x.turns == c.turns and x.raw is None) for c in shared
+    ]
+
+
 def build_therapist_and_priority(bucket: Bucket) -> None:
     shared_rng = rng_for("shared:priority_x_therapist")
     shared = [
@@ -306,11 +341,9 @@ def build_therapist_and_priority(bucket: Bucket) -> None:
     ]
 
     k_sft = "gdrive/raw/therapist-sft-format/therapist_sft.jsonl"
-    rng = rng_for(k_sft)
-    sft = build_convs(
-        rng,
+    rng, sft = general_convs(
+        k_sft,
         172,
-        topic_maker(GENERAL_TOPICS, (2, 5)),
         {
             "pii": 8,
             "mojibake": 5,
@@ -322,29 +355,16 @@ def build_therapist_and_priority(bucket: Bucket) -> None:
         },
         near_dups=5,
     )
-    for c in shared:
-        sft.insert(rng.randint(0, len(sft)), Conv(list(c.turns), {"topic": "mixed"}))
+    insert_shared(rng, sft, shared)
 
     k_p1 = "gdrive/raw/datasets-wendy/priority_1_FINAL.jsonl"
-    rng1 = rng_for(k_p1)
-    p1 = build_convs(
-        rng1,
-        138,
-        topic_maker(GENERAL_TOPICS, (2, 5)),
-        {"pii": 6, "mojibake": 4, "crisis": 7, "crisis_unsafe": 1},
-        exact_dups=4,
+    rng1, p1 = general_convs(
+        k_p1, 138, {"pii": 6, "mojibake": 4, "crisis": 7, "crisis_unsafe": 1}, exact_dups=4
     )
-    for c in shared:
-        p1.insert(rng1.randint(0, len(p1)), Conv(list(c.turns), {"topic": "mixed"}))
+    insert_shared(rng1, p1, shared)
 
     # Cross-reference the shared conversations by line number in the other file.
-    sft_pos = [
-        next(i for i, x in enumerate(sft) if x.turns == c.turns and x.raw is None) for c in shared
-    ]
-    p1_pos = [
-        next(i for i, x in enumerate(p1) if x.turns == c.turns and x.raw is None) for c in shared
-    ]
-    for a, b in zip(sft_pos, p1_pos, strict=True):
+    for a, b in zip(shared_positions(sft, shared), shared_positions(p1, shared), strict=True):
         sft[a].tags.append(("cross_family_duplicate", f"{k_p1} line {b + 1}"))
         p1[b].tags.append(("cross_family_duplicate", f"{k_sft} line {a + 1}"))
     # priority_1: a truncated line mid-file and an upload cut off inside the last line.
@@ -402,11 +422,9 @@ def build_therapist_and_priority(bucket: Bucket) -> None:
     bucket.finish(report, body.encode("utf-8"))
 
     k_p2 = "gdrive/raw/datasets-wendy/priority_2_FINAL.jsonl"
-    rng2 = rng_for(k_p2)
-    p2 = build_convs(
-        rng2,
+    rng2, p2 = general_convs(
+        k_p2,
         112,
-        topic_maker(GENERAL_TOPICS, (2, 5)),
         {
             "pii": 6,
             "mojibake": 3,
@@ -437,11 +455,9 @@ def build_therapist_and_priority(bucket: Bucket) -> None:
     finish_lines(bucket, report, p2, p_line(2, p2, rng2), bom=True)
 
     k_p3 = "gdrive/raw/datasets-wendy/priority_3_FINAL.jsonl"
-    rng3 = rng_for(k_p3)
-    p3 = build_convs(
-        rng3,
+    rng3, p3 = general_convs(
+        k_p3,
         98,
-        topic_maker(GENERAL_TOPICS, (2, 4)),
         {
             "pii": 5,
             "mojibake": 3,
@@ -450,6 +466,7 @@ def build_therapist_and_priority(bucket: Bucket) -> None:
             "empty_turn": 3,
             "single_turn": 3,
         },
+        (2, 4),
         exact_dups=1,
     )
     # One turn that was mojibake'd twice (UTF-8 -> cp1252 -> UTF-8 -> cp1252).
@@ -958,8 +975,15 @@ def reddit_rows(rng: random.Random, n: int, counts: dict[str, int], dups: int) -
     return convs
 
 
+REDDIT_HEADER = ["title", "selftext", "top_comment", "subreddit", "score"]
+
+
+def reddit_row(c: Conv, top_comment: str, score: int) -> list[Any]:
+    """A row under ``REDDIT_HEADER``: the post is the user turn, title and subreddit in meta."""
+    return [c.meta["title"], c.turns[0][1] or "", top_comment, c.meta["subreddit"], score]
+
+
 def build_reddit(bucket: Bucket) -> None:
-    header = ["title", "selftext", "top_comment", "subreddit", "score"]
     key = "gdrive/processed/edge_cases/raw/reddit/reddit_mental_health_posts.csv"
     rng = rng_for(key)
     convs = reddit_rows(
@@ -982,14 +1006,8 @@ def build_reddit(bucket: Bucket) -> None:
         bucket,
         report,
         convs,
-        header,
-        lambda c: [
-            c.meta["title"],
-            c.turns[0][1] or "",
-            (c.turns[1][1] or "").strip(),
-            c.meta["subreddit"],
-            c.meta["score"],
-        ],
+        REDDIT_HEADER,
+        lambda c: reddit_row(c, (c.turns[1][1] or "").strip(), c.meta["score"]),
     )
 
     key = "gdrive/processed/edge_cases/raw/reddit/reddit_legacy_export.csv"
@@ -1019,14 +1037,8 @@ def build_reddit(bucket: Bucket) -> None:
         bucket,
         report,
         convs,
-        header,
-        lambda c: [
-            c.meta["title"],
-            c.turns[0][1] or "",
-            c.turns[1][1] or "",
-            c.meta["subreddit"],
-            c.meta["score"] * 3,
-        ],
+        REDDIT_HEADER,
+        lambda c: reddit_row(c, c.turns[1][1] or "", c.meta["score"] * 3),
         lineterminator="\r\n",
         encoding="cp1252",
     )
