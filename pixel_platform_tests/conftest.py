@@ -26,6 +26,7 @@ import pytest
 from pixel_platform.storage.base import ObjectStore
 from pixel_platform.storage.local import LocalObjectStore
 from pixel_platform.storage.s3 import S3Client, S3ObjectStore
+from pixel_platform_tests.review.support import LabelStudioServer, running_label_studio
 from pixel_platform_tests.support import (
     GCSTestEmulator,
     S3TestServer,
@@ -152,3 +153,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.s3)
         if "gcs_emulator" in fixtures:
             item.add_marker(pytest.mark.gcs)
+
+
+@pytest.fixture(scope="session")
+def label_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabelStudioServer]:
+    """One Label Studio server for the session, on 127.0.0.1 (``review/support.py``)."""
+    with running_label_studio(tmp_path_factory.mktemp("label-studio")) as server:
+        yield server

@@ -60,5 +60,10 @@ extras=train
 ((DEV)) && extras+=",dev"
 ((BENCH)) && extras+=",bench"
 DS_BUILD_OPS=0 "${PIP[@]}" -e ".[$extras]"
+# --dev: Label Studio, the review queue's tool, is a service with its own virtualenv (Django and
+# its pins never meet the platform's); the review tests start it on 127.0.0.1.
+if ((DEV)); then
+  bash scripts/label_studio.sh install
+fi
 touch "$stamp"
 echo "setup: done"

@@ -58,6 +58,7 @@ class Reason(StrEnum):
     LICENSE_NONCOMMERCIAL = "license_noncommercial"  # non-commercial licence, commercial build
     CRISIS_RESPONSE_UNSAFE = "crisis_response_unsafe"  # kept out of SFT (future: preference pairs)
     PII_REQUIRES_REVIEW = "pii_requires_review"
+    REVIEW_REJECTED = "review_rejected"  # a reviewer rejected the record (review log)
     PII_STATUS_MISSING = "pii_status_missing"  # never went through PII redaction
     PROVENANCE_INCOMPLETE = "provenance_incomplete"  # a required provenance field is missing
     FAMILY_UNKNOWN = "family_unknown"  # provenance names a family the registry does not have

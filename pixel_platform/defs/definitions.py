@@ -16,6 +16,13 @@ from pixel_platform.defs.ingest.sensors import build_sync_sensor
 from pixel_platform.defs.release.assets import dataset_release, gate_checks
 from pixel_platform.defs.release.jobs import dataset_release_job, nightly_release_schedule
 from pixel_platform.defs.resources import get_resources
+from pixel_platform.defs.review.assets import (
+    review_decisions,
+    review_pull_job,
+    review_push_job,
+    review_tasks,
+)
+from pixel_platform.defs.review.sensors import review_decisions_sensor
 from pixel_platform.defs.stale_runs import stale_run_sensor
 from pixel_platform.defs.training.assets import model_evaluation, trained_model
 from pixel_platform.defs.training.jobs import training_job
@@ -39,6 +46,8 @@ def build_definitions(
             dataset_release,
             trained_model,
             model_evaluation,
+            review_tasks,
+            review_decisions,
         ],
         asset_checks=gate_checks,
         schedules=[nightly_release_schedule],
@@ -49,8 +58,10 @@ def build_definitions(
             build_derived_job(registry),
             dataset_release_job,
             training_job,
+            review_push_job,
+            review_pull_job,
         ],
-        sensors=[build_sync_sensor(ingest_jobs), stale_run_sensor],
+        sensors=[build_sync_sensor(ingest_jobs), stale_run_sensor, review_decisions_sensor],
         resources=dict(resources) if resources is not None else get_resources(registry_path),
     )
 

@@ -19,6 +19,7 @@ from pydantic import PrivateAttr
 
 from pixel_platform.core.errors import ConfigError
 from pixel_platform.defs.curation.resources import CurationConfigResource
+from pixel_platform.defs.review.resources import review_tool_from_env
 from pixel_platform.defs.training.resources import training_resource_from_env
 from pixel_platform.registry.model import Registry, load_registry
 from pixel_platform.storage.base import ObjectStore
@@ -160,4 +161,5 @@ def get_resources(registry_path: str | None = None) -> dict[str, Any]:
         "rclone": RcloneSyncResource(source=os.environ.get("PIXEL_RCLONE_SOURCE", "")),
         "curation": CurationConfigResource(path=os.environ.get("PIXEL_CURATION_CONFIG")),
         "training": training_resource_from_env(),
+        "review_tool": review_tool_from_env(),
     }

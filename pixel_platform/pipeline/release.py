@@ -42,6 +42,7 @@ from pixel_platform.release import (
     load_manifest,
     read_latest,
 )
+from pixel_platform.review.book import ReviewBook
 from pixel_platform.storage.base import ObjectStore
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -84,6 +85,7 @@ class ReleaseInputs:
     accounting: dict[str, Accounting]  # per family: raw in, quarantined, dedup dropped
     snapshots: list[dict[str, Any]]  # every raw object: key, etag, size, family
     contents: list[list[str]]  # each partition's [key, sha256], for the inputs fingerprint
+    review: str = ""  # the review book's digest: a new decision is a new input
 
 
 def release_inputs(store: ObjectStore) -> ReleaseInputs:
@@ -109,6 +111,7 @@ def release_inputs(store: ObjectStore) -> ReleaseInputs:
         accounting=dedup.accounting(),
         snapshots=snapshots,
         contents=[[part.output.key, part.output.sha256] for part in dedup.partitions],
+        review=ReviewBook.load(store).digest,
     )
 
 
@@ -122,6 +125,7 @@ def inputs_fingerprint(inputs: ReleaseInputs, registry: Registry, options: Relea
         "curriculum": load_curriculum(options.curriculum_path).as_dict(),
         "options": options.gate_options(),
         "pipeline": [options.pipeline_version, options.git_sha],
+        "review": inputs.review,
     }
     return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
 

@@ -116,6 +116,13 @@ from pixel_platform.release.split import cluster_key, plan_splits
 from pixel_platform.release.stats import RecordStats, stats_document
 from pixel_platform.release.view import ReleaseView
 from pixel_platform.release.waivers import resolve_waivers
+from pixel_platform.review.book import REJECTED as REVIEW_REJECTED
+from pixel_platform.review.book import (
+    ReviewBook,
+    generated_prefixes,
+    is_generated,
+    review_counts,
+)
 from pixel_platform.storage.base import ObjectInfo, ObjectStore
 
 log = logging.getLogger(__name__)
@@ -161,6 +168,7 @@ class _Collected:
     hash_repairs: int = 0
     stats: RecordStats = field(default_factory=RecordStats)  # all but the split counts
     from_cache: int = 0  # input partitions replayed from the input cache
+    reviewed: Counter[str] = field(default_factory=Counter)  # "<family>\t<outcome>" (Routed)
 
     def headers(self) -> Iterator[list[Any]]:
         for header, _ in self.lines():
@@ -234,6 +242,7 @@ def _collect(
     registry: Registry,
     curriculum: Curriculum,
     options: ReleaseOptions,
+    book: ReviewBook,
     spill: Path,
 ) -> _Collected:
     """Pass 1: read every input, route each record; released ones go to ``spill`` with the split
@@ -245,7 +254,7 @@ def _collect(
         cache = InputCache(
             store,
             options.input_cache_prefix,
-            input_context_key(registry, curriculum, options.commercial),
+            input_context_key(registry, curriculum, options.commercial, book.digest),
         )
     keys = sorted(set(inputs))
     with spill.open("wb") as spill_fh:
@@ -258,14 +267,17 @@ def _collect(
             if replayed is not None:
                 routed = replayed
             elif cache is None or not sha256:
-                routed = _route(store, key, registry, curriculum, options, spill_fh)
+                routed = _route(store, key, registry, curriculum, options, book, spill_fh)
             else:
                 with cache.writer(key, sha256, info.size) as (write, finish):
-                    routed = _route(store, key, registry, curriculum, options, spill_fh, write)
+                    routed = _route(
+                        store, key, registry, curriculum, options, book, spill_fh, write
+                    )
                     finish(routed)
             out.released += routed.released
             out.exclusions += routed.exclusions
             out.hash_repairs += routed.hash_repairs
+            out.reviewed.update(routed.reviewed)
             out.stats.merge(routed.stats)
             out.partitions.append(_object_entry(info, records=routed.records))
             log.info("release inputs: %s read (%d records so far)", key, out.released)
@@ -282,6 +294,7 @@ def _route(
     registry: Registry,
     curriculum: Curriculum,
     options: ReleaseOptions,
+    book: ReviewBook,
     spill: IO[bytes],
     also: Callable[[bytes], Any] | None = None,
 ) -> Routed:
@@ -290,6 +303,7 @@ def _route(
     hash, uid, placeholder offset]``; an excluded one becomes an exclusion entry."""
     out = Routed()
     stage_rank = {stage: i for i, stage in enumerate(curriculum.stage_ids)}
+    generated = generated_prefixes(registry)
     with store.open_read(key) as fh:
         for line_no, raw in enumerate(fh, 1):
             if not raw.strip():
@@ -304,7 +318,15 @@ def _route(
                 out.exclusions.append(_exclusion(Reason.INVALID_JSON, uid, None, key, line_no))
                 continue
             uid = record_uid(record, key, line_no)
-            reason = exclusion_reason(record, registry, options.commercial)
+            reviewed = book.apply(record, uid, is_generated(record, generated))
+            record = reviewed.record
+            if reviewed.status == REVIEW_REJECTED:
+                reason: Reason | None = Reason.REVIEW_REJECTED
+            else:
+                reason = exclusion_reason(record, registry, options.commercial)
+            if reviewed.status is not None:
+                outcome = reviewed.status if reason is None else f"{reviewed.status}_excluded"
+                out.reviewed[f"{record_family(record) or UNKNOWN_FAMILY}\t{outcome}"] += 1
             if reason is not None:
                 out.exclusions.append(_exclusion(reason, uid, record, key, line_no))
                 continue
@@ -596,7 +618,10 @@ def _build(
         prefix=f"pixel-release-{build_id}-", dir=options.spill_dir
     ) as tmp:
         work = Path(tmp)
-        collected = _collect(store, inputs, registry, curriculum, options, work / "collected.bin")
+        book = ReviewBook.load(store, options.review_prefix)
+        collected = _collect(
+            store, inputs, registry, curriculum, options, book, work / "collected.bin"
+        )
         if collected.from_cache:
             log.info(
                 "release %s: %d of %d input partitions unchanged, replayed from the input cache",
@@ -671,6 +696,7 @@ def _build(
         "clusters_of_family": plan.clusters_of_family,
     }
     stats["hash_repairs"] = collected.hash_repairs
+    stats["review"] = review_counts(collected.reviewed, excluded_by_family, book)
     files.append(
         _write_file(store, staging, STATS, orjson.dumps(stats, option=JSON_PRETTY) + b"\n", "stats")
     )
@@ -735,7 +761,12 @@ def _build(
     manifest["files"] += [bias_file.entry(), report.entry()]
     manifest["gates"] = {"passed": passed, "results": [g.to_dict() for g in gates]}
     review_required = options.bias_qa.require_review
-    manifest["review"] = {"required": review_required, "task": BIAS_QA_TASK, "report": BIAS_QA}
+    manifest["review"] = {
+        "required": review_required,
+        "task": BIAS_QA_TASK,
+        "report": BIAS_QA,
+        "records": stats["review"],  # what the review log decided about records (review.book)
+    }
     published_at = clock().astimezone(UTC).isoformat()
     manifest["published_at"] = published_at if (passed or options.publish_on_failure) else None
     manifest_bytes = orjson.dumps(manifest, option=JSON_PRETTY)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -55,6 +56,9 @@ class Routed:
     exclusions: list[dict[str, Any]] = field(default_factory=list)
     hash_repairs: int = 0
     stats: RecordStats = field(default_factory=RecordStats)  # every count but the split's
+    # What the review book did with this partition's records: "<family>\t<applied|rejected|
+    # stale>" -> records (review.book).
+    reviewed: Counter[str] = field(default_factory=Counter)
 
     def document(self, key: str, sha256: str, size: int) -> dict[str, Any]:
         return {
@@ -67,6 +71,7 @@ class Routed:
             "exclusions": self.exclusions,
             "hash_repairs": self.hash_repairs,
             "stats": self.stats.to_state(),
+            "reviewed": dict(sorted(self.reviewed.items())),
         }
 
     @classmethod
@@ -77,6 +82,7 @@ class Routed:
             exclusions=list(doc["exclusions"]),
             hash_repairs=int(doc["hash_repairs"]),
             stats=RecordStats.from_state(doc["stats"]),
+            reviewed=Counter(doc.get("reviewed") or {}),
         )
 
 
@@ -97,9 +103,14 @@ def fill_split(body: bytes, at: int, split: str) -> bytes:
     return body[:at] + orjson.dumps(split) + body[at + len(PLACEHOLDER_JSON) :]
 
 
-def context_key(registry: Registry, curriculum: Curriculum, commercial: bool) -> str:
+def context_key(
+    registry: Registry, curriculum: Curriculum, commercial: bool, review: str = ""
+) -> str:
+    """What pass 1 depends on besides a partition's bytes; ``review``: the review book's digest
+    (a new decision re-routes every partition)."""
     document = {
         "schema": SCHEMA,
+        "review": review,
         "registry": registry.source_hash,
         "curriculum": curriculum.as_dict(),
         "commercial": commercial,

@@ -28,6 +28,7 @@ from pixel_platform.release.pii_memo import PII_MEMO_PREFIX
 from pixel_platform.release.spill import DEFAULT_BUFFER_BYTES as DEFAULT_SORT_BUFFER_BYTES
 from pixel_platform.release.split import DEFAULT_RATIOS, MIN_CLUSTERS_FOR_SPLIT, SPLIT_SALT
 from pixel_platform.release.waivers import CoverageWaiver, waivers_from_options
+from pixel_platform.review.log import REVIEW_PREFIX
 
 DEFAULT_SHARD_MAX_BYTES = 128 * 1024 * 1024
 # Options of a build that reuses nothing of the last one (a cold build; same files).
@@ -85,6 +86,8 @@ class ReleaseOptions:
     # None or no digests: read every partition.
     input_cache_prefix: str | None = INPUT_CACHE_PREFIX
     input_digests: Mapping[str, str] = field(default_factory=dict)
+    # The review log whose decisions the build applies to records (review.book).
+    review_prefix: str = REVIEW_PREFIX
     # Local scratch for the record spill and the sort's runs (about twice the release's size at
     # peak); None: the system's temporary directory ($TMPDIR). Memory stays about
     # sort_buffer_bytes plus the split plan, however large the release.

@@ -72,6 +72,7 @@ def render_report(
         *_pii_and_crisis(stats),
         *_fidelity(stats.get("fidelity") or {}, gates),
         *(_bias(bias) if bias is not None else []),
+        *_human_review(stats.get("review") or {}),
         *_accounting(manifest),
     ]
     version = esc(manifest.get("version"))
@@ -326,6 +327,23 @@ def _fidelity(fidelity: Mapping[str, Any], gates: Sequence[GateResult]) -> list[
             rows,
             table_id="fidelity",
         ),
+    ]  # fmt: skip
+
+
+REVIEW_COLUMNS = ("released_after_review", "rejected", "approved_but_excluded", "stale", "pending")
+
+
+def _human_review(review: Mapping[str, Any]) -> list[str]:
+    """What people decided (the review log, ``pixel_platform.review``) and what still waits."""
+    families: Mapping[str, Mapping[str, int]] = review.get("families") or {}
+    rows = [(f, *(c.get(col, 0) for col in REVIEW_COLUMNS)) for f, c in sorted(families.items())]
+    return [
+        "<h2>Human review</h2>",
+        f"<p>{number(int(review.get('decisions', 0)))} record decisions in the review log. "
+        "Pending: records kept out until a person decides (PII to confirm, an unsafe crisis "
+        "reply); stale: decided on a text that has changed since (queued again).</p>",
+        table(["family", *(c.replace("_", " ") for c in REVIEW_COLUMNS)], rows,
+              table_id="human-review"),
     ]  # fmt: skip
 
 

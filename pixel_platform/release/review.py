@@ -1,15 +1,8 @@
 """The review log, and the sign-off of a release's Bias/QA report that lets ``LATEST`` move.
 
-The log is append-only JSONL under ``review/decisions/`` in the bucket: each write adds a new
-object ``<task>/<UTC time>-<random>.jsonl`` (never rewritten, so writers never race and an S3
-bucket needs no locking), one JSON object per decision line:
-
-``task`` (what kind of thing was reviewed: here ``bias_qa_report``), ``record_uid`` (which one:
-here the release version), ``content_hash_before``/``content_hash_after`` (sha256 of what the
-reviewer saw and of what stands after the decision; a report is not edited, so both are the
-digest of ``bias_qa.json``), ``decision`` (``approved``/``rejected``), ``reviewer``, ``time``
-(UTC ISO 8601) and ``tool_task_id`` (the review tool's task; null for a CLI sign-off). The
-Label Studio review queue writes the same shape. Readers take the objects in name order.
+The decisions go to the review log (``pixel_platform.review.log``) as task ``bias_qa_report``:
+``record_uid`` is the release version, and both content hashes are the sha256 of
+``bias_qa.json`` (a report is not edited). The Label Studio review queue writes the same shape.
 
 With ``bias_qa.require_review`` a build that passes its gates publishes its version but leaves
 ``LATEST`` and ``final_dataset/`` where they are (``ReleaseResult.awaiting_review``);
@@ -21,15 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import uuid
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-import orjson
-
-from pixel_platform.core.errors import ConfigError, TerminalError
+from pixel_platform.core.errors import TerminalError
 from pixel_platform.release.layout import (
     BIAS_QA,
     FINAL_PREFIX,
@@ -39,65 +28,31 @@ from pixel_platform.release.layout import (
     prefix_of,
 )
 from pixel_platform.release.publish import is_newest, load_manifest, update_canonical, write_latest
+from pixel_platform.review.log import (
+    APPROVED,
+    REJECTED,
+    REVIEW_PREFIX,
+    Decision,
+    append_decisions,
+    read_decisions,
+)
 from pixel_platform.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
 
-REVIEW_PREFIX = "review/decisions/"
 BIAS_QA_TASK = "bias_qa_report"
-APPROVED, REJECTED = "approved", "rejected"
-
-
-@dataclass(frozen=True)
-class Decision:
-    task: str
-    record_uid: str
-    content_hash_before: str
-    content_hash_after: str
-    decision: str
-    reviewer: str
-    time: str
-    tool_task_id: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.decision not in (APPROVED, REJECTED):
-            raise ConfigError(f"a decision is {APPROVED!r} or {REJECTED!r}, not {self.decision!r}")
-        if not self.reviewer.strip():
-            raise ConfigError("a decision needs a reviewer")
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Decision:
-        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__})  # type: ignore[arg-type]
-
-
-def append_decisions(
-    store: ObjectStore, decisions: Iterable[Decision], *, prefix: str = REVIEW_PREFIX
-) -> str:
-    """Write ``decisions`` (one task) as a new object of the log; its key."""
-    items = list(decisions)
-    tasks = {d.task for d in items}
-    if len(tasks) != 1:
-        raise ConfigError("append_decisions takes the decisions of exactly one task")
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    key = key_in(prefix_of(prefix, tasks.pop()), f"{stamp}-{uuid.uuid4().hex[:12]}.jsonl")
-    store.write_bytes(key, b"".join(orjson.dumps(asdict(d)) + b"\n" for d in items))
-    return key
-
-
-def read_decisions(
-    store: ObjectStore, task: str, *, prefix: str = REVIEW_PREFIX
-) -> Iterator[Decision]:
-    """Every decision of ``task`` in log order; a line that is not a decision is skipped (and
-    logged with its object and line number)."""
-    for info in sorted(store.list(prefix_of(prefix, task)), key=lambda i: i.key):
-        for line_no, line in enumerate(store.read_bytes(info.key).splitlines(), 1):
-            try:
-                data = orjson.loads(line)
-                if not isinstance(data, dict):
-                    raise TypeError("not an object")
-                yield Decision.from_dict(data)
-            except (orjson.JSONDecodeError, TypeError, ConfigError):
-                log.warning("review log %s line %d is not a decision; skipped", info.key, line_no)
+__all__ = [
+    "APPROVED",
+    "BIAS_QA_TASK",
+    "REJECTED",
+    "REVIEW_PREFIX",
+    "Decision",
+    "SignOff",
+    "append_decisions",
+    "current_decision",
+    "read_decisions",
+    "sign_off",
+]
 
 
 def current_decision(

@@ -15,6 +15,7 @@ from pixel_platform.release.bias_qa import BiasQaConfig
 from pixel_platform.release.layout import BIAS_QA
 from pixel_platform.release.review import BIAS_QA_TASK, read_decisions
 from pixel_platform_tests.release.support import build_synthetic
+from pixel_platform_tests.review.support import LabelStudioServer
 
 
 def test_sign_off_records_the_decision_and_moves_latest(
@@ -47,3 +48,25 @@ def test_sign_off_records_the_decision_and_moves_latest(
     assert "not the file its manifest lists" in capsys.readouterr().err
     assert main(["review", "sign-off", "--version", "v2099-01-01", "--reviewer", "x",
                  "--storage-root", str(root)]) == 2  # fmt: skip
+
+
+def test_queue_commands_talk_to_label_studio_and_say_what_is_missing(
+    label_studio: LabelStudioServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv("LABEL_STUDIO_URL", raising=False)
+    monkeypatch.delenv("LABEL_STUDIO_API_KEY", raising=False)
+    root = ["--storage-root", str(tmp_path / "bucket"), "--namespace", "test-cli"]
+    assert main(["review", "status", *root]) != 0
+    assert "LABEL_STUDIO_URL" in capsys.readouterr().err
+
+    monkeypatch.setenv("LABEL_STUDIO_URL", label_studio.url)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", label_studio.api_key)
+    assert main(["review", "status", *root]) == 0
+    assert capsys.readouterr().out.strip() == "review status: {}"  # nothing queued yet
+    assert main(["review", "pull", *root]) == 0
+    assert capsys.readouterr().out.strip() == "review pull: {}"
+    assert main(["review", "push", *root]) != 0  # no pipeline run yet: nothing to read
+    assert "deduplicated_conversations" in capsys.readouterr().err

@@ -119,7 +119,7 @@ def test_each_family_layer_is_a_group_with_its_layer_and_family_named() -> None:
     assert graph.get(dg.AssetKey("source_inventory")).group_name == "raw"
     assert graph.get(dg.AssetKey("deduplicated_conversations")).group_name == "curated"
     groups = {graph.get(key).group_name for key in graph.get_all_asset_keys()}
-    assert groups == {"derived", "raw", "processed", "curated", "release", "training"}
+    assert groups == {"derived", "raw", "processed", "curated", "release", "training", "review"}
 
 
 def test_no_badge_claims_a_storage_backend() -> None:

@@ -38,6 +38,7 @@ def test_local_development_starts_schedule_and_sync_sensor_stopped() -> None:
         "gdrive_sync_sensor": "STOPPED",
         "stale_run_sensor": "RUNNING",
         "nightly_release_schedule": "STOPPED",
+        "review_decisions_sensor": "STOPPED",
     }
 
 
@@ -46,6 +47,7 @@ def test_production_starts_them_running() -> None:
         "gdrive_sync_sensor": "RUNNING",
         "stale_run_sensor": "RUNNING",
         "nightly_release_schedule": "RUNNING",
+        "review_decisions_sensor": "RUNNING",
     }
 
 

@@ -401,3 +401,46 @@ def test_pairs_train_two_dpo_steps_on_a_tiny_llama(monkeypatch: pytest.MonkeyPat
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     assert len(losses) == 2 and all(0.0 < loss < 5.0 for loss in losses)
     assert result.training_loss > 0
+
+
+def test_a_reviewers_corrected_reply_is_the_chosen_side(tmp_path: Path) -> None:
+    """A crisis reply a reviewer corrected (review log, task crisis_reply, decided on this very
+    text) becomes the pair's chosen reply; a decision on another text leaves the template."""
+    from pixel_platform.core.record import record_content_hash
+    from pixel_platform.review.book import CRISIS_TASK
+    from pixel_platform.review.log import Decision, append_decisions
+
+    store = LocalObjectStore(tmp_path)
+    messages = [
+        {"role": "user", "content": "I want to kill myself tonight."},
+        {"role": "assistant", "content": "Everyone feels that way sometimes. Just sleep it off."},
+    ]
+    provenance = {"source_key": "gdrive/raw/x/a.jsonl", "index": 0, "family": "x"}
+    records = [
+        {"messages": messages, "metadata": {"provenance": {**provenance, "index": i}}}
+        for i in range(2)
+    ]
+    store.write_bytes(
+        "pipeline/curated/x/p/conversations.jsonl",
+        b"".join(orjson.dumps(r) + b"\n" for r in records),
+    )
+    corrected = "Thank you for telling me. Please call or text 988 now; you deserve support."
+    digest = record_content_hash(messages, records[0]["metadata"])  # type: ignore[arg-type]
+    edits = {"replies": {"1": corrected}}
+    stamp, task = "2026-12-07T00:00:00+00:00", "label-studio:1/1"
+    decisions = [
+        Decision(CRISIS_TASK, f"gdrive/raw/x/a.jsonl#{i}", before, "sha256:after", "approved",
+                 "7", stamp, task, edits)
+        for i, before in ((0, digest), (1, "sha256:another-text"))
+    ]  # fmt: skip
+    append_decisions(store, decisions)
+    report = generate_crisis_pairs(
+        store, "pipeline/curated/", store, "out/pairs.jsonl", pii=PATTERNS_ONLY
+    )
+    assert report.records == 2
+    pairs = [orjson.loads(x) for x in store.read_bytes("out/pairs.jsonl").splitlines()]
+    by_index = {p["metadata"]["crisis_pair"]["from"]["index"]: p for p in pairs}
+    assert by_index[0]["messages"][-1]["content"] == corrected
+    assert by_index[0]["metadata"]["crisis_pair"]["chosen_by"] == "reviewer"
+    assert by_index[1]["metadata"]["crisis_pair"]["chosen_by"] == "template"
+    assert report.counts["chosen_by"] == {"reviewer": 1, "template": 1}

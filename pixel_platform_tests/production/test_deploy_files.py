@@ -48,7 +48,7 @@ def test_every_deploy_yaml_parses() -> None:
 def test_compose_runs_the_four_services_from_the_code_image() -> None:
     compose = load_yaml(DEPLOY / "docker-compose.yaml")
     services = compose["services"]
-    assert set(services) == {"postgres", "code", "webserver", "daemon"}
+    assert set(services) == {"postgres", "code", "webserver", "daemon", "label-studio"}
     assert services["code"]["build"]["dockerfile"] == "deploy/code.Dockerfile"
     assert (DEPLOY / services["code"]["build"]["context"]).resolve() == ROOT
     images = {services[name]["image"] for name in ("code", "webserver", "daemon")}
@@ -65,6 +65,13 @@ def test_compose_runs_the_four_services_from_the_code_image() -> None:
         assert "/opt/dagster/workspace.yaml" in services[name]["command"]
         assert services[name]["depends_on"]["code"]["condition"] == "service_healthy"
     assert all(p.startswith("127.0.0.1:") for p in services["webserver"]["ports"])
+    # The review tool: loopback only, nothing reported to its vendor.
+    review = services["label-studio"]
+    assert review["image"].startswith("heartexlabs/label-studio:")
+    assert all(p.startswith("127.0.0.1:") for p in review["ports"])
+    env = review["environment"]
+    assert env["SENTRY_DSN"] == env["FRONTEND_SENTRY_DSN"] == ""
+    assert env["COLLECT_ANALYTICS"] == "false"
     workspace = load_yaml(DEPLOY / "compose" / "workspace.yaml")
     (location,) = workspace["load_from"]
     assert location["grpc_server"] == {

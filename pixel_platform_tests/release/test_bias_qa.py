@@ -267,7 +267,7 @@ def test_with_review_required_latest_waits_for_an_approval(awaiting: Built) -> N
     assert line == {
         "task": BIAS_QA_TASK, "record_uid": version, "content_hash_before": digest,
         "content_hash_after": digest, "decision": APPROVED, "reviewer": "reviewer-b",
-        "time": line["time"], "tool_task_id": None,
+        "time": line["time"], "tool_task_id": None, "edits": None, "reason": None,
     }  # fmt: skip
     assert current_decision(store, version, digest) == decisions[-1]
 

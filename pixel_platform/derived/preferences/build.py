@@ -3,7 +3,8 @@
 Curation redacts ``messages`` only, so a pair's rejected reply (``metadata.preference.rejected``)
 is redacted here, before it is written, with the same ``PiiRedactor`` (prompt + rejected are
 scanned as one conversation, so names are linked as curation links them); the outcome is
-``metadata.preference.pii_status`` (clean / redacted / requires_review, as for ``messages``).
+``metadata.preference.pii_status`` (clean / redacted / requires_review, as for ``messages``; with
+requires_review, ``pii_uncertain`` lists the spans a reviewer decides on in the review queue).
 The release keeps a pair whose rejected reply awaits review out (``pii_requires_review``), and
 its PII gate rescans rejected replies, so a pair that skipped this pass cannot ship with PII.
 """
@@ -31,6 +32,8 @@ from pixel_platform.derived.preferences.crisis import GENERATOR as CRISIS_GENERA
 from pixel_platform.derived.preferences.crisis import crisis_records
 from pixel_platform.derived.status import Skipped, missing_inputs
 from pixel_platform.pipeline.layout import is_ignored_object
+from pixel_platform.release.routing import record_uid
+from pixel_platform.review.book import ReviewBook, reviewed_replies
 from pixel_platform.storage.base import ObjectStore
 
 if TYPE_CHECKING:  # presidio and spaCy load when a generator redacts, not on import
@@ -78,6 +81,12 @@ def redact_rejected(
             preference = record.metadata["preference"]
             preference["rejected"] = probe.messages[-1]["content"]
             preference["pii_status"] = status
+            if status == "requires_review":  # what a reviewer decides on (review queue)
+                preference["pii_uncertain"] = [
+                    {k: s[k] for k in ("type", "start", "end", "score", "reason") if k in s}
+                    for s in spans
+                    if "reason" in s
+                ]
             yield record
         batch.clear()
 
@@ -197,7 +206,11 @@ def generate_crisis_pairs(
                 continue
             yield key, line, record
 
-    records: Iterable[Conversation] = crisis_records(wanted(), seed=seed, report=report)
+    # A reviewer's corrected reply (review log) is the chosen side of its pair.
+    reviewed = reviewed_replies(ReviewBook.load(source), record_uid)
+    records: Iterable[Conversation] = crisis_records(
+        wanted(), seed=seed, report=report, reviewed=reviewed
+    )
     if not redact:
         return write_jsonl(target, output_key, records, report)
     with _redactor(pii) as redactor:

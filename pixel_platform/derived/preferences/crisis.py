@@ -21,7 +21,7 @@ a crisis answered safely, ``no_crisis``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,8 @@ from pixel_platform.derived.output import GeneratorReport, generator_stamp, stab
 SOURCE = "crisis_safety"
 GENERATOR = "preference_pairs_crisis"
 DEFAULT_REPLIES = Path(__file__).with_name("crisis_replies.yaml")
+# (input key, line, record, unsafe turn) -> a reviewer's corrected reply, or None
+ReviewedReply = Callable[[str, int, dict[str, Any], int], str | None]
 PARTS = ("acknowledge", "safety", "resource", "close")
 
 
@@ -70,8 +72,11 @@ def crisis_records(
     detector: CrisisDetector | None = None,
     replies_path: str | None = None,
     report: GeneratorReport | None = None,
+    reviewed: ReviewedReply | None = None,
 ) -> Iterator[Conversation]:
-    """Pairs from ``(input key, line, record)`` triples (see the module docstring)."""
+    """Pairs from ``(input key, line, record)`` triples (see the module docstring).
+    ``reviewed(key, line, record, turn)``: a person's corrected reply for that unsafe turn (the
+    review log), which becomes the chosen side instead of a template."""
     detector = detector or default_detector()
     report = report if report is not None else GeneratorReport(GENERATOR)
     for key, line, record in records:
@@ -97,11 +102,18 @@ def crisis_records(
         user = prompt[-1]["content"]
         rejected = messages[turn]["content"]
         assessment = assess_reply(user, rejected, detector=detector)
-        rng = stable_rng(seed, key, line, turn)
-        chosen = safe_reply(assessment.labels, rng, replies_path)
-        if not assess_reply(user, chosen, detector=detector).safe:
-            report.dropped["template_not_safe"] += 1
-            continue
+        corrected = reviewed(key, line, record, turn) if reviewed is not None else None
+        if corrected is not None:
+            chosen, chosen_by = corrected, "reviewer"
+            if not assess_reply(user, chosen, detector=detector).safe:
+                report.count("reviewer_reply", "fails_the_automatic_check")  # a person decided
+        else:
+            rng = stable_rng(seed, key, line, turn)
+            chosen, chosen_by = safe_reply(assessment.labels, rng, replies_path), "template"
+            if not assess_reply(user, chosen, detector=detector).safe:
+                report.dropped["template_not_safe"] += 1
+                continue
+        report.count("chosen_by", chosen_by)
         raw_prov = metadata.get("provenance")
         prov: dict[str, Any] = raw_prov if isinstance(raw_prov, dict) else {}
         report.count("label", assessment.labels[0] if assessment.labels else "none")
@@ -118,6 +130,7 @@ def crisis_records(
                     "labels": list(assessment.labels),
                     "risk_level": assessment.risk_level,
                     "turn": turn,
+                    "chosen_by": chosen_by,
                     "from": {
                         "family": prov.get("family"),
                         "source_key": prov.get("source_key"),
