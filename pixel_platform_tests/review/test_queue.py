@@ -183,6 +183,19 @@ def test_push_annotate_pull_rebuild(label_studio: LabelStudioServer, tmp_path: P
     assert review["families"]["addiction"]["released_after_review"] == 2
     assert review["families"]["edge_case_synthetic"]["rejected"] == 1
 
+    # The source changes the reviewed record's text: the decision is stale, the record stays out
+    # and goes back to the queue.
+    lines = store.read_bytes(KEY).splitlines()
+    changed = orjson.loads(lines[0])
+    changed["messages"][1]["content"] = USER + " Since then it got worse."
+    changed["metadata"]["content_hash"] = content_hash(changed["messages"])
+    store.write_bytes(KEY, b"\n".join([orjson.dumps(changed), *lines[1:]]) + b"\n")
+    third = build_from(store, registry, inputs)
+    assert pii_uid not in _released(store, third.prefix)
+    stale = orjson.loads(store.read_bytes(f"{third.prefix}{STATS}"))["review"]
+    assert stale["families"]["addiction"]["stale"] == 1
+    assert push(store, registry, client, inputs.inputs, settings).as_dict()[PII_TASK]["queued"] == 1
+
 
 def test_a_wrong_token_is_refused_with_the_endpoint_and_status_only(
     label_studio: LabelStudioServer,
