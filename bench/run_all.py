@@ -39,6 +39,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "dedup": ("bench.bench_dedup", [], ["--quick", "--signature-docs", "2000"]),
     "crisis": ("bench.bench_crisis", [], ["--repeat", "2"]),
     "ner": ("bench.bench_ner", [], ["--docs", "16", "--rounds", "3", "--skip-quality"]),
+    "serving": ("bench.bench_serving", [], ["--requests", "40", "--concurrency", "2"]),
 }
 
 

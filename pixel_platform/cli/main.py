@@ -18,6 +18,7 @@ from pixel_platform.cli import (
     release_keys,
     review,
     run,
+    serve,
     train,
     validate,
     verify,
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_parser(sub)
     release_keys.add_parser(sub)
     review.add_parser(sub)
+    serve.add_parser(sub)
     derived_edge.add_parsers(sub)
     derived_data.add_parsers(sub)
     train.add_parser(sub)

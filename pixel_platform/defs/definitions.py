@@ -26,6 +26,7 @@ from pixel_platform.defs.review.sensors import review_decisions_sensor
 from pixel_platform.defs.stale_runs import stale_run_sensor
 from pixel_platform.defs.training.assets import model_evaluation, trained_model
 from pixel_platform.defs.training.jobs import training_job
+from pixel_platform.defs.training.served import served_model, serving_job
 from pixel_platform.registry.model import load_registry
 
 
@@ -46,6 +47,7 @@ def build_definitions(
             dataset_release,
             trained_model,
             model_evaluation,
+            served_model,
             review_tasks,
             review_decisions,
         ],
@@ -58,6 +60,7 @@ def build_definitions(
             build_derived_job(registry),
             dataset_release_job,
             training_job,
+            serving_job,
             review_push_job,
             review_pull_job,
         ],

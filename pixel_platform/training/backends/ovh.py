@@ -129,6 +129,11 @@ class OVHClient:
         data: dict[str, Any] = self._request("POST", "/v1/job", json=body).json()
         return data
 
+    def create_app(self, body: dict[str, Any]) -> dict[str, Any]:
+        """An OVH AI Deploy app (same API host and token as AI Training)."""
+        data: dict[str, Any] = self._request("POST", "/v1/app", json=body).json()
+        return data
+
     def get_job(self, job_id: str) -> dict[str, Any]:
         data: dict[str, Any] = self._request("GET", f"/v1/job/{job_id}").json()
         return data
