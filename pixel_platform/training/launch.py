@@ -83,6 +83,12 @@ def derived_deepspeed_config(name: str) -> dict[str, Any]:
     return dict(data)
 
 
+def zero_stage(name_or_path: str) -> int:
+    """The ZeRO stage a DeepSpeed config (bundled, derived or a file) asks for (0: none)."""
+    data = json.loads(deepspeed_config_path(name_or_path).read_text(encoding="utf-8"))
+    return int((data.get("zero_optimization") or {}).get("stage", 0))
+
+
 def deepspeed_config_path(name_or_path: str) -> Path:
     """A bundled config by name, or any JSON path."""
     if name_or_path in BUNDLED:

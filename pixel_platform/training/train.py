@@ -199,7 +199,7 @@ def run_training(
         )
 
     from pixel_platform.training.data import iter_records
-    from pixel_platform.training.tiny import TINY_MODEL, build_tiny_model, record_texts
+    from pixel_platform.training.tiny import TINY_MODELS, build_tiny_model, record_texts
     from pixel_platform.training.trainers import (
         build_trainer,
         load_model_and_tokenizer,
@@ -211,12 +211,12 @@ def run_training(
         os.environ.setdefault("WANDB_PROJECT", config.logging.wandb_project)
     steps = _stage_steps(config, stages)
     model_path = config.model.base_model
-    if model_path == TINY_MODEL:
+    if model_path in TINY_MODELS:
         # The embedded default: a tiny model built from the release's own text, no download.
         texts = record_texts(
             iter_records(release, tuple(p for st in stages for p in st.files.get("train", ())))
         )
-        model_path = str(build_tiny_model(work_dir / "tiny-base", texts))
+        model_path = str(build_tiny_model(work_dir / f"{model_path}-base", texts, name=model_path))
     outcomes: list[StageOutcome] = []
     retrain_rest = False  # once a stage retrains, later markers describe an older model
     last_done: str | None = None

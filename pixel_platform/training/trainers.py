@@ -6,13 +6,17 @@ rest of the package imports in milliseconds and without the ``train`` extra.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from pixel_platform.core.errors import MissingDependencyError
 from pixel_platform.training.chat_template import fit_chatml
 from pixel_platform.training.config import TrainConfig, TrainerArgs
-from pixel_platform.training.launch import check_precision, deepspeed_config_path
+from pixel_platform.training.launch import check_precision, deepspeed_config_path, zero_stage
+from pixel_platform.training.tiny import is_moe
+
+log = logging.getLogger(__name__)
 
 
 def require_training_stack() -> None:
@@ -38,7 +42,42 @@ def load_model_and_tokenizer(config: TrainConfig, path: str) -> tuple[Any, Any]:
         path, trust_remote_code=config.model.trust_remote_code
     )
     fit_chatml(tokenizer, model, config.model.chat_template)
+    if is_moe(model.config):
+        # TRL turns output_router_logits on, adds router_aux_loss_coef × the load-balancing loss
+        # to the loss and logs it as aux_loss (metrics.jsonl, W&B).
+        log.info(
+            "Mixture-of-Experts base: %s experts, %s per token, router aux loss coef %s",
+            getattr(model.config, "num_local_experts", None)
+            or getattr(model.config, "num_experts", None),
+            getattr(model.config, "num_experts_per_tok", None),
+            getattr(model.config, "router_aux_loss_coef", None),
+        )
+        if config.runtime.deepspeed and zero_stage(config.runtime.deepspeed) == 3:
+            mark_moe_leaves(model)
     return model, tokenizer
+
+
+def moe_block_classes(model: Any) -> list[type]:
+    """The classes of a model's sparse MoE blocks (Mixtral's ``MixtralSparseMoeBlock``,
+    Qwen-MoE's ``Qwen2MoeSparseMoeBlock``, DeepSeek's ``DeepseekV3MoE``, …)."""
+    names = ("SparseMoeBlock", "MoeBlock", "MoE")
+    return sorted(
+        {type(m) for m in model.modules() if type(m).__name__.endswith(names)},
+        key=lambda c: c.__name__,
+    )
+
+
+def mark_moe_leaves(model: Any) -> list[type]:
+    """Under ZeRO-3 a rank whose tokens route to no token of some expert never gathers that
+    expert's parameters, and the other ranks wait for it forever: each MoE block becomes one
+    ZeRO-3 leaf (its parameters gathered together), as DeepSpeed prescribes for MoE models."""
+    from deepspeed.utils import set_z3_leaf_modules
+
+    classes = moe_block_classes(model)
+    if classes:
+        set_z3_leaf_modules(model, classes)
+        log.info("ZeRO-3: %s gathered as leaf modules", ", ".join(c.__name__ for c in classes))
+    return classes
 
 
 def _common_args(
