@@ -28,39 +28,20 @@ from pixel_platform.release.layout import (
     prefix_of,
 )
 from pixel_platform.release.publish import is_newest, load_manifest, update_canonical, write_latest
-from pixel_platform.review.log import (
-    APPROVED,
-    REJECTED,
-    REVIEW_PREFIX,
-    Decision,
-    append_decisions,
-    read_decisions,
-)
+from pixel_platform.review import log as review_log
 from pixel_platform.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
 
 BIAS_QA_TASK = "bias_qa_report"
-__all__ = [
-    "APPROVED",
-    "BIAS_QA_TASK",
-    "REJECTED",
-    "REVIEW_PREFIX",
-    "Decision",
-    "SignOff",
-    "append_decisions",
-    "current_decision",
-    "read_decisions",
-    "sign_off",
-]
 
 
 def current_decision(
-    store: ObjectStore, version: str, report_sha256: str, *, prefix: str = REVIEW_PREFIX
-) -> Decision | None:
+    store: ObjectStore, version: str, report_sha256: str, *, prefix: str = review_log.REVIEW_PREFIX
+) -> review_log.Decision | None:
     """The last decision on ``version``'s Bias/QA report with exactly these bytes, if any."""
     last = None
-    for decision in read_decisions(store, BIAS_QA_TASK, prefix=prefix):
+    for decision in review_log.read_decisions(store, BIAS_QA_TASK, prefix=prefix):
         if decision.record_uid == version and decision.content_hash_after == report_sha256:
             last = decision
     return last
@@ -68,7 +49,7 @@ def current_decision(
 
 @dataclass(frozen=True)
 class SignOff:
-    decision: Decision
+    decision: review_log.Decision
     log_key: str
     latest_moved: bool
     why_not: str = ""  # when approved but LATEST stayed: why
@@ -82,7 +63,7 @@ def sign_off(
     approve: bool = True,
     releases_prefix: str = RELEASES_PREFIX,
     final_prefix: str = FINAL_PREFIX,
-    review_prefix: str = REVIEW_PREFIX,
+    review_prefix: str = review_log.REVIEW_PREFIX,
     clock: Callable[[], datetime] | None = None,
 ) -> SignOff:
     """Record a reviewer's decision on ``version``'s Bias/QA report; an approval of a release
@@ -101,10 +82,11 @@ def sign_off(
             " run pixel-platform verify on it"
         )
     now = (clock or (lambda: datetime.now(UTC)))().astimezone(UTC).isoformat()
-    decision = Decision(
-        BIAS_QA_TASK, version, digest, digest, APPROVED if approve else REJECTED, reviewer, now
+    verdict = review_log.APPROVED if approve else review_log.REJECTED
+    decision = review_log.Decision(
+        BIAS_QA_TASK, version, digest, digest, verdict, reviewer, now
     )
-    log_key = append_decisions(store, [decision], prefix=review_prefix)
+    log_key = review_log.append_decisions(store, [decision], prefix=review_prefix)
     log.info("review: %s %s the Bias/QA report of %s", reviewer, decision.decision, version)
     if not approve:
         return SignOff(decision, log_key, False, "rejected")

@@ -46,25 +46,29 @@ def train_chatml_tokenizer(texts: Iterable[str], vocab_size: int = 512) -> Any:
     return wrapped
 
 
+def _shape(tokenizer: Any, hidden: int, layers: int, heads: int) -> dict[str, Any]:
+    """What the tiny dense and MoE models share: sizes and the tokenizer's special tokens."""
+    return {
+        "vocab_size": len(tokenizer),
+        "hidden_size": hidden,
+        "intermediate_size": hidden * 2,
+        "num_hidden_layers": layers,
+        "num_attention_heads": heads,
+        "num_key_value_heads": heads,
+        "max_position_embeddings": 1024,
+        "pad_token_id": tokenizer.pad_token_id,
+        "eos_token_id": tokenizer.eos_token_id,
+        "bos_token_id": None,
+        "tie_word_embeddings": True,
+    }
+
+
 def tiny_llama(tokenizer: Any, *, hidden: int = 64, layers: int = 2, heads: int = 4) -> Any:
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=hidden,
-        intermediate_size=hidden * 2,
-        num_hidden_layers=layers,
-        num_attention_heads=heads,
-        num_key_value_heads=heads,
-        max_position_embeddings=1024,
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        bos_token_id=None,
-        tie_word_embeddings=True,
-    )
-    return LlamaForCausalLM(config)
+    return LlamaForCausalLM(LlamaConfig(**_shape(tokenizer, hidden, layers, heads)))
 
 
 def tiny_mixtral(
@@ -75,20 +79,10 @@ def tiny_mixtral(
 
     torch.manual_seed(0)
     config = MixtralConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=hidden,
-        intermediate_size=hidden * 2,
-        num_hidden_layers=layers,
-        num_attention_heads=heads,
-        num_key_value_heads=heads,
+        **_shape(tokenizer, hidden, layers, heads),
         num_local_experts=experts,
         num_experts_per_tok=2,
         router_aux_loss_coef=0.02,  # TRL adds coef × aux loss to the loss and logs aux_loss
-        max_position_embeddings=1024,
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        bos_token_id=None,
-        tie_word_embeddings=True,
     )
     return MixtralForCausalLM(config)
 

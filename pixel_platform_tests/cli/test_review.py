@@ -13,7 +13,8 @@ from pixel_platform.registry.model import DEFAULT_REGISTRY, load_registry
 from pixel_platform.release import read_latest
 from pixel_platform.release.bias_qa import BiasQaConfig
 from pixel_platform.release.layout import BIAS_QA
-from pixel_platform.release.review import BIAS_QA_TASK, read_decisions
+from pixel_platform.release.review import BIAS_QA_TASK
+from pixel_platform.review.log import read_decisions
 from pixel_platform_tests.release.support import build_synthetic
 from pixel_platform_tests.review.support import LabelStudioServer
 

@@ -68,10 +68,14 @@ def test_every_generator_without_inputs_materializes_as_skipped(tmp_path: Path) 
         assert status is not None and status.skipped
         assert metadata[asset]["generator_status"] == store.uri(status_key(asset))
     assert metadata["preference_pairs_source"]["counsel_chat_status"] == "skipped"
-    # The template generator needs no inputs; it is the only one that wrote a derived object.
+    # The template generators need no inputs; they are the only ones that wrote derived objects.
     assert metadata["edge_case_synthetic_source"]["status"] == "generated"
+    assert metadata["simulator_tasks_source"]["status"] == "generated"
     written = sorted(i.key for i in store.list("derived/"))
-    assert written == ["derived/edge_case_synthetic/edge_cases.jsonl"]
+    assert written == [
+        "derived/edge_case_synthetic/edge_cases.jsonl",
+        "derived/simulator_tasks/simulator_tasks.jsonl",
+    ]
     assert not store.exists("pipeline/derived/voice_persona/profile.json")
 
 

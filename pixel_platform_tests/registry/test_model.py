@@ -32,11 +32,13 @@ def minimal(**family_overrides: object) -> dict:
 
 def test_bundled_registry_lists_the_fourteen_seed_families() -> None:
     registry = load_registry()
-    # the 14 of the seeds, plus the phase A text, phase C preference and crisis evaluation ones
+    # the 14 of the seeds, plus the phase A text, phase C preference, crisis evaluation and
+    # stage 7 simulator ones
     assert set(registry.families) == SEED_FAMILIES | {
         "pretraining_text",
         "preference_pairs",
         "crisis_eval_posts",
+        "simulator_tasks",
     }
     for name, family in registry.families.items():
         assert family.name == name

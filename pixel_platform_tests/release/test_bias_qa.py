@@ -25,14 +25,8 @@ from pixel_platform.release.bias_qa import (
     report_document,
 )
 from pixel_platform.release.layout import BIAS_QA, FINAL_PREFIX, MANIFEST, REPORT
-from pixel_platform.release.review import (
-    APPROVED,
-    BIAS_QA_TASK,
-    REJECTED,
-    current_decision,
-    read_decisions,
-    sign_off,
-)
+from pixel_platform.release.review import BIAS_QA_TASK, current_decision, sign_off
+from pixel_platform.review.log import APPROVED, REJECTED, read_decisions
 from pixel_platform.storage.base import ObjectStore
 from pixel_platform_tests.release.support import Built, build_synthetic, verify
 
@@ -228,7 +222,12 @@ def test_the_release_carries_its_report_listed_in_the_manifest(
     assert doc["records"] == manifest["counts"]["total"]
     per_family = {f: sum(splits.values()) for f, splits in doc["coverage"]["by_family"].items()}
     assert per_family == built.inputs.released_per_family
+    records = manifest["review"].pop("records")
     assert manifest["review"] == {"required": False, "task": BIAS_QA_TASK, "report": BIAS_QA}
+    # the planted records a person has to decide on (synthetic.PLANTED), none decided yet
+    assert records["decisions"] == 0
+    pending = {"addiction": {"pending": 1}, "edge_case_generator": {"pending": 1}}
+    assert records["families"] == pending
     assert built.result.latest_moved and not built.result.awaiting_review
     page = (release / REPORT).read_text()
     assert "<h2>Bias and coverage</h2>" in page

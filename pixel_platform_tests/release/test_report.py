@@ -120,7 +120,7 @@ def test_every_bar_shows_its_number(report: Report) -> None:
         (shown,) = row.find_all(**{"class": "value"})
         assert shown.text() == f"{sum(values):,} ({' | '.join(f'{v:,}' for v in values)})"
     topics = len(load_vocabulary().topics) + 1  # the Bias/QA topics per split, unclassified too
-    assert len(stacked) == 17 + 8 + topics  # families, stages and topics
+    assert len(stacked) == 18 + 9 + topics  # families, stages (all nine hold records), topics
     assert checked + len(SPLITS) * len(stacked) == len(report.root.with_attr("data-value"))
 
 
@@ -160,12 +160,12 @@ def test_the_charts_hold_the_stats_numbers(report: Report) -> None:
 
 def test_the_language_chart_shows_what_curation_recorded_and_unknown(report: Report) -> None:
     languages = report.stats["quality"]["language"]
-    assert languages == {"None": 3, "de": 6, "en": 380, "und": 1}
+    assert languages == {"None": 3, "de": 6, "en": 404, "und": 1}
     assert single(report, "language") == languages
     figure = report.root.by_id("chart-language")
     text = figure.text()
     assert LANGUAGE_NAMES["None"] in text and "3 records carry none" in text
-    assert "380 (97.4%)" in text and "und (undetermined)" in text
+    assert "404 (97.6%)" in text and "und (undetermined)" in text
     labels = [b.attrs["data-label"] for b in report.root.find_all(data_chart="language")]
     assert labels == ["en", "de", "None", "und"], "largest first"
 

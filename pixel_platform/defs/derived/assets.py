@@ -38,6 +38,9 @@ from pixel_platform.derived.preferences.build import (
 )
 from pixel_platform.derived.pretraining import DEFAULT_OUTPUT_KEY as PRETRAINING_KEY
 from pixel_platform.derived.pretraining import generate_pretraining_text
+from pixel_platform.derived.simulator import FAMILY as SIMULATOR_FAMILY
+from pixel_platform.derived.simulator import OUTPUT_KEY as SIMULATOR_KEY
+from pixel_platform.derived.simulator import SimulatorStats, simulator_tasks
 from pixel_platform.derived.status import (
     OutputStatus,
     Skipped,
@@ -146,6 +149,11 @@ class EdgeCaseConfig(dg.Config):
     roleplay_style: str = "therapeutic"
 
 
+class SimulatorConfig(dg.Config):
+    count: int = 120
+    seed: int = 2025
+
+
 def build_derived_assets(registry: Registry) -> list[dg.AssetsDefinition]:
     # Generators that read curated outputs skip the families fed by such generators, or the
     # graph would have a cycle (long-running reads preference pairs that read long-running …).
@@ -252,7 +260,37 @@ def build_derived_assets(registry: Registry) -> list[dg.AssetsDefinition]:
             ],
         )
 
-    return [long_running_therapy_source, edge_case_synthetic_source]
+    @derived_asset(
+        "simulator_tasks_source",
+        "Counselling skills-simulator tasks (curriculum stage 7): the edge-case generator's"
+        " low- and moderate-risk role-plays turned round, the model playing the client, written"
+        f" to {SIMULATOR_KEY}: the source of the {SIMULATOR_FAMILY} family. Role-plays whose"
+        " client lines rate high or imminent crisis risk are dropped.",
+    )
+    def simulator_tasks_source(
+        context: dg.AssetExecutionContext, config: SimulatorConfig, storage: StorageResource
+    ) -> dg.MaterializeResult:
+        store = storage.store()
+        had = start_run(context, store, [SIMULATOR_KEY])
+        stats = SimulatorStats()
+        with store.open_write(SIMULATOR_KEY) as fh:
+            writer = HashingWriter(fh)
+            for record in simulator_tasks(config.count, config.seed, stats):
+                writer.write_line(record.to_json())
+        outcome = settle_output(
+            store, SIMULATOR_KEY, had_output=bool(had), skipped=None, records=stats.written,
+            inputs=stats.generated,
+        )  # fmt: skip
+        return dg.MaterializeResult(
+            metadata={
+                **record_outcome(context, store, [outcome]),
+                "written": stats.written,
+                "dropped": dg.MetadataValue.json(dict(stats.dropped)),
+                "by_category": counter_table("category", stats.by_category),
+            }
+        )
+
+    return [long_running_therapy_source, edge_case_synthetic_source, simulator_tasks_source]
 
 
 TRANSCRIPT_PREFIXES = ["voice/monologues/", "voice/transcripts_raw/"]
