@@ -344,6 +344,7 @@ def test_schedule_and_sync_sensor_are_off_in_local_development(
         "schedules/nightly_release_schedule": False,
         "sensors/gdrive_sync_sensor": False,
         "sensors/stale_run_sensor": True,  # housekeeping: frees the slots of killed runs
+        "sensors/review_decisions_sensor": False,
     }
     page.goto(f"{base}/automation", wait_until="networkidle")
     for path, on in expected.items():
@@ -362,4 +363,5 @@ def test_schedule_and_sync_sensor_are_off_in_local_development(
         "nightly_release_schedule": "STOPPED",
         "gdrive_sync_sensor": "STOPPED",
         "stale_run_sensor": "RUNNING",
+        "review_decisions_sensor": "STOPPED",
     }
