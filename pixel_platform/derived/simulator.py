@@ -32,13 +32,12 @@ GENERATOR = "simulator_tasks"
 OUTPUT_KEY = f"derived/{FAMILY}/simulator_tasks.jsonl"
 SAFE_TIERS = ("low", "moderate")
 UNSAFE_LEVELS = ("high", "imminent")
-OPENING = "Hi, I'm the counsellor you'll be seeing today. What brings you in?"
+OPENING = "Hi, I'm your counsellor today. What brings you in?"
+# Short on purpose: a long system prompt leaves a small model's context (the tiny local one
+# trains at 256 tokens) no room for the client turns it learns from.
 SYSTEM = (
-    "You are a standardized client in a counselling skills simulator, for a trainee counsellor"
-    " to practise with. Play {persona}, who comes to counselling about: {label}. Stay in"
-    " character and answer as this client would, in the first person. Do not give the trainee"
-    " advice or feedback while in role. If the trainee asks you to step out of the role, or if"
-    " anyone says they are in real danger, step out of the role and say so plainly."
+    "Role-play a counselling client for a trainee: {persona}, here about {label}. Stay in"
+    " character. Step out of role if asked, or if anyone is in real danger."
 )
 
 

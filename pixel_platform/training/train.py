@@ -331,6 +331,12 @@ def _train_stage(
         output_dir=output_dir, max_steps=max_steps, run_name=f"{run_name}-{stage.id}",
         callbacks=stage_callbacks, assistant_only=stage.phase != PRETRAINING_PHASE,
     )  # fmt: skip
+    if trainer.train_dataset is not None and len(trainer.train_dataset) == 0:
+        raise TerminalError(
+            f"stage {stage.id}: none of its {len(train_rows)} train rows keeps a token to learn"
+            f" from within data.max_length={config.data.max_length} (the trainer drops rows whose"
+            " assistant turns are all cut off): raise data.max_length"
+        )
     result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     stage_metrics = {k: v for k, v in (result.metrics or {}).items() if isinstance(v, int | float)}
     if eval_rows:

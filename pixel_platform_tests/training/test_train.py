@@ -133,3 +133,19 @@ def test_phase_a_trains_on_the_pretraining_text_export(tmp_path: Path, tiny_mode
         (tmp_path / "checkpoints/v2026-01-05/phaseA_pretraining" / STAGE_MARKER).read_text()
     )
     assert marker["train_rows"]["source"] == "export" and marker["train_rows"]["kept"] == 6
+
+
+@requires_training_stack
+def test_a_stage_with_nothing_to_learn_within_max_length_says_so(
+    release_dir: Path, tmp_path: Path, tiny_model: Path
+) -> None:
+    """Rows whose assistant turns are all cut off by data.max_length are dropped by the trainer;
+    a stage left with none is a clear error naming the stage and the setting, not a crash."""
+    from pixel_platform.core.errors import TerminalError
+
+    config = cpu_config(
+        release_dir, tmp_path, tiny_model,
+        data={"stages": ["stage1_foundation"], "eval_split": None, "max_length": 4},
+    )  # fmt: skip
+    with pytest.raises(TerminalError, match=r"stage stage1_foundation: .*raise data\.max_length"):
+        run_training(config)
