@@ -30,9 +30,8 @@ def test_roles_are_turned_round_and_the_task_ends_on_the_client() -> None:
     messages = invert(record, "a teenager", "Family conflict")
     assert messages is not None
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "user", "assistant"]
-    assert (
-        "Play a teenager" in messages[0]["content"] and "family conflict" in messages[0]["content"]
-    )
+    assert "client for a trainee: a teenager" in messages[0]["content"]
+    assert "here about family conflict" in messages[0]["content"]
     assert messages[1]["content"] == OPENING
     assert messages[2]["content"] == "I can't stop arguing with my dad."
     assert messages[4]["content"] == "He shouts. Then I leave."  # one client turn, merged
