@@ -105,6 +105,11 @@ def simulator_tasks(
         if messages is None:
             stats.dropped["no_client_turn"] += 1
             continue
+        if detector.tag(messages).flagged_turns:
+            # A trainee line the curation's crisis tagger would flag: it would judge the client's
+            # answer as a crisis reply (and keep the task out as unsafe). Not a simulator task.
+            stats.dropped["trainee_turn_flagged"] += 1
+            continue
         stats.written += 1
         stats.by_category[category.name] += 1
         yield Conversation(

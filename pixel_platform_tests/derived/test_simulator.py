@@ -52,6 +52,7 @@ def test_tasks_come_from_safe_categories_and_voice_no_high_risk() -> None:
         client = [{"role": "user", "content": m["content"]} for m in task.messages
                   if m["role"] == "assistant"]  # fmt: skip
         assert detector.tag(client).risk_level not in ("high", "imminent")
+        assert not detector.tag(task.messages).flagged_turns  # no trainee line reads as a crisis
         assert task.metadata["simulator"]["category"] in safe
     again = [t.to_json() for t in simulator_tasks(60, 11)]
     assert again == [t.to_json() for t in tasks]  # deterministic

@@ -59,6 +59,9 @@ DERIVED_GROUP = "derived"
 LONG_RUNNING_FAMILY = "long_running_therapy"
 # Families fed by generators that read other families' curated output.
 CURATED_READERS = [LONG_RUNNING_FAMILY, PREFERENCE_FAMILY]
+# What the curated readers never read: their own families (else the graph has a cycle), and the
+# simulator's role-plays, whose assistant is a client (no therapy to select or to pair).
+NOT_READ = [*CURATED_READERS, SIMULATOR_FAMILY]
 EDGE_CASE_FAMILY = "edge_case_synthetic"
 LONG_RUNNING_KEY = f"derived/{LONG_RUNNING_FAMILY}/long_running.jsonl"
 EDGE_CASE_KEY = f"derived/{EDGE_CASE_FAMILY}/edge_cases.jsonl"
@@ -157,7 +160,7 @@ class SimulatorConfig(dg.Config):
 def build_derived_assets(registry: Registry) -> list[dg.AssetsDefinition]:
     # Generators that read curated outputs skip the families fed by such generators, or the
     # graph would have a cycle (long-running reads preference pairs that read long-running …).
-    others = [curated_asset_key(n) for n in registry.families if n not in CURATED_READERS]
+    others = [curated_asset_key(n) for n in registry.families if n not in NOT_READ]
 
     @derived_asset(
         "long_running_therapy_source",
@@ -171,7 +174,7 @@ def build_derived_assets(registry: Registry) -> list[dg.AssetsDefinition]:
     ) -> dg.MaterializeResult:
         store = storage.store()
         had = start_run(context, store, [LONG_RUNNING_KEY])
-        keys = find_jsonl_keys(store, CURATED_PREFIX, exclude_families=CURATED_READERS)
+        keys = find_jsonl_keys(store, CURATED_PREFIX, exclude_families=NOT_READ)
         if not keys:  # no curated partition of any other family: nothing to select from
             skipped = Skipped(LONG_RUNNING_FAMILY, (CURATED_PREFIX,))
             outcome = settle_output(store, LONG_RUNNING_KEY, had_output=bool(had), skipped=skipped)
@@ -392,7 +395,7 @@ def build_transcript_assets(registry: Registry) -> list[dg.AssetsDefinition]:
         generate_pretraining_text,
     )
 
-    others = [curated_asset_key(n) for n in registry.families if n not in CURATED_READERS]
+    others = [curated_asset_key(n) for n in registry.families if n not in NOT_READ]
 
     @derived_asset(
         "preference_pairs_source",
@@ -423,7 +426,7 @@ def build_transcript_assets(registry: Registry) -> list[dg.AssetsDefinition]:
             CURATED_PREFIX,
             store,
             seed=config.seed,
-            exclude_families=CURATED_READERS,
+            exclude_families=NOT_READ,
             pii=pii,
         )
         outcomes = [
