@@ -318,7 +318,9 @@ def _route(
                 out.exclusions.append(_exclusion(Reason.INVALID_JSON, uid, None, key, line_no))
                 continue
             uid = record_uid(record, key, line_no)
-            reviewed = book.apply(record, uid, is_generated(record, generated))
+            # Without a decision in the log (the usual nightly) there is nothing to ask per record.
+            generated_record = bool(len(book)) and is_generated(record, generated)
+            reviewed = book.apply(record, uid, generated_record)
             record = reviewed.record
             if reviewed.status == REVIEW_REJECTED:
                 reason: Reason | None = Reason.REVIEW_REJECTED
